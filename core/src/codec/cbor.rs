@@ -1,0 +1,279 @@
+//! Bounded CBOR decoding (RFC 8949).
+//!
+//! Before handing bytes to `ciborium`, [`check_well_formed`] walks the item headers once and
+//! refuses anything a pass never needs: nesting deeper than a limit, more items than a limit,
+//! lengths that run past the end of the input, reserved encodings, and trailing bytes. After
+//! that walk the full decode cannot allocate more than the input justifies or recurse deeply.
+
+use ciborium::Value;
+
+/// Structural limits for CBOR read from outside.
+#[derive(Debug, Clone, Copy)]
+pub struct CborLimits {
+    /// A DCC nests about six levels (claims -> hcert -> dcc -> t -> entry -> value).
+    pub max_depth: usize,
+    /// Data items in total; a real pass has under a hundred.
+    pub max_items: usize,
+}
+
+impl Default for CborLimits {
+    fn default() -> Self {
+        Self { max_depth: 24, max_items: 4_096 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CborError {
+    #[error("CBOR ends early: an item at byte {offset} needs more bytes than remain")]
+    Truncated { offset: usize },
+    #[error("CBOR uses a reserved or invalid encoding at byte {offset}")]
+    Invalid { offset: usize },
+    #[error("CBOR nests deeper than {limit} levels")]
+    TooDeep { limit: usize },
+    #[error("CBOR holds more than {limit} items")]
+    TooManyItems { limit: usize },
+    #[error("{count} unexpected bytes follow the CBOR item")]
+    TrailingBytes { count: usize },
+    #[error("CBOR could not be decoded: {detail}")]
+    Undecodable { detail: String },
+}
+
+/// Decodes exactly one CBOR item that fits `limits`.
+pub fn decode(bytes: &[u8], limits: CborLimits) -> Result<Value, CborError> {
+    check_well_formed(bytes, limits)?;
+    ciborium::de::from_reader(bytes).map_err(|error| CborError::Undecodable { detail: describe(&error) })
+}
+
+/// Encodes a value; encoding into a `Vec` cannot fail for the values the core builds.
+pub fn encode(value: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec has no I/O errors and ciborium serializes every Value variant.
+    let _ = ciborium::ser::into_writer(value, &mut out);
+    out
+}
+
+fn describe(error: &ciborium::de::Error<std::io::Error>) -> String {
+    match error {
+        ciborium::de::Error::Io(_) => "unexpected end of input".into(),
+        ciborium::de::Error::Syntax(offset) => format!("syntax error at byte {offset}"),
+        ciborium::de::Error::Semantic(Some(offset), what) => format!("{what} at byte {offset}"),
+        ciborium::de::Error::Semantic(None, what) => what.clone(),
+        ciborium::de::Error::RecursionLimitExceeded => "nesting too deep".into(),
+    }
+}
+
+/// Checks that `bytes` hold exactly one well-formed CBOR item within `limits`.
+pub fn check_well_formed(bytes: &[u8], limits: CborLimits) -> Result<(), CborError> {
+    let mut walker = Walker { bytes, position: 0, items: 0, limits };
+    walker.item(0)?;
+    let trailing = bytes.len() - walker.position;
+    if trailing > 0 {
+        return Err(CborError::TrailingBytes { count: trailing });
+    }
+    Ok(())
+}
+
+struct Walker<'a> {
+    bytes: &'a [u8],
+    position: usize,
+    items: usize,
+    limits: CborLimits,
+}
+
+/// The argument of an item header: a definite number, or "indefinite length".
+enum Argument {
+    Definite(u64),
+    Indefinite,
+}
+
+const BREAK: u8 = 0xff;
+
+impl Walker<'_> {
+    fn item(&mut self, depth: usize) -> Result<(), CborError> {
+        if depth > self.limits.max_depth {
+            return Err(CborError::TooDeep { limit: self.limits.max_depth });
+        }
+        self.items += 1;
+        if self.items > self.limits.max_items {
+            return Err(CborError::TooManyItems { limit: self.limits.max_items });
+        }
+        let offset = self.position;
+        let initial = self.byte()?;
+        let major = initial >> 5;
+        let argument = self.argument(initial, offset)?;
+        match (major, argument) {
+            (0 | 1, Argument::Definite(_)) => Ok(()),
+            (2 | 3, Argument::Definite(length)) => self.skip(length, offset),
+            (2 | 3, Argument::Indefinite) => self.chunks(major, offset),
+            (4, Argument::Definite(count)) => self.items_of(count, depth, offset),
+            (5, Argument::Definite(count)) => {
+                let items = count.checked_mul(2).ok_or(CborError::Truncated { offset })?;
+                self.items_of(items, depth, offset)
+            }
+            (4 | 5, Argument::Indefinite) => {
+                let mut count = 0u64;
+                while self.peek()? != BREAK {
+                    self.item(depth + 1)?;
+                    count += 1;
+                }
+                self.position += 1;
+                if major == 5 && count % 2 == 1 {
+                    return Err(CborError::Invalid { offset });
+                }
+                Ok(())
+            }
+            (6, Argument::Definite(_)) => self.item(depth + 1),
+            (7, Argument::Definite(_)) => Ok(()),
+            _ => Err(CborError::Invalid { offset }),
+        }
+    }
+
+    fn argument(&mut self, initial: u8, offset: usize) -> Result<Argument, CborError> {
+        let major = initial >> 5;
+        let info = initial & 0x1f;
+        let value = match info {
+            0..=23 => u64::from(info),
+            24 => {
+                let value = u64::from(self.byte()?);
+                // RFC 8949 §3.3: simple values below 32 must use the one-byte form.
+                if major == 7 && value < 32 {
+                    return Err(CborError::Invalid { offset });
+                }
+                value
+            }
+            25 => self.big_endian(2)?,
+            26 => self.big_endian(4)?,
+            27 => self.big_endian(8)?,
+            31 if matches!(major, 2..=5) => return Ok(Argument::Indefinite),
+            _ => return Err(CborError::Invalid { offset }),
+        };
+        Ok(Argument::Definite(value))
+    }
+
+    fn items_of(&mut self, count: u64, depth: usize, offset: usize) -> Result<(), CborError> {
+        // Every item takes at least one byte: a count beyond the remaining bytes is a lie.
+        if count > (self.bytes.len() - self.position) as u64 {
+            return Err(CborError::Truncated { offset });
+        }
+        for _ in 0..count {
+            self.item(depth + 1)?;
+        }
+        Ok(())
+    }
+
+    fn chunks(&mut self, major: u8, offset: usize) -> Result<(), CborError> {
+        loop {
+            let chunk_offset = self.position;
+            let initial = self.byte()?;
+            if initial == BREAK {
+                return Ok(());
+            }
+            // RFC 8949 §3.2.3: chunks are definite-length strings of the same major type.
+            if initial >> 5 != major {
+                return Err(CborError::Invalid { offset });
+            }
+            match self.argument(initial, chunk_offset)? {
+                Argument::Definite(length) => self.skip(length, chunk_offset)?,
+                Argument::Indefinite => return Err(CborError::Invalid { offset: chunk_offset }),
+            }
+        }
+    }
+
+    fn byte(&mut self) -> Result<u8, CborError> {
+        let byte = *self.bytes.get(self.position).ok_or(CborError::Truncated { offset: self.position })?;
+        self.position += 1;
+        Ok(byte)
+    }
+
+    fn peek(&self) -> Result<u8, CborError> {
+        self.bytes.get(self.position).copied().ok_or(CborError::Truncated { offset: self.position })
+    }
+
+    fn big_endian(&mut self, width: usize) -> Result<u64, CborError> {
+        let mut value = 0u64;
+        for _ in 0..width {
+            value = (value << 8) | u64::from(self.byte()?);
+        }
+        Ok(value)
+    }
+
+    fn skip(&mut self, length: u64, offset: usize) -> Result<(), CborError> {
+        let remaining = (self.bytes.len() - self.position) as u64;
+        if length > remaining {
+            return Err(CborError::Truncated { offset });
+        }
+        self.position += length as usize;
+        Ok(())
+    }
+}
+
+/// Integer value of a CBOR integer, if it fits an `i64`.
+pub fn as_i64(value: &Value) -> Option<i64> {
+    match value {
+        Value::Integer(integer) => i64::try_from(i128::from(*integer)).ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> CborLimits {
+        CborLimits::default()
+    }
+
+    #[test]
+    fn accepts_ordinary_items() {
+        let value = Value::Map(vec![
+            (Value::Integer(1.into()), Value::Text("AT".into())),
+            (Value::Integer((-260).into()), Value::Array(vec![Value::Bytes(vec![1, 2]), Value::Float(1.5)])),
+        ]);
+        let bytes = encode(&value);
+        assert_eq!(decode(&bytes, limits()).unwrap(), value);
+        // Indefinite-length text and array.
+        assert!(decode(&[0x7f, 0x61, b'a', 0x61, b'b', 0xff], limits()).is_ok());
+        assert!(decode(&[0x9f, 0x01, 0x02, 0xff], limits()).is_ok());
+    }
+
+    #[test]
+    fn refuses_lies_and_bombs() {
+        // A byte string claiming 2^63 bytes.
+        assert_eq!(
+            check_well_formed(&[0x5b, 0x80, 0, 0, 0, 0, 0, 0, 0], limits()),
+            Err(CborError::Truncated { offset: 0 })
+        );
+        // An array claiming 4 billion items in 5 bytes.
+        assert_eq!(
+            check_well_formed(&[0x9a, 0xff, 0xff, 0xff, 0xff], limits()),
+            Err(CborError::Truncated { offset: 0 })
+        );
+        // 10,000 nested arrays.
+        let deep = vec![0x81; 10_000];
+        assert_eq!(check_well_formed(&deep, limits()), Err(CborError::TooDeep { limit: 24 }));
+        // Reserved additional information 28.
+        assert_eq!(check_well_formed(&[0x1c], limits()), Err(CborError::Invalid { offset: 0 }));
+        // A lone break.
+        assert_eq!(check_well_formed(&[0xff], limits()), Err(CborError::Invalid { offset: 0 }));
+        // Trailing bytes after one item.
+        assert_eq!(check_well_formed(&[0x01, 0x02], limits()), Err(CborError::TrailingBytes { count: 1 }));
+        // An indefinite map with an odd number of items.
+        assert_eq!(check_well_formed(&[0xbf, 0x01, 0xff], limits()), Err(CborError::Invalid { offset: 0 }));
+        // Too many items in total.
+        let mut wide = vec![0x99, 0x27, 0x10];
+        wide.extend(std::iter::repeat_n(0x00, 10_000));
+        assert_eq!(check_well_formed(&wide, limits()), Err(CborError::TooManyItems { limit: 4_096 }));
+        // Invalid UTF-8 in a text string is caught by the decoder.
+        assert!(matches!(decode(&[0x62, 0xff, 0xfe], limits()), Err(CborError::Undecodable { .. })));
+    }
+
+    #[test]
+    fn every_truncation_of_a_valid_item_is_an_error() {
+        let value =
+            Value::Array(vec![Value::Text("hello".into()), Value::Bytes(vec![0; 40]), Value::Integer(70000.into())]);
+        let bytes = encode(&value);
+        for length in 0..bytes.len() {
+            assert!(check_well_formed(&bytes[..length], limits()).is_err(), "length {length}");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! zlib (RFC 1950) with a hard cap on the inflated size, so a compression bomb costs nothing.
+
+use miniz_oxide::inflate::TINFLStatus;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InflateError {
+    /// dgc-testdata common/Z2: an uncompressed COSE structure is not a pass.
+    #[error("the data is not zlib-compressed (no valid zlib header)")]
+    NotZlib,
+    #[error("the compressed data would inflate beyond {limit} bytes")]
+    TooLarge { limit: usize },
+    #[error("the compressed data ends before the end of the zlib stream")]
+    Truncated,
+    /// dgc-testdata common/Z1: a broken deflate stream or checksum.
+    #[error("the zlib stream is corrupt ({detail})")]
+    Corrupt { detail: &'static str },
+}
+
+/// Inflates a zlib stream, refusing to produce more than `limit` bytes.
+pub fn inflate(compressed: &[u8], limit: usize) -> Result<Vec<u8>, InflateError> {
+    if !has_zlib_header(compressed) {
+        return Err(InflateError::NotZlib);
+    }
+    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(compressed, limit).map_err(|error| match error.status {
+        TINFLStatus::HasMoreOutput => InflateError::TooLarge { limit },
+        TINFLStatus::FailedCannotMakeProgress | TINFLStatus::NeedsMoreInput => InflateError::Truncated,
+        TINFLStatus::Adler32Mismatch => InflateError::Corrupt { detail: "checksum mismatch" },
+        _ => InflateError::Corrupt { detail: "invalid deflate data" },
+    })
+}
+
+/// Deflates into a zlib stream at the highest compression level (a pass is read far more
+/// often than it is written, and every byte saved shrinks the QR code).
+pub fn deflate(data: &[u8]) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, 9)
+}
+
+/// RFC 1950 §2.2: CM = 8 (deflate), CINFO <= 7, FCHECK makes the header a multiple of 31,
+/// no preset dictionary.
+fn has_zlib_header(data: &[u8]) -> bool {
+    match *data {
+        [cmf, flg, ..] => {
+            cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(cmf) * 256 + u16::from(flg)) % 31 == 0 && flg & 0x20 == 0
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_caps_output() {
+        let data = vec![b'x'; 10_000];
+        let compressed = deflate(&data);
+        assert!(compressed.len() < 100);
+        assert_eq!(inflate(&compressed, 10_000).unwrap(), data);
+        assert_eq!(inflate(&compressed, 9_999), Err(InflateError::TooLarge { limit: 9_999 }));
+    }
+
+    #[test]
+    fn names_each_kind_of_damage() {
+        let compressed = deflate(b"a health pass payload, repeated, repeated, repeated");
+        assert_eq!(inflate(b"\xd2\x84\x43\xa1", 1000), Err(InflateError::NotZlib));
+        assert_eq!(inflate(&[], 1000), Err(InflateError::NotZlib));
+        assert_eq!(inflate(&compressed[..compressed.len() - 6], 1000), Err(InflateError::Truncated));
+        let mut bad_checksum = compressed.clone();
+        let last = bad_checksum.len() - 1;
+        bad_checksum[last] ^= 1;
+        assert!(matches!(inflate(&bad_checksum, 1000), Err(InflateError::Corrupt { .. })));
+    }
+}
