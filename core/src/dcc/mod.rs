@@ -1,0 +1,11 @@
+//! The health certificate itself: where it sits in the claims, its typed form, and its schema.
+
+pub mod certificate_type;
+pub mod hcert;
+pub mod json;
+pub mod payload;
+pub mod schema;
+
+pub use certificate_type::CertificateType;
+pub use hcert::HcertError;
+pub use payload::{DateOfBirth, Dcc, DccError, Entry, PersonName, RecoveryEntry, TestEntry, VaccinationEntry};
