@@ -1,0 +1,98 @@
+//! The signing key of an issuer, behind a trait: Android Keystore, the Secure Enclave, an HSM
+//! or a software key implement it; the core never needs the private key itself.
+
+use p256::ecdsa::signature::Signer as _;
+use p256::pkcs8::DecodePrivateKey;
+
+use crate::codec::SignatureAlgorithm;
+use crate::trust::Kid;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignerError {
+    /// The platform's key store refused or failed; the message comes from the platform.
+    #[error("the signing key failed: {message}")]
+    Platform { message: String },
+    #[error("the signer returned {length} bytes, neither a 64-byte r||s nor a DER ECDSA signature")]
+    MalformedSignature { length: usize },
+    #[error("the private key is not a P-256 key in PKCS#8 (PEM or DER)")]
+    UnreadableKey,
+}
+
+/// A key that signs passes.
+pub trait Signer: Send + Sync {
+    /// The kid of the signer's certificate (first 8 bytes of the SHA-256 of its DER).
+    fn key_id(&self) -> Kid;
+    fn algorithm(&self) -> SignatureAlgorithm {
+        SignatureAlgorithm::Es256
+    }
+    /// Signs `data` (the COSE Sig_structure). For ES256 the result may be DER, as Android
+    /// Keystore and the Secure Enclave return, or raw r||s; [`normalize_es256`] accepts both.
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError>;
+}
+
+/// Converts an ECDSA P-256 signature to the raw 64-byte r||s COSE needs (RFC 9053 §2.1),
+/// accepting raw or ASN.1 DER input.
+pub fn normalize_es256(signature: &[u8]) -> Result<[u8; 64], SignerError> {
+    let parsed = if signature.len() == 64 {
+        p256::ecdsa::Signature::from_slice(signature)
+    } else {
+        p256::ecdsa::DerSignature::try_from(signature).and_then(p256::ecdsa::Signature::try_from)
+    };
+    let parsed = parsed.map_err(|_| SignerError::MalformedSignature { length: signature.len() })?;
+    let mut raw = [0u8; 64];
+    raw.copy_from_slice(&parsed.to_bytes());
+    Ok(raw)
+}
+
+/// A P-256 key held in memory, for the CLI, the reference issuer and tests.
+pub struct SoftwareSigner {
+    key: p256::ecdsa::SigningKey,
+    kid: Kid,
+}
+
+impl SoftwareSigner {
+    pub fn new(key: p256::ecdsa::SigningKey, kid: Kid) -> Self {
+        Self { key, kid }
+    }
+
+    /// Reads a PKCS#8 private key, PEM or DER.
+    pub fn from_pkcs8(bytes: &[u8], kid: Kid) -> Result<Self, SignerError> {
+        let key = match std::str::from_utf8(bytes) {
+            Ok(pem) if pem.contains("-----BEGIN") => p256::ecdsa::SigningKey::from_pkcs8_pem(pem),
+            _ => p256::ecdsa::SigningKey::from_pkcs8_der(bytes),
+        }
+        .map_err(|_| SignerError::UnreadableKey)?;
+        Ok(Self { key, kid })
+    }
+
+    pub fn signing_key(&self) -> &p256::ecdsa::SigningKey {
+        &self.key
+    }
+}
+
+impl Signer for SoftwareSigner {
+    fn key_id(&self) -> Kid {
+        self.kid
+    }
+
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {
+        let signature: p256::ecdsa::Signature = self.key.sign(data);
+        Ok(signature.to_bytes().to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn der_and_raw_signatures_normalize_to_the_same_bytes() {
+        let key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+        let signature: p256::ecdsa::Signature = key.sign(b"sig structure");
+        let raw = normalize_es256(&signature.to_bytes()).unwrap();
+        let der = normalize_es256(signature.to_der().as_bytes()).unwrap();
+        assert_eq!(raw, der);
+        assert_eq!(normalize_es256(&[0u8; 70]), Err(SignerError::MalformedSignature { length: 70 }));
+        assert_eq!(normalize_es256(&[]), Err(SignerError::MalformedSignature { length: 0 }));
+    }
+}

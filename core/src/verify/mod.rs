@@ -1,0 +1,12 @@
+//! Verification: is this pass authentic, in force and conforming, at this time?
+//!
+//! Verdicts are data: an invalid pass yields `Ok(Verdict)` with its reasons. `Err` means the
+//! input is not a pass at all.
+
+pub mod policy;
+pub mod signature;
+pub mod verdict;
+pub mod verifier;
+
+pub use verdict::{Holder, Reason, ReasonCategory, SignerSummary, Verdict, VerdictStatus};
+pub use verifier::{SignerSearch, Verifier, VerifyError, find_signer};

@@ -1,0 +1,264 @@
+//! What a verification concludes: a verdict with machine-readable reasons.
+
+use std::fmt;
+
+use crate::codec::SignatureAlgorithm;
+use crate::dcc::schema::{SchemaVersion, SchemaViolation};
+use crate::dcc::{CertificateType, DateOfBirth, PersonName};
+use crate::time::UnixTime;
+use crate::trust::Kid;
+
+/// The overall outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictStatus {
+    /// Authentic, in force, and conforming: the holder may pass.
+    Valid,
+    /// At least one reason says no.
+    Invalid,
+}
+
+impl VerdictStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Invalid => "invalid",
+        }
+    }
+}
+
+/// Why a pass is not valid. Each has a stable [`Reason::code`] for machines and a message for
+/// people; none contains personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// No key identifier in either header (dgc-testdata common/CO23 family).
+    KeyIdMissing,
+    /// BasicDgcTestsList CO25/CO26: a kid must be exactly 8 bytes.
+    KeyIdMalformed {
+        length: usize,
+    },
+    /// No trusted signer has this kid.
+    KeyIdUnknown {
+        kid: Kid,
+    },
+    AlgorithmMissing,
+    /// BasicDgcTestsList CO4.
+    AlgorithmUnsupported {
+        algorithm: String,
+    },
+    /// BasicDgcTestsList CO27: the algorithm does not fit the signer's key.
+    AlgorithmKeyMismatch {
+        algorithm: SignatureAlgorithm,
+        key: String,
+    },
+    /// BasicDgcTestsList CO24: an ES256 signature must be 64 bytes r||s.
+    SignatureMalformed {
+        length: usize,
+    },
+    /// The signature does not verify with any trusted signer of this kid.
+    SignatureInvalid,
+    IssuedAtMissing,
+    ExpiryMissing,
+    /// dgc-testdata common/CO16: issued after the verification time.
+    NotYetValid {
+        issued_at: UnixTime,
+    },
+    /// dgc-testdata common/CO17.
+    Expired {
+        expires_at: UnixTime,
+    },
+    /// The signer certificate was not valid when the pass was issued.
+    SignedOutsideSignerValidity {
+        issued_at: UnixTime,
+        not_before: UnixTime,
+        not_after: UnixTime,
+    },
+    /// The pass outlives its signer certificate (hcert spec §3.3.4: exp must not exceed it).
+    ExpiresAfterSigner {
+        expires_at: UnixTime,
+        signer_not_after: UnixTime,
+    },
+    /// dgc-testdata common/CO6–CO11: the signer may not sign this type.
+    KeyUsageMismatch {
+        certificate_type: CertificateType,
+    },
+    /// The payload breaks the schema of its declared version.
+    SchemaViolations {
+        release: SchemaVersion,
+        violations: Vec<SchemaViolation>,
+    },
+    /// The payload declares a version no bundled schema covers.
+    SchemaUnavailable {
+        detail: String,
+    },
+    /// The payload cannot be read as a certificate (missing or mistyped fields).
+    PayloadInvalid {
+        detail: String,
+    },
+    /// BasicDgcTestsList DGC7: a test certificate saying "detected" proves nothing good.
+    TestResultPositive,
+    /// BasicDgcTestsList DGC8: a sample taken after the verification time.
+    SampleTimeInFuture {
+        sample_time: UnixTime,
+    },
+}
+
+impl Reason {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::KeyIdMissing => "kid_missing",
+            Self::KeyIdMalformed { .. } => "kid_malformed",
+            Self::KeyIdUnknown { .. } => "kid_unknown",
+            Self::AlgorithmMissing => "alg_missing",
+            Self::AlgorithmUnsupported { .. } => "alg_unsupported",
+            Self::AlgorithmKeyMismatch { .. } => "alg_key_mismatch",
+            Self::SignatureMalformed { .. } => "signature_malformed",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::IssuedAtMissing => "iat_missing",
+            Self::ExpiryMissing => "exp_missing",
+            Self::NotYetValid { .. } => "not_yet_valid",
+            Self::Expired { .. } => "expired",
+            Self::SignedOutsideSignerValidity { .. } => "signed_outside_signer_validity",
+            Self::ExpiresAfterSigner { .. } => "expires_after_signer",
+            Self::KeyUsageMismatch { .. } => "key_usage_mismatch",
+            Self::SchemaViolations { .. } => "schema_violation",
+            Self::SchemaUnavailable { .. } => "schema_unavailable",
+            Self::PayloadInvalid { .. } => "payload_invalid",
+            Self::TestResultPositive => "test_result_positive",
+            Self::SampleTimeInFuture { .. } => "sample_time_in_future",
+        }
+    }
+
+    /// The part of verification the reason belongs to.
+    pub fn category(&self) -> ReasonCategory {
+        match self {
+            Self::KeyIdMissing
+            | Self::KeyIdMalformed { .. }
+            | Self::KeyIdUnknown { .. }
+            | Self::AlgorithmMissing
+            | Self::AlgorithmUnsupported { .. }
+            | Self::AlgorithmKeyMismatch { .. }
+            | Self::SignatureMalformed { .. }
+            | Self::SignatureInvalid => ReasonCategory::Signature,
+            Self::IssuedAtMissing
+            | Self::ExpiryMissing
+            | Self::NotYetValid { .. }
+            | Self::Expired { .. }
+            | Self::SignedOutsideSignerValidity { .. }
+            | Self::ExpiresAfterSigner { .. } => ReasonCategory::Validity,
+            Self::KeyUsageMismatch { .. } => ReasonCategory::KeyUsage,
+            Self::SchemaViolations { .. } | Self::SchemaUnavailable { .. } | Self::PayloadInvalid { .. } => {
+                ReasonCategory::Schema
+            }
+            Self::TestResultPositive | Self::SampleTimeInFuture { .. } => ReasonCategory::Content,
+        }
+    }
+}
+
+/// Groups of reasons, matching the checks of the EU verifier test list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonCategory {
+    Signature,
+    Validity,
+    KeyUsage,
+    Schema,
+    Content,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::KeyIdMissing => write!(f, "no key identifier (kid) in the COSE headers"),
+            Self::KeyIdMalformed { length } => write!(f, "key identifier is {length} bytes; it must be exactly 8"),
+            Self::KeyIdUnknown { kid } => write!(f, "no trusted signer certificate has key identifier {kid}"),
+            Self::AlgorithmMissing => write!(f, "no signature algorithm in the COSE headers"),
+            Self::AlgorithmUnsupported { algorithm } => {
+                write!(f, "signature algorithm {algorithm} is not supported; expected ES256 (-7) or PS256 (-37)")
+            }
+            Self::AlgorithmKeyMismatch { algorithm, key } => {
+                write!(f, "algorithm {} does not match the signer's {key} key", algorithm.name())
+            }
+            Self::SignatureMalformed { length } => {
+                write!(f, "ES256 signature is {length} bytes; it must be 64 bytes (r||s)")
+            }
+            Self::SignatureInvalid => write!(f, "the signature does not verify with the trusted signer certificate"),
+            Self::IssuedAtMissing => write!(f, "no issued-at time (iat)"),
+            Self::ExpiryMissing => write!(f, "no expiry time (exp)"),
+            Self::NotYetValid { issued_at } => write!(f, "issued at {issued_at}, after the verification time"),
+            Self::Expired { expires_at } => write!(f, "expired at {expires_at}"),
+            Self::SignedOutsideSignerValidity { issued_at, not_before, not_after } => write!(
+                f,
+                "issued at {issued_at}, outside the signer certificate's validity {not_before} to {not_after}"
+            ),
+            Self::ExpiresAfterSigner { expires_at, signer_not_after } => {
+                write!(f, "expires at {expires_at}, after its signer certificate ({signer_not_after})")
+            }
+            Self::KeyUsageMismatch { certificate_type } => {
+                write!(f, "the signer certificate may not sign {certificate_type} certificates")
+            }
+            Self::SchemaViolations { release, violations } => {
+                write!(f, "the payload does not conform to DCC schema {release}: ")?;
+                for (index, violation) in violations.iter().enumerate() {
+                    if index > 0 {
+                        write!(f, "; ")?;
+                    }
+                    write!(f, "{violation}")?;
+                }
+                Ok(())
+            }
+            Self::SchemaUnavailable { detail } => write!(f, "the payload cannot be schema-checked: {detail}"),
+            Self::PayloadInvalid { detail } => write!(f, "the payload is not a readable certificate: {detail}"),
+            Self::TestResultPositive => write!(f, "the test result is positive (detected)"),
+            Self::SampleTimeInFuture { sample_time } => {
+                write!(f, "the sample was taken at {sample_time}, after the verification time")
+            }
+        }
+    }
+}
+
+/// What a controller may see of the holder to check their identity document: names and date
+/// of birth, nothing more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub name: PersonName,
+    pub date_of_birth: DateOfBirth,
+}
+
+/// The signer that verified the pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerSummary {
+    pub kid: Kid,
+    pub country: Option<String>,
+    pub algorithm: SignatureAlgorithm,
+}
+
+/// The result of verifying a pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: VerdictStatus,
+    /// Every reason found, in the order checked; empty exactly when the status is valid.
+    pub reasons: Vec<Reason>,
+    pub certificate_type: Option<CertificateType>,
+    /// The issuing country: the CWT `iss` claim, or else the entry's country.
+    pub issuer_country: Option<String>,
+    pub issued_at: Option<UnixTime>,
+    pub expires_at: Option<UnixTime>,
+    /// The key identifier the pass carries, when well formed.
+    pub kid: Option<Kid>,
+    pub signer: Option<SignerSummary>,
+    pub holder: Option<Holder>,
+    /// The schema release the payload was checked against.
+    pub schema_release: Option<SchemaVersion>,
+    /// The verification time used.
+    pub verified_at: UnixTime,
+}
+
+impl Verdict {
+    pub fn is_valid(&self) -> bool {
+        self.status == VerdictStatus::Valid
+    }
+
+    pub fn has_reason_in(&self, category: ReasonCategory) -> bool {
+        self.reasons.iter().any(|reason| reason.category() == category)
+    }
+}
