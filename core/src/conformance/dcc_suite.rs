@@ -1,0 +1,217 @@
+//! Runs every vector of a folder in the dgc-testdata layout and tallies the outcomes.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::dcc_checks::{CheckRun, PictureDecoder, run_check};
+use super::dcc_vector::DccVector;
+use super::known_issues::{KnownIssue, ProjectKnownIssues, UpstreamKnownIssues};
+
+/// How one expected result of one vector turned out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Failed {
+        detail: String,
+    },
+    Skipped {
+        reason: String,
+    },
+    /// A vector listed as wrong: reported, never counted as passed or failed. `agrees` says
+    /// whether the project's result matched the (wrong) expectation anyway.
+    Known {
+        source: &'static str,
+        reason: String,
+        agrees: Option<bool>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResult {
+    pub check: String,
+    pub expected: bool,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VectorResult {
+    /// Path relative to the suite folder.
+    pub file: String,
+    pub country: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub checks: Vec<CheckResult>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SuiteReport {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub known: usize,
+    pub vectors: Vec<VectorResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SuiteError {
+    #[error("{path}: {detail}")]
+    Unreadable { path: String, detail: String },
+    #[error("no vectors (*/2DCode/raw/*.json) below {path}")]
+    Empty { path: String },
+}
+
+/// Options of a run.
+#[derive(Default)]
+pub struct SuiteOptions<'a> {
+    /// Decodes the `2DCODE` PNG; without one, PICTUREDECODE is skipped.
+    pub picture_decoder: Option<PictureDecoder<'a>>,
+}
+
+/// Runs every vector below `root`.
+pub fn run_dcc_suite(root: &Path, options: &SuiteOptions<'_>) -> Result<SuiteReport, SuiteError> {
+    let mut files = Vec::new();
+    collect_vectors(root, &mut files)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(SuiteError::Empty { path: root.display().to_string() });
+    }
+    let upstream = std::fs::read_to_string(root.join("tests/known_issues.csv"))
+        .map(|csv| UpstreamKnownIssues::parse(&csv))
+        .unwrap_or_default();
+    let project = ProjectKnownIssues::default();
+    let mut report = SuiteReport::default();
+    for file in files {
+        let relative = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+        let result = run_vector(&file, &relative, &upstream, &project, options);
+        for check in &result.checks {
+            match check.outcome {
+                Outcome::Passed => report.passed += 1,
+                Outcome::Failed { .. } => report.failed += 1,
+                Outcome::Skipped { .. } => report.skipped += 1,
+                Outcome::Known { .. } => report.known += 1,
+            }
+        }
+        if result.error.is_some() {
+            report.failed += 1;
+        }
+        report.vectors.push(result);
+    }
+    Ok(report)
+}
+
+fn run_vector(
+    file: &Path,
+    relative: &str,
+    upstream: &UpstreamKnownIssues,
+    project: &ProjectKnownIssues,
+    options: &SuiteOptions<'_>,
+) -> VectorResult {
+    let country = country_of(relative);
+    let test_set = file.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut result =
+        VectorResult { file: relative.to_owned(), country, description: None, error: None, checks: Vec::new() };
+    let vector = match std::fs::read(file)
+        .map_err(|error| error.to_string())
+        .and_then(|bytes| DccVector::parse(&bytes).map_err(|error| error.to_string()))
+    {
+        Ok(vector) => vector,
+        Err(error) => {
+            result.error = Some(error);
+            return result;
+        }
+    };
+    result.description = vector.description.clone();
+    for (check, expected) in &vector.expected {
+        let known = upstream.find(check, &result.country, &test_set).or_else(|| project.find(check, relative));
+        let run = run_check(check, &vector, options.picture_decoder);
+        let outcome = judge(run, *expected, known);
+        result.checks.push(CheckResult { check: check.name().to_owned(), expected: *expected, outcome });
+    }
+    result
+}
+
+fn judge(run: CheckRun, expected: bool, known: Option<KnownIssue>) -> Outcome {
+    let actual = match &run {
+        CheckRun::Succeeded => Some(true),
+        CheckRun::Failed(_) => Some(false),
+        CheckRun::NotApplicable(_) => None,
+    };
+    if let Some(known) = known {
+        return Outcome::Known {
+            source: known.source.name(),
+            reason: known.reason,
+            agrees: actual.map(|actual| actual == expected),
+        };
+    }
+    match run {
+        CheckRun::NotApplicable(reason) => Outcome::Skipped { reason },
+        CheckRun::Succeeded if expected => Outcome::Passed,
+        CheckRun::Failed(_) if !expected => Outcome::Passed,
+        CheckRun::Succeeded => {
+            Outcome::Failed { detail: "the check succeeded, but the vector expects it to fail".into() }
+        }
+        CheckRun::Failed(reason) => Outcome::Failed { detail: reason },
+    }
+}
+
+/// The country a vector belongs to: the two-letter folder (or `common`) nearest above its
+/// `2DCode` folder, e.g. `PL` for `PL/1.3.0/2DCode/raw/1.json`.
+fn country_of(relative: &str) -> String {
+    let parts: Vec<&str> = relative.split('/').collect();
+    let above =
+        parts.iter().position(|part| *part == "2DCode").and_then(|index| parts.get(..index)).unwrap_or_default();
+    above
+        .iter()
+        .rev()
+        .find(|part| (part.len() == 2 && part.bytes().all(|b| b.is_ascii_uppercase())) || **part == "common")
+        .or(above.first())
+        .map_or_else(|| "-".to_owned(), |part| (*part).to_owned())
+}
+
+fn collect_vectors(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), SuiteError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|error| SuiteError::Unreadable { path: dir.display().to_string(), detail: error.to_string() })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else { continue };
+        if kind.is_dir() {
+            collect_vectors(&path, files)?;
+        } else if is_vector(&path) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn is_vector(path: &Path) -> bool {
+    let parent = path.parent();
+    path.extension().is_some_and(|ext| ext == "json")
+        && parent.and_then(Path::file_name).is_some_and(|name| name == "raw")
+        && parent.and_then(Path::parent).and_then(Path::file_name).is_some_and(|name| name == "2DCode")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countries_come_from_the_folder_above_2dcode() {
+        assert_eq!(country_of("PL/1.3.0/2DCode/raw/1.json"), "PL");
+        assert_eq!(country_of("common/2DCode/raw/CO1.json"), "common");
+        assert_eq!(country_of("AT/2DCode/raw/1.json"), "AT");
+        assert_eq!(country_of("x/2DCode/raw/1.json"), "x");
+    }
+
+    #[test]
+    fn known_issues_are_never_passes() {
+        let known = KnownIssue { source: super::super::known_issues::KnownIssueSource::Upstream, reason: "r".into() };
+        assert!(matches!(judge(CheckRun::Succeeded, true, Some(known)), Outcome::Known { agrees: Some(true), .. }));
+        assert_eq!(judge(CheckRun::Failed("x".into()), false, None), Outcome::Passed);
+        assert!(matches!(judge(CheckRun::Succeeded, false, None), Outcome::Failed { .. }));
+    }
+}

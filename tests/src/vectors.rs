@@ -1,0 +1,319 @@
+//! Generates the project's own test vectors, in the dgc-testdata layout, for the checks of
+//! BasicDgcTestsList.md that upstream never wrote vectors for (CO4, CO24–CO27, DGC7, DGC8),
+//! plus a fully valid control vector, and the demo pass the CLI embeds.
+//!
+//! Everything is deterministic: fixed keys, fixed times, RFC 6979 signatures. Run
+//! `cargo run -p healthpass-tests --bin generate-vectors`; the test `self_made_vectors_are_current`
+//! fails when the committed files differ from what this produces.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use ciborium::Value;
+use p256::ecdsa::SigningKey;
+use p256::ecdsa::signature::Signer as _;
+use serde_json::json;
+
+use healthpass_core::codec::cose::sig_structure;
+use healthpass_core::codec::{CwtClaims, base45, cbor, zlib};
+use healthpass_core::dcc::payload::{TEST_RESULT_DETECTED, TEST_RESULT_NOT_DETECTED, TEST_TYPE_RAPID_ANTIGEN};
+use healthpass_core::dcc::{CertificateType, DateOfBirth, Dcc, Entry, PersonName, TestEntry, hcert, json as dcc_json};
+use healthpass_core::issue::authority::{self, CertificateRequest, KeyAndCertificate};
+use healthpass_core::time::{CivilDate, UnixTime};
+use healthpass_core::trust::Kid;
+
+use crate::tables::GeneratedFile;
+
+/// A fixed key from a one-byte seed (never use such keys outside tests and demos).
+pub fn fixed_key(seed: u8) -> SigningKey {
+    let mut bytes = [seed; 32];
+    bytes[0] = 0x01; // keep the scalar well below the group order
+    match SigningKey::from_slice(&bytes) {
+        Ok(key) => key,
+        Err(_) => unreachable!("a 32-byte scalar of this form is a valid P-256 key"),
+    }
+}
+
+fn time(text: &str) -> UnixTime {
+    UnixTime::parse_rfc3339(text).unwrap_or(UnixTime::from_seconds(0))
+}
+
+/// A demo or test authority: a CSCA and one DSC allowed to sign test certificates.
+pub struct TestAuthority {
+    pub csca: KeyAndCertificate,
+    pub dsc: KeyAndCertificate,
+}
+
+impl TestAuthority {
+    pub fn new(country: &str, organization: &str, from: UnixTime, until: UnixTime, seed: u8) -> Self {
+        let request = |common_name: &'static str, serial| CertificateRequest {
+            country,
+            common_name,
+            organization,
+            not_before: from,
+            not_after: until,
+            serial,
+        };
+        let csca = authority::country_signing_ca(&request("Country Signing CA", 1), fixed_key(seed))
+            .unwrap_or_else(|error| unreachable!("fixed inputs build a CSCA: {error}"));
+        let dsc = authority::document_signer(
+            &request("Document Signer", 2),
+            fixed_key(seed.wrapping_add(1)),
+            &[CertificateType::Test],
+            &csca,
+        )
+        .unwrap_or_else(|error| unreachable!("fixed inputs build a DSC: {error}"));
+        Self { csca, dsc }
+    }
+
+    pub fn kid(&self) -> Kid {
+        Kid::of_certificate(&self.dsc.certificate_der)
+    }
+}
+
+/// A rapid antigen test certificate with fixed, fictitious holder data.
+pub fn sample_test_dcc(sample_time: UnixTime, result: &str, uvci_suffix: &str) -> Dcc {
+    Dcc {
+        version: "1.3.0".into(),
+        name: PersonName {
+            family_name: Some("Dubois-Lefèvre".into()),
+            family_name_transliterated: Some("DUBOIS<LEFEVRE".into()),
+            given_name: Some("Amélie".into()),
+            given_name_transliterated: Some("AMELIE".into()),
+        },
+        date_of_birth: DateOfBirth::Full(CivilDate::new(1987, 4, 12).unwrap_or_else(|_| unreachable!())),
+        entry: Entry::Test(TestEntry {
+            disease: "840539006".into(),
+            test_type: TEST_TYPE_RAPID_ANTIGEN.into(),
+            test_name: None,
+            device: Some("1232".into()),
+            sample_time,
+            result: result.into(),
+            centre: Some("Pharmacie du Centre".into()),
+            country: "FR".into(),
+            issuer: "Healthpass test authority".into(),
+            certificate_id: format!("URN:UVCI:01:FR:HPTEST{uvci_suffix}"),
+        }),
+    }
+}
+
+/// How to damage the COSE structure of a vector.
+#[derive(Clone, Copy)]
+enum Tamper {
+    None,
+    Algorithm(i64),
+    KidLength(usize),
+    LongSignature,
+}
+
+struct Built {
+    cbor: Vec<u8>,
+    cose: Vec<u8>,
+}
+
+fn build_pass(
+    dcc: &Dcc,
+    issued_at: UnixTime,
+    expires_at: UnixTime,
+    key: &SigningKey,
+    kid: Kid,
+    tamper: Tamper,
+) -> Built {
+    let dcc_value = dcc.to_value();
+    let claims = CwtClaims {
+        issuer: Some("FR".into()),
+        issued_at: Some(issued_at),
+        expires_at: Some(expires_at),
+        other: vec![(hcert::CLAIM_HCERT, hcert::container(dcc_value.clone()))],
+    };
+    let payload = cbor::encode(&claims.to_value());
+    let algorithm = match tamper {
+        Tamper::Algorithm(id) => id,
+        _ => -7,
+    };
+    let kid_bytes = match tamper {
+        Tamper::KidLength(length) => kid.as_bytes().iter().copied().cycle().take(length).collect(),
+        _ => kid.as_bytes().to_vec(),
+    };
+    let protected = cbor::encode(&Value::Map(vec![
+        (Value::Integer(1.into()), Value::Integer(algorithm.into())),
+        (Value::Integer(4.into()), Value::Bytes(kid_bytes)),
+    ]));
+    let signature: p256::ecdsa::Signature = key.sign(&sig_structure(&protected, &payload));
+    let signature_bytes = match tamper {
+        // CO24: a DER signature (70–72 bytes) padded beyond 70 bytes, as broken signers produced.
+        Tamper::LongSignature => {
+            let mut der = signature.to_der().as_bytes().to_vec();
+            der.resize(74, 0);
+            der
+        }
+        _ => signature.to_bytes().to_vec(),
+    };
+    let cose = cbor::encode(&Value::Tag(
+        18,
+        Box::new(Value::Array(vec![
+            Value::Bytes(protected),
+            Value::Map(vec![]),
+            Value::Bytes(payload),
+            Value::Bytes(signature_bytes),
+        ])),
+    ));
+    Built { cbor: cbor::encode(&dcc_value), cose }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+struct VectorSpec {
+    name: &'static str,
+    description: &'static str,
+    tamper: Tamper,
+    result: &'static str,
+    /// Sample time relative to the validation clock, in seconds.
+    sample_offset: i64,
+    expected: serde_json::Value,
+}
+
+/// Every self-made vector, keyed by its file path below `tests/vectors/dgc`.
+pub fn self_made_vectors() -> Vec<(String, String)> {
+    let from = time("2021-01-01T00:00:00Z");
+    let until = time("2031-01-01T00:00:00Z");
+    let authority = TestAuthority::new("FR", "Healthpass Test Authority", from, until, 0x21);
+    let clock = time("2021-06-01T12:00:00Z");
+    let issued_at = clock.saturating_sub(3600);
+    let expires_at = clock.saturating_add(48 * 3600);
+    let decodes = json!({"EXPECTEDUNPREFIX": true, "EXPECTEDB45DECODE": true, "EXPECTEDCOMPRESSION": true,
+        "EXPECTEDDECODE": true, "EXPECTEDVALIDJSON": true});
+    let with = |extra: serde_json::Value| {
+        let mut expected = decodes.clone();
+        if let (Some(base), Some(extra)) = (expected.as_object_mut(), extra.as_object()) {
+            base.extend(extra.clone());
+        }
+        expected
+    };
+    let specs = [
+        VectorSpec {
+            name: "HP1",
+            description: "VALID: self-made control vector, a negative rapid antigen test signed with ES256 by a DSC allowed to sign tests",
+            tamper: Tamper::None,
+            result: TEST_RESULT_NOT_DETECTED,
+            sample_offset: -2 * 3600,
+            expected: with(json!({"EXPECTEDVERIFY": true, "EXPECTEDEXPIRATIONCHECK": true, "EXPECTEDKEYUSAGE": true,
+                "EXPECTEDSCHEMAVALIDATION": true, "EXPECTEDVALIDOBJECT": true, "EXPECTEDENCODE": true, "EXPECTEDVERDICT": true})),
+        },
+        VectorSpec {
+            name: "CO4",
+            description: "INVALID: algorithm not supported (ES512, -36, in the protected header)",
+            tamper: Tamper::Algorithm(-36),
+            result: TEST_RESULT_NOT_DETECTED,
+            sample_offset: -2 * 3600,
+            expected: with(json!({"EXPECTEDVERIFY": false, "EXPECTEDVERDICT": false})),
+        },
+        VectorSpec {
+            name: "CO24",
+            description: "INVALID: ECDSA signature longer than 70 bytes (DER, padded) must be rejected without a crash",
+            tamper: Tamper::LongSignature,
+            result: TEST_RESULT_NOT_DETECTED,
+            sample_offset: -2 * 3600,
+            expected: with(json!({"EXPECTEDVERIFY": false, "EXPECTEDVERDICT": false})),
+        },
+        VectorSpec {
+            name: "CO25",
+            description: "INVALID: kid shorter than 8 bytes (4 bytes)",
+            tamper: Tamper::KidLength(4),
+            result: TEST_RESULT_NOT_DETECTED,
+            sample_offset: -2 * 3600,
+            expected: with(json!({"EXPECTEDVERIFY": false, "EXPECTEDVERDICT": false})),
+        },
+        VectorSpec {
+            name: "CO26",
+            description: "INVALID: kid longer than 8 bytes (16 bytes)",
+            tamper: Tamper::KidLength(16),
+            result: TEST_RESULT_NOT_DETECTED,
+            sample_offset: -2 * 3600,
+            expected: with(json!({"EXPECTEDVERIFY": false, "EXPECTEDVERDICT": false})),
+        },
+        VectorSpec {
+            name: "CO27",
+            description: "INVALID: RSA algorithm id (PS256, -37) over an ECDSA signature from an EC signer",
+            tamper: Tamper::Algorithm(-37),
+            result: TEST_RESULT_NOT_DETECTED,
+            sample_offset: -2 * 3600,
+            expected: with(json!({"EXPECTEDVERIFY": false, "EXPECTEDVERDICT": false})),
+        },
+        VectorSpec {
+            name: "DGC7",
+            description: "INVALID: test result 260373001 (detected); the signature and schema are fine",
+            tamper: Tamper::None,
+            result: TEST_RESULT_DETECTED,
+            sample_offset: -2 * 3600,
+            expected: with(json!({"EXPECTEDVERIFY": true, "EXPECTEDSCHEMAVALIDATION": true, "EXPECTEDKEYUSAGE": true,
+                "EXPECTEDEXPIRATIONCHECK": true, "EXPECTEDVERDICT": false})),
+        },
+        VectorSpec {
+            name: "DGC8",
+            description: "INVALID: sample time one day after the validation clock; the signature and schema are fine",
+            tamper: Tamper::None,
+            result: TEST_RESULT_NOT_DETECTED,
+            sample_offset: 24 * 3600,
+            expected: with(json!({"EXPECTEDVERIFY": true, "EXPECTEDSCHEMAVALIDATION": true, "EXPECTEDKEYUSAGE": true,
+                "EXPECTEDEXPIRATIONCHECK": true, "EXPECTEDVERDICT": false})),
+        },
+    ];
+    let certificate = base64::engine::general_purpose::STANDARD.encode(&authority.dsc.certificate_der);
+    specs
+        .iter()
+        .map(|spec| {
+            let dcc = sample_test_dcc(clock.saturating_add(spec.sample_offset), spec.result, spec.name);
+            let built = build_pass(&dcc, issued_at, expires_at, &authority.dsc.key, authority.kid(), spec.tamper);
+            let compressed = zlib::deflate(&built.cose);
+            let base45_text = base45::encode(&compressed);
+            let vector = json!({
+                "JSON": dcc_json::cbor_to_json(&dcc.to_value()),
+                "CBOR": hex(&built.cbor),
+                "COSE": hex(&built.cose),
+                "COMPRESSED": hex(&compressed),
+                "BASE45": base45_text,
+                "PREFIX": format!("HC1:{base45_text}"),
+                "TESTCTX": {
+                    "VERSION": 1,
+                    "SCHEMA": "1.3.0",
+                    "CERTIFICATE": certificate,
+                    "VALIDATIONCLOCK": clock.to_rfc3339(),
+                    "DESCRIPTION": spec.description,
+                },
+                "EXPECTEDRESULTS": spec.expected,
+            });
+            let text = serde_json::to_string_pretty(&vector).unwrap_or_default() + "\n";
+            (format!("common/2DCode/raw/{}.json", spec.name), text)
+        })
+        .collect()
+}
+
+/// The pass and signer certificate the CLI embeds for `healthpass verify --demo`: valid from
+/// 2026-01-01 for ten years, signed by a demo authority (fictitious holder).
+pub fn demo_pass() -> (String, String) {
+    let from = time("2026-01-01T00:00:00Z");
+    let until = time("2036-01-01T00:00:00Z");
+    let authority = TestAuthority::new("FR", "Healthpass Demo Authority", from, until, 0x44);
+    let issued_at = time("2026-11-27T08:00:00Z");
+    let dcc = sample_test_dcc(issued_at.saturating_sub(1800), TEST_RESULT_NOT_DETECTED, "DEMO0001");
+    let built =
+        build_pass(&dcc, issued_at, time("2035-12-31T00:00:00Z"), &authority.dsc.key, authority.kid(), Tamper::None);
+    let text = format!("HC1:{}", base45::encode(&zlib::deflate(&built.cose)));
+    (text + "\n", authority.dsc.certificate_pem())
+}
+
+/// Every generated vector and demo file, with its path in the repository.
+pub fn generate_all(repository: &Path) -> Vec<GeneratedFile> {
+    let vectors_dir: PathBuf = repository.join("tests/vectors/dgc");
+    let mut files: Vec<GeneratedFile> = self_made_vectors()
+        .into_iter()
+        .map(|(path, contents)| GeneratedFile { path: vectors_dir.join(path), contents })
+        .collect();
+    let (pass, certificate) = demo_pass();
+    files.push(GeneratedFile { path: repository.join("cli/demo/pass.txt"), contents: pass });
+    files.push(GeneratedFile { path: repository.join("cli/demo/signer.pem"), contents: certificate });
+    files
+}
