@@ -1,0 +1,102 @@
+//! The command line as a user runs it: output, JSON shape and exit codes.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+fn healthpass(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_healthpass")).args(args).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn repository() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn the_demo_pass_verifies_with_exit_code_zero() {
+    let output = healthpass(&["verify", "--demo", "--at", "2027-01-01T00:00:00Z"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = stdout(&output);
+    assert!(text.starts_with("VALID  test certificate from FR"), "{text}");
+    assert!(text.contains("date of birth  1987-04-12"), "{text}");
+}
+
+#[test]
+fn an_expired_pass_is_invalid_with_exit_code_one_and_says_why() {
+    let output = healthpass(&["verify", "--demo", "--at", "2036-06-01T00:00:00Z"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert!(text.starts_with("INVALID"), "{text}");
+    assert!(text.contains("[expired]"), "{text}");
+}
+
+#[test]
+fn json_output_has_status_reasons_and_holder() {
+    let output = healthpass(&["verify", "--demo", "--json", "--at", "2027-01-01T00:00:00Z"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["status"], "valid");
+    assert_eq!(json["reasons"], serde_json::json!([]));
+    assert_eq!(json["certificate_type"], "test");
+    assert_eq!(json["holder"]["family_name_transliterated"], "DUBOIS<LEFEVRE");
+    assert_eq!(json["signer"]["algorithm"], "ES256");
+}
+
+#[test]
+fn a_pass_from_stdin_with_a_signer_file_verifies() {
+    let pass = std::fs::read_to_string(repository().join("cli/demo/pass.txt")).unwrap();
+    let signer = repository().join("cli/demo/signer.pem");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_healthpass"))
+        .args(["verify", "-", "--dsc", signer.to_str().unwrap(), "--at", "2027-01-01T00:00:00Z"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(pass.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+#[test]
+fn without_trust_the_signer_is_unknown() {
+    let pass = std::fs::read_to_string(repository().join("cli/demo/pass.txt")).unwrap();
+    let output = healthpass(&["verify", pass.trim(), "--at", "2027-01-01T00:00:00Z"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("[kid_unknown]"));
+}
+
+#[test]
+fn unusable_input_exits_two_naming_the_stage() {
+    let output = healthpass(&["verify", "HC1:NOT*VALID*BASE45~"]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("not a pass: base45:"), "{error}");
+    let output = healthpass(&["verify", "HL1:6BF"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unsupported context identifier \"HL1:\""));
+    let output = healthpass(&["verify", "--demo", "--at", "yesterday"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn conformance_json_has_the_counts_and_the_vectors() {
+    let suite = repository().join("tests/vectors/dgc");
+    let output = healthpass(&["conformance", "dcc", suite.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["failed"], 0);
+    assert!(json["passed"].as_u64().unwrap() >= 60);
+    assert_eq!(json["skipped"], 0);
+    assert_eq!(json["vectors"].as_array().unwrap().len(), 8);
+}
+
+#[test]
+fn conformance_text_ends_with_the_summary_line() {
+    let suite = repository().join("tests/vectors/dgc");
+    let output = healthpass(&["conformance", "dcc", suite.to_str().unwrap()]);
+    let text = stdout(&output);
+    let last = text.lines().last().unwrap();
+    assert!(last.ends_with("passed, 0 failed, 0 skipped"), "{last}");
+}
