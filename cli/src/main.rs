@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 valid / success, 1 invalid pass or failed conformance, 2 unusable input.
 
+mod camera;
 mod commands;
 mod output;
 
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Verify a pass offline and print the verdict (exit 0 valid, 1 invalid, 2 unusable input).
     Verify(commands::verify::VerifyArgs),
+    /// Read codes from pictures (--images DIR) or watch a camera (--camera [INDEX]).
+    Scan(commands::scan::ScanArgs),
     /// Run a conformance suite and print a report ending in "N passed, M failed, K skipped".
     #[command(subcommand)]
     Conformance(commands::conformance::ConformanceCommand),
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Verify(args) => commands::verify::run(&args),
+        Command::Scan(args) => commands::scan::run(&args),
         Command::Conformance(command) => commands::conformance::run(&command),
     };
     match result {

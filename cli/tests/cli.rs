@@ -100,3 +100,83 @@ fn conformance_text_ends_with_the_summary_line() {
     let last = text.lines().last().unwrap();
     assert!(last.ends_with("passed, 0 failed, 0 skipped"), "{last}");
 }
+
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("healthpass-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn shared_vector(path: &str) -> serde_json::Value {
+    let root = std::env::var_os("HEALTHPASS_CONFORMANCE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repository().join("../shared/conformance"));
+    serde_json::from_slice(&std::fs::read(root.join("dgc-testdata").join(path)).unwrap()).unwrap()
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).unwrap()
+}
+
+#[test]
+fn verify_reads_a_pass_from_a_picture() {
+    let vector = shared_vector("DE/2DCode/raw/1.json");
+    let dir = scratch_dir("image");
+    let png = dir.join("pass.png");
+    std::fs::write(&png, decode_base64(vector["2DCODE"].as_str().unwrap())).unwrap();
+    let certificate = dir.join("dsc.der");
+    std::fs::write(&certificate, decode_base64(vector["TESTCTX"]["CERTIFICATE"].as_str().unwrap())).unwrap();
+    let at = vector["TESTCTX"]["VALIDATIONCLOCK"].as_str().unwrap();
+    let output =
+        healthpass(&["verify", "--image", png.to_str().unwrap(), "--dsc", certificate.to_str().unwrap(), "--at", at]);
+    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+    assert!(stdout(&output).starts_with("VALID"));
+    let blank = dir.join("blank.png");
+    std::fs::write(&blank, decode_base64(BLANK_PNG)).unwrap();
+    let output = healthpass(&["verify", "--image", blank.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no QR or Aztec code found"));
+}
+
+/// An 8x8 white PNG.
+const BLANK_PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAAAAADhZOFXAAAAEElEQVR4nGP8zwABTAwUMQBJQQEPeWDz+AAAAABJRU5ErkJggg==";
+
+#[test]
+fn scan_images_lists_texts_and_times_and_sums_up() {
+    let dir = scratch_dir("folder");
+    for (name, vector) in [("a.png", "AT/2DCode/raw/1.json"), ("b.png", "SE/2DCode/raw/1.json")] {
+        std::fs::write(dir.join(name), decode_base64(shared_vector(vector)["2DCODE"].as_str().unwrap())).unwrap();
+    }
+    std::fs::write(dir.join("c.png"), decode_base64(BLANK_PNG)).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not an image").unwrap();
+    std::fs::write(dir.join("broken.jpg"), "not a jpeg").unwrap();
+    let output = healthpass(&["scan", "--images", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.contains("a.png  ("), "{text}");
+    assert!(text.contains("  HC1:"), "{text}");
+    assert!(text.contains("broken.jpg") && text.contains("unreadable image"), "{text}");
+    assert_eq!(text.lines().last().unwrap(), "2 decoded, 2 not decoded");
+
+    let output = healthpass(&["scan", "--images", dir.to_str().unwrap(), "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["decoded"], 2);
+    assert_eq!(json["not_decoded"], 2);
+    let images = json["images"].as_array().unwrap();
+    assert_eq!(images.len(), 4);
+    assert_eq!(images[0]["file"], "a.png");
+    assert!(images[0]["texts"][0].as_str().unwrap().starts_with("HC1:"));
+    assert!(images[0]["ms"].as_f64().unwrap() >= 0.0);
+}
+
+#[test]
+fn scanning_a_camera_on_a_machine_without_one_is_a_clear_error() {
+    let output = healthpass(&["scan", "--camera"]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    // Built with the camera feature: no device; without it: no camera support.
+    assert!(error.contains("no camera") || error.contains("no camera support"), "{error}");
+}

@@ -66,10 +66,27 @@ pub enum SuiteError {
 }
 
 /// Options of a run.
-#[derive(Default)]
 pub struct SuiteOptions<'a> {
     /// Decodes the `2DCODE` PNG; without one, PICTUREDECODE is skipped.
     pub picture_decoder: Option<PictureDecoder<'a>>,
+}
+
+impl Default for SuiteOptions<'_> {
+    /// With the `images` feature, pictures are read by the default scanner.
+    fn default() -> Self {
+        #[cfg(feature = "images")]
+        let picture_decoder: Option<PictureDecoder<'_>> = Some(&scan_picture);
+        #[cfg(not(feature = "images"))]
+        let picture_decoder: Option<PictureDecoder<'_>> = None;
+        Self { picture_decoder }
+    }
+}
+
+/// Reads every code in a PNG or JPEG with the default scanner.
+#[cfg(feature = "images")]
+pub fn scan_picture(image: &[u8]) -> Result<Vec<String>, String> {
+    let frame = crate::scan::image_input::decode_image(image).map_err(|error| error.to_string())?;
+    Ok(crate::scan::Scanner::default().scan(&frame.view()).into_iter().map(|code| code.text).collect())
 }
 
 /// Runs every vector below `root`.

@@ -1,0 +1,112 @@
+//! The controller's continuous loop: scan every frame, verify each distinct pass once, and
+//! ignore the same pass shown again within a few seconds (a holder keeps it in front of the
+//! camera while the verdict is on screen).
+
+use super::frame_source::{FrameSource, FrameSourceError};
+use crate::scan::{LumaFrame, Scanner};
+use crate::time::UnixTime;
+use crate::verify::{Verdict, Verifier};
+
+/// How long the same pass is ignored after it was last seen, by default.
+pub const DEFAULT_REPEAT_WINDOW_MS: u64 = 5_000;
+
+/// What a frame produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckpointEvent {
+    /// A pass not seen within the repeat window, and its verdict.
+    Verified { text: String, verdict: Box<Verdict>, captured_at_ms: u64 },
+    /// A code that is not a pass (e.g. a URL, a damaged code), with the reason.
+    NotAPass { reason: String, captured_at_ms: u64 },
+}
+
+/// Counts over a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckpointStats {
+    pub frames: u64,
+    pub frames_with_codes: u64,
+    pub verified: u64,
+    pub repeats_ignored: u64,
+    pub not_a_pass: u64,
+}
+
+pub struct CheckpointSession {
+    scanner: Scanner,
+    verifier: Verifier,
+    repeat_window_ms: u64,
+    /// Texts seen recently and when last; pruned as frames go by, so it stays small.
+    recent: Vec<(String, u64)>,
+    stats: CheckpointStats,
+}
+
+impl CheckpointSession {
+    pub fn new(scanner: Scanner, verifier: Verifier) -> Self {
+        Self {
+            scanner,
+            verifier,
+            repeat_window_ms: DEFAULT_REPEAT_WINDOW_MS,
+            recent: Vec::new(),
+            stats: CheckpointStats::default(),
+        }
+    }
+
+    pub fn with_repeat_window_ms(mut self, window: u64) -> Self {
+        self.repeat_window_ms = window;
+        self
+    }
+
+    pub fn stats(&self) -> CheckpointStats {
+        self.stats
+    }
+
+    /// Scans one frame and verifies what is new; `now` is the wall-clock time for verdicts.
+    pub fn observe(&mut self, frame: &LumaFrame<'_>, captured_at_ms: u64, now: UnixTime) -> Vec<CheckpointEvent> {
+        self.stats.frames += 1;
+        let window = self.repeat_window_ms;
+        self.recent.retain(|(_, last_seen)| captured_at_ms.saturating_sub(*last_seen) <= window);
+        let codes = self.scanner.scan(frame);
+        if !codes.is_empty() {
+            self.stats.frames_with_codes += 1;
+        }
+        let mut events = Vec::new();
+        for code in codes {
+            if let Some(entry) = self.recent.iter_mut().find(|(text, _)| *text == code.text) {
+                entry.1 = captured_at_ms;
+                self.stats.repeats_ignored += 1;
+                continue;
+            }
+            self.recent.push((code.text.clone(), captured_at_ms));
+            match self.verifier.verify_text(&code.text, now) {
+                Ok(verdict) => {
+                    self.stats.verified += 1;
+                    events.push(CheckpointEvent::Verified {
+                        text: code.text,
+                        verdict: Box::new(verdict),
+                        captured_at_ms,
+                    });
+                }
+                Err(error) => {
+                    self.stats.not_a_pass += 1;
+                    events.push(CheckpointEvent::NotAPass { reason: error.to_string(), captured_at_ms });
+                }
+            }
+        }
+        events
+    }
+
+    /// Runs until the source ends, handing each event to `on_event`; `clock` gives the
+    /// wall-clock time for each frame's verdicts.
+    pub fn run(
+        &mut self,
+        source: &mut dyn FrameSource,
+        clock: &mut dyn FnMut() -> UnixTime,
+        on_event: &mut dyn FnMut(&CheckpointEvent),
+    ) -> Result<CheckpointStats, FrameSourceError> {
+        while let Some(captured) = source.next_frame()? {
+            let now = clock();
+            for event in self.observe(&captured.frame.view(), captured.captured_at_ms, now) {
+                on_event(&event);
+            }
+        }
+        Ok(self.stats)
+    }
+}
