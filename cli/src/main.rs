@@ -19,6 +19,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The story offline on embedded demo keys: issue a pass, render its QR, scan it back, verify it.
+    Demo(commands::demo::DemoArgs),
+    /// Issue a pass and print its HC1 text.
+    #[command(subcommand)]
+    Issue(commands::issue::IssueCommand),
+    /// Create keys and certificates.
+    #[command(subcommand)]
+    Keys(commands::keys::KeysCommand),
     /// Verify a pass offline and print the verdict (exit 0 valid, 1 invalid, 2 unusable input).
     Verify(commands::verify::VerifyArgs),
     /// Read codes from pictures (--images DIR) or watch a camera (--camera [INDEX]).
@@ -41,6 +49,9 @@ impl<E: std::fmt::Display> From<E> for UsageError {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => commands::demo::run(&args),
+        Command::Issue(command) => commands::issue::run(&command),
+        Command::Keys(command) => commands::keys::run(&command),
         Command::Verify(args) => commands::verify::run(&args),
         Command::Scan(args) => commands::scan::run(&args),
         Command::Conformance(command) => commands::conformance::run(&command),

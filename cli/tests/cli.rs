@@ -180,3 +180,133 @@ fn scanning_a_camera_on_a_machine_without_one_is_a_clear_error() {
     // Built with the camera feature: no device; without it: no camera support.
     assert!(error.contains("no camera") || error.contains("no camera support"), "{error}");
 }
+
+#[test]
+fn the_demo_issues_renders_scans_and_verifies() {
+    let dir = scratch_dir("demo");
+    let output = healthpass(&["demo", "--out", dir.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
+    let text = stdout(&output);
+    for step in [
+        "1. A pharmacist",
+        "2. Issued and signed",
+        "3. Rendered the QR code",
+        "4. Scanned the PNG back",
+        "5. Verified offline",
+    ] {
+        assert!(text.contains(step), "missing {step:?} in\n{text}");
+    }
+    assert!(text.contains("the same text"));
+    assert!(text.contains("VALID  test certificate from FR"));
+    assert!(dir.join("pass.png").is_file() && dir.join("page.svg").is_file());
+}
+
+#[test]
+fn a_demo_authority_issues_passes_that_verify_and_scan() {
+    let dir = scratch_dir("authority");
+    let output = healthpass(&["keys", "demo-authority", "--out", dir.to_str().unwrap(), "--country", "BE"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    for file in ["csca.pem", "csca-key.pem", "dsc.pem", "dsc-key.pem"] {
+        assert!(std::fs::read_to_string(dir.join(file)).unwrap().starts_with("-----BEGIN "), "{file}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(dir.join("dsc-key.pem")).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let (key, cert) = (dir.join("dsc-key.pem"), dir.join("dsc.pem"));
+    let (png, svg, page) = (dir.join("qr.png"), dir.join("qr.svg"), dir.join("page.svg"));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let sampled_time = healthpass_core::time::UnixTime::from_seconds(now - 1800);
+    let (sampled, at) = (sampled_time.to_string(), healthpass_core::time::UnixTime::from_seconds(now).to_string());
+    let (sampled, at) = (sampled.as_str(), at.as_str());
+    let output = healthpass(&[
+        "issue",
+        "test",
+        "--family-name",
+        "Van den Broeck",
+        "--given-name",
+        "Éloïse",
+        "--dob",
+        "1975-11",
+        "--test-type",
+        "rat",
+        "--device",
+        "1232",
+        "--sampled-at",
+        sampled,
+        "--result",
+        "negative",
+        "--centre",
+        "Apotheek Centrum",
+        "--country",
+        "BE",
+        "--key",
+        key.to_str().unwrap(),
+        "--cert",
+        cert.to_str().unwrap(),
+        "--png",
+        png.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+        "--page",
+        page.to_str().unwrap(),
+        "--at",
+        at,
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let pass = json["text"].as_str().unwrap();
+    assert!(pass.starts_with("HC1:"));
+    assert!(json["certificate_id"].as_str().unwrap().starts_with("URN:UVCI:01:BE:HP/"));
+    assert_eq!(json["expires_at"], sampled_time.saturating_add(72 * 3600).to_string());
+    assert!(json["qr_version"].as_u64().unwrap() <= 24);
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<path"));
+    let page_text = std::fs::read_to_string(&page).unwrap();
+    assert!(page_text.contains("Éloïse Van den Broeck") && page_text.contains("Abbott Rapid Diagnostics"));
+    assert!(page_text.contains("Not detected") && page_text.contains("Valid until"));
+
+    let output = healthpass(&["verify", "--image", png.to_str().unwrap(), "--dsc", cert.to_str().unwrap(), "--at", at]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).contains("VAN<DEN<BROECK<<ELOISE"));
+}
+
+#[test]
+fn issuing_with_bad_input_says_which_field_and_exits_two() {
+    let dir = scratch_dir("bad-issue");
+    assert_eq!(healthpass(&["keys", "demo-authority", "--out", dir.to_str().unwrap()]).status.code(), Some(0));
+    let (key, cert) = (dir.join("dsc-key.pem"), dir.join("dsc.pem"));
+    let output = healthpass(&[
+        "issue",
+        "test",
+        "--family-name",
+        "Martin",
+        "--dob",
+        "31/12/1980",
+        "--test-type",
+        "rat",
+        "--device",
+        "1232",
+        "--sampled-at",
+        "2026-11-27T09:00:00Z",
+        "--result",
+        "negative",
+        "--centre",
+        "Pharmacie",
+        "--country",
+        "FR",
+        "--key",
+        key.to_str().unwrap(),
+        "--cert",
+        cert.to_str().unwrap(),
+        "--at",
+        "2026-11-27T10:00:00Z",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("the date of birth is not a date: use YYYY-MM-DD"), "{error}");
+    assert!(!error.contains("31/12/1980"), "the error must not repeat the date of birth");
+    let output = healthpass(&["issue", "test", "--family-name", "Martin", "--dob", "1980", "--test-type", "antigen?"]);
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -19,6 +19,7 @@ pub mod checkpoint;
 pub mod codec;
 pub mod dcc;
 pub mod issue;
+pub mod render;
 pub mod scan;
 pub mod time;
 pub mod trust;

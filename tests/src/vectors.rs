@@ -291,18 +291,28 @@ pub fn self_made_vectors() -> Vec<(String, String)> {
         .collect()
 }
 
-/// The pass and signer certificate the CLI embeds for `healthpass verify --demo`: valid from
-/// 2026-01-01 for ten years, signed by a demo authority (fictitious holder).
-pub fn demo_pass() -> (String, String) {
-    let from = time("2026-01-01T00:00:00Z");
-    let until = time("2036-01-01T00:00:00Z");
-    let authority = TestAuthority::new("FR", "Healthpass Demo Authority", from, until, 0x44);
+/// The demo authority of the CLI: valid from 2026-01-01 for ten years (fixed keys; a demo
+/// only, never to be trusted outside it).
+pub fn demo_authority() -> TestAuthority {
+    TestAuthority::new(
+        "FR",
+        "Healthpass Demo Authority",
+        time("2026-01-01T00:00:00Z"),
+        time("2036-01-01T00:00:00Z"),
+        0x44,
+    )
+}
+
+/// The pass, signer certificate and signer key the CLI embeds (`verify --demo`, `demo`).
+pub fn demo_pass() -> (String, String, String) {
+    let authority = demo_authority();
     let issued_at = time("2026-11-27T08:00:00Z");
     let dcc = sample_test_dcc(issued_at.saturating_sub(1800), TEST_RESULT_NOT_DETECTED, "DEMO0001");
     let built =
         build_pass(&dcc, issued_at, time("2035-12-31T00:00:00Z"), &authority.dsc.key, authority.kid(), Tamper::None);
     let text = format!("HC1:{}", base45::encode(&zlib::deflate(&built.cose)));
-    (text + "\n", authority.dsc.certificate_pem())
+    let key = authority.dsc.key_pkcs8_pem().unwrap_or_default();
+    (text + "\n", authority.dsc.certificate_pem(), key)
 }
 
 /// Every generated vector and demo file, with its path in the repository.
@@ -312,8 +322,9 @@ pub fn generate_all(repository: &Path) -> Vec<GeneratedFile> {
         .into_iter()
         .map(|(path, contents)| GeneratedFile { path: vectors_dir.join(path), contents })
         .collect();
-    let (pass, certificate) = demo_pass();
+    let (pass, certificate, key) = demo_pass();
     files.push(GeneratedFile { path: repository.join("cli/demo/pass.txt"), contents: pass });
     files.push(GeneratedFile { path: repository.join("cli/demo/signer.pem"), contents: certificate });
+    files.push(GeneratedFile { path: repository.join("cli/demo/signer-key.pem"), contents: key });
     files
 }

@@ -32,7 +32,13 @@ pub fn inflate(compressed: &[u8], limit: usize) -> Result<Vec<u8>, InflateError>
 /// Deflates into a zlib stream at the highest compression level (a pass is read far more
 /// often than it is written, and every byte saved shrinks the QR code).
 pub fn deflate(data: &[u8]) -> Vec<u8> {
-    miniz_oxide::deflate::compress_to_vec_zlib(data, 9)
+    deflate_with_level(data, 9)
+}
+
+/// Deflates at a given level (0–10): pictures of codes are large and highly redundant, where
+/// a fast level compresses nearly as well.
+pub fn deflate_with_level(data: &[u8], level: u8) -> Vec<u8> {
+    miniz_oxide::deflate::compress_to_vec_zlib(data, level)
 }
 
 /// RFC 1950 §2.2: CM = 8 (deflate), CINFO <= 7, FCHECK makes the header a multiple of 31,

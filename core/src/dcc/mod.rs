@@ -5,6 +5,7 @@ pub mod hcert;
 pub mod json;
 pub mod payload;
 pub mod schema;
+pub mod value_sets;
 
 pub use certificate_type::CertificateType;
 pub use hcert::HcertError;

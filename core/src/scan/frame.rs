@@ -73,9 +73,10 @@ impl<'a> LumaFrame<'a> {
     pub fn packed_pixels(&self) -> Cow<'a, [u8]> {
         let size = self.width as usize * self.height as usize;
         if self.row_stride == self.width
-            && let Some(pixels) = self.data.get(..size) {
-                return Cow::Borrowed(pixels);
-            }
+            && let Some(pixels) = self.data.get(..size)
+        {
+            return Cow::Borrowed(pixels);
+        }
         let mut pixels = Vec::with_capacity(size);
         for y in 0..self.height {
             pixels.extend_from_slice(self.row(y));

@@ -62,6 +62,7 @@ pub struct DocumentSignerCertificate {
     not_before: UnixTime,
     not_after: UnixTime,
     country: Option<String>,
+    organization: Option<String>,
     key_usage: KeyUsage,
     subject: String,
 }
@@ -83,6 +84,8 @@ impl DocumentSignerCertificate {
             Err(_) => return Err(DscError::MalformedKeyUsage),
         };
         let country = tbs.subject().country().ok().flatten().map(|country| country.to_string());
+        let organization =
+            tbs.subject().organization().ok().flatten().map(|organization| organization.value().into_owned());
         Ok(Self {
             kid: Kid::of_certificate(der),
             der: der.into(),
@@ -90,6 +93,7 @@ impl DocumentSignerCertificate {
             not_before: to_unix(validity.not_before),
             not_after: to_unix(validity.not_after),
             country,
+            organization,
             key_usage,
             subject: tbs.subject().to_string(),
         })
@@ -142,6 +146,10 @@ impl DocumentSignerCertificate {
     /// The subject's country (C=), if present.
     pub fn country(&self) -> Option<&str> {
         self.country.as_deref()
+    }
+    /// The subject's organization (O=), if present.
+    pub fn organization(&self) -> Option<&str> {
+        self.organization.as_deref()
     }
     pub fn key_usage(&self) -> KeyUsage {
         self.key_usage

@@ -1,0 +1,67 @@
+//! Issuing cost per pass: build + sign + encode (with the self-verification every pass gets),
+//! and rendering: QR matrix, PNG, SVG and the attestation page.
+//!
+//!     cargo run --release --manifest-path bench/Cargo.toml --bin issue
+
+use std::sync::Arc;
+
+use healthpass_bench::{measure, micros};
+use healthpass_core::codec::{CwtClaims, cbor, wrap_cose};
+use healthpass_core::dcc::hcert;
+use healthpass_core::issue::test_certificate::build_test_dcc;
+use healthpass_core::issue::{Issuer, IssuingPolicy, SoftwareSigner, TestCertificateRequest, TestResult, TestType, sign_cose};
+use healthpass_core::render::{QrMatrix, attestation_svg};
+use healthpass_core::time::UnixTime;
+use healthpass_core::trust::Kid;
+use healthpass_tests::vectors::demo_authority;
+
+fn main() {
+    let authority = demo_authority();
+    let kid = Kid::of_certificate(&authority.dsc.certificate_der);
+    let signer = Arc::new(SoftwareSigner::new(authority.dsc.key.clone(), kid));
+    let issuer = Issuer::new(signer.clone(), &authority.dsc.certificate_der, "FR", IssuingPolicy::default()).expect("issuer");
+    let now = UnixTime::parse_rfc3339("2027-03-15T10:00:00Z").expect("time");
+    let request = TestCertificateRequest {
+        family_name: "Dubois-Lefèvre".into(),
+        given_name: "Amélie".into(),
+        date_of_birth: "1987-04-12".into(),
+        test_type: TestType::RapidAntigen,
+        device: Some("1232".into()),
+        test_name: None,
+        sampled_at: now.saturating_sub(1200),
+        result: TestResult::Negative,
+        centre: "Pharmacie du Centre, Lyon".into(),
+        country: "FR".into(),
+        issuer: "Agence régionale de santé".into(),
+    };
+    let policy = IssuingPolicy::default();
+    let random = [7u8; 16];
+
+    let full = measure(|| issuer.issue_test_with_random(&request, now, random).expect("issue"));
+    let without_check = measure(|| {
+        let dcc = build_test_dcc(&request, &policy, now, "URN:UVCI:01:FR:HP/X#A".into()).expect("dcc");
+        let claims = CwtClaims {
+            issuer: Some("FR".into()),
+            issued_at: Some(now),
+            expires_at: Some(now.saturating_add(72 * 3600)),
+            other: vec![(hcert::CLAIM_HCERT, hcert::container(dcc.to_value()))],
+        };
+        let cose = sign_cose(&cbor::encode(&claims.to_value()), signer.as_ref()).expect("sign");
+        wrap_cose(&cose)
+    });
+    let pass = issuer.issue_test_with_random(&request, now, random).expect("issue");
+    let qr = QrMatrix::for_text(&pass.text).expect("qr");
+    let matrix = measure(|| QrMatrix::for_text(&pass.text).expect("qr"));
+    let png = measure(|| qr.to_png(8));
+    let svg = measure(|| qr.to_svg(60.0));
+    let page = measure(|| attestation_svg(&pass.dcc, pass.expires_at, &qr));
+
+    println!("issuing one rapid antigen test pass, median of 15 rounds");
+    println!("  issue + sign + encode, with self-verification  {:>9.1} us  (target <= 1000 us)", micros(full));
+    println!("  issue + sign + encode, without it              {:>9.1} us", micros(without_check));
+    println!("  QR matrix (version {}, level Q)                 {:>9.1} us", qr.version(), micros(matrix));
+    println!("  QR as PNG (8 px per module, {} bytes)         {:>9.1} us", qr.to_png(8).len(), micros(png));
+    println!("  QR as SVG                                      {:>9.1} us", micros(svg));
+    println!("  attestation page (SVG, A4)                     {:>9.1} us", micros(page));
+    println!("  pass text: {} characters", pass.text.len());
+}

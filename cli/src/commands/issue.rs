@@ -1,0 +1,174 @@
+//! `healthpass issue test`
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use healthpass_core::issue::{
+    IssuedPass, Issuer, IssuingPolicy, SoftwareSigner, TestCertificateRequest, TestResult, TestType,
+};
+use healthpass_core::render::{QrMatrix, attestation_svg};
+use healthpass_core::time::UnixTime;
+use healthpass_core::trust::DocumentSignerCertificate;
+use serde_json::json;
+
+use super::verify::{read_file, system_now};
+use crate::UsageError;
+
+#[derive(Subcommand)]
+pub enum IssueCommand {
+    /// Issue a test certificate and print its HC1 text.
+    Test(Box<IssueTestArgs>),
+}
+
+#[derive(Args)]
+pub struct IssueTestArgs {
+    #[arg(long)]
+    pub family_name: String,
+    #[arg(long, default_value = "")]
+    pub given_name: String,
+    /// Date of birth: YYYY-MM-DD, or YYYY-MM / YYYY when partly unknown.
+    #[arg(long)]
+    pub dob: String,
+    /// rat (rapid antigen) or naat (PCR).
+    #[arg(long, value_parser = parse_test_type)]
+    pub test_type: TestType,
+    /// Rapid antigen device id from the value set (e.g. 1232).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// NAAT test name, optional.
+    #[arg(long)]
+    pub test_name: Option<String>,
+    /// When the sample was taken (RFC 3339).
+    #[arg(long, value_name = "RFC3339")]
+    pub sampled_at: String,
+    /// negative or positive.
+    #[arg(long, value_parser = parse_result)]
+    pub result: TestResult,
+    /// The test centre (pharmacy) name.
+    #[arg(long)]
+    pub centre: String,
+    /// ISO 3166-1 alpha-2 country of the test.
+    #[arg(long)]
+    pub country: String,
+    /// The issuing authority's name; defaults to the signing certificate's organization.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// The document signer's private key (PKCS#8, PEM or DER).
+    #[arg(long, value_name = "KEY.pem")]
+    pub key: PathBuf,
+    /// The document signer certificate (PEM or DER).
+    #[arg(long, value_name = "DSC.pem")]
+    pub cert: PathBuf,
+    /// Pass lifetime after the sample time, in hours.
+    #[arg(long, default_value_t = 72)]
+    pub valid_hours: i64,
+    /// Write the QR code as PNG.
+    #[arg(long, value_name = "FILE")]
+    pub png: Option<PathBuf>,
+    /// Write the QR code as SVG.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Write the printable attestation page (SVG, A4).
+    #[arg(long, value_name = "FILE")]
+    pub page: Option<PathBuf>,
+    /// Issue as at this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "RFC3339")]
+    pub at: Option<String>,
+    /// Print JSON (text, certificate id, times, QR version).
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_test_type(text: &str) -> Result<TestType, String> {
+    TestType::parse(text).ok_or_else(|| "expected rat or naat".into())
+}
+
+fn parse_result(text: &str) -> Result<TestResult, String> {
+    TestResult::parse(text).ok_or_else(|| "expected negative or positive".into())
+}
+
+pub fn run(command: &IssueCommand) -> Result<ExitCode, UsageError> {
+    let IssueCommand::Test(args) = command;
+    let certificate_der = certificate_der(&read_file(&args.cert)?, &args.cert)?;
+    let certificate = DocumentSignerCertificate::from_der(&certificate_der)?;
+    let signer = SoftwareSigner::from_pkcs8(&read_file(&args.key)?, certificate.kid())
+        .map_err(|error| UsageError(format!("{}: {error}", args.key.display())))?;
+    let policy = IssuingPolicy { pass_lifetime_seconds: args.valid_hours * 3600, ..IssuingPolicy::default() };
+    let country = certificate.country().unwrap_or(&args.country).to_owned();
+    let issuer = Issuer::new(Arc::new(signer), &certificate_der, &country, policy)?;
+    let request = TestCertificateRequest {
+        family_name: args.family_name.clone(),
+        given_name: args.given_name.clone(),
+        date_of_birth: args.dob.clone(),
+        test_type: args.test_type,
+        device: args.device.clone(),
+        test_name: args.test_name.clone(),
+        sampled_at: parse_time(&args.sampled_at, "--sampled-at")?,
+        result: args.result,
+        centre: args.centre.clone(),
+        country: args.country.clone(),
+        issuer: args
+            .issuer
+            .clone()
+            .or_else(|| certificate.organization().map(str::to_owned))
+            .unwrap_or_else(|| "Healthpass issuer".into()),
+    };
+    let now = match &args.at {
+        Some(text) => parse_time(text, "--at")?,
+        None => system_now(),
+    };
+    let pass = issuer.issue_test(&request, now)?;
+    let qr = write_outputs(&pass, args.png.as_deref(), args.svg.as_deref(), args.page.as_deref())?;
+    if args.json {
+        let output = json!({
+            "text": pass.text,
+            "certificate_id": pass.certificate_id,
+            "issued_at": pass.issued_at.to_string(),
+            "expires_at": pass.expires_at.to_string(),
+            "qr_version": qr.version(),
+        });
+        println!("{}", serde_json::to_string_pretty(&output).unwrap_or_default());
+    } else {
+        println!("{}", pass.text);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes the requested renderings; returns the QR matrix.
+pub fn write_outputs(
+    pass: &IssuedPass,
+    png: Option<&Path>,
+    svg: Option<&Path>,
+    page: Option<&Path>,
+) -> Result<QrMatrix, UsageError> {
+    let qr = QrMatrix::for_text(&pass.text)?;
+    let write = |path: &Path, bytes: &[u8]| {
+        std::fs::write(path, bytes).map_err(|error| UsageError(format!("{}: {error}", path.display())))
+    };
+    if let Some(path) = png {
+        write(path, &qr.to_png(8))?;
+    }
+    if let Some(path) = svg {
+        write(path, qr.to_svg(60.0).as_bytes())?;
+    }
+    if let Some(path) = page {
+        write(path, attestation_svg(&pass.dcc, pass.expires_at, &qr).as_bytes())?;
+    }
+    Ok(qr)
+}
+
+fn parse_time(text: &str, option: &str) -> Result<UnixTime, UsageError> {
+    UnixTime::parse_rfc3339(text).map_err(|error| UsageError(format!("{option}: {error}")))
+}
+
+/// The DER of the first certificate in a PEM or DER file.
+pub fn certificate_der(bytes: &[u8], path: &Path) -> Result<Vec<u8>, UsageError> {
+    DocumentSignerCertificate::from_file_bytes(bytes)
+        .map_err(|error| UsageError(format!("{}: {error}", path.display())))?
+        .into_iter()
+        .next()
+        .map(|certificate| certificate.der().to_vec())
+        .ok_or_else(|| UsageError(format!("{}: no certificate in the file", path.display())))
+}

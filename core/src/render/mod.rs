@@ -1,0 +1,8 @@
+//! Output for people: the pass's QR code (PNG, SVG) and the printable attestation page.
+
+pub mod attestation;
+pub mod png;
+pub mod qr;
+
+pub use attestation::attestation_svg;
+pub use qr::{QrMatrix, RenderError};

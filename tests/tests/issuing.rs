@@ -1,0 +1,386 @@
+//! Issuing as a pharmacist depends on it: any valid input becomes a pass that renders, scans
+//! and verifies with the same content; every bad input gets a specific error; a faulty signer
+//! is caught; and an independent implementation verifies what we sign.
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use healthpass_core::dcc::value_sets;
+use healthpass_core::dcc::{DateOfBirth, Entry};
+use healthpass_core::issue::test_certificate::Field;
+use healthpass_core::issue::transliteration::TransliterationError;
+use healthpass_core::issue::{
+    InputError, IssueError, Issuer, IssuingPolicy, Signer, SignerError, SoftwareSigner, TestCertificateRequest,
+    TestResult, TestType, uvci,
+};
+use healthpass_core::render::QrMatrix;
+use healthpass_core::scan::Scanner;
+use healthpass_core::scan::image_input::decode_image;
+use healthpass_core::time::UnixTime;
+use healthpass_core::trust::{Kid, TrustStore};
+use healthpass_core::verify::Verifier;
+use healthpass_tests::frames::Rng;
+use healthpass_tests::shared_data::repository_root;
+use healthpass_tests::vectors::{demo_authority, fixed_key};
+
+fn now() -> UnixTime {
+    UnixTime::parse_rfc3339("2027-03-15T10:00:00Z").unwrap()
+}
+
+fn issuer() -> Issuer {
+    let authority = demo_authority();
+    let kid = Kid::of_certificate(&authority.dsc.certificate_der);
+    let signer = SoftwareSigner::new(authority.dsc.key.clone(), kid);
+    Issuer::new(Arc::new(signer), &authority.dsc.certificate_der, "FR", IssuingPolicy::default()).unwrap()
+}
+
+fn request() -> TestCertificateRequest {
+    TestCertificateRequest {
+        family_name: "Nguyễn-Müller".into(),
+        given_name: "Zoë Åsa".into(),
+        date_of_birth: "1990-07-04".into(),
+        test_type: TestType::RapidAntigen,
+        device: Some("1232".into()),
+        test_name: None,
+        sampled_at: now().saturating_sub(3600),
+        result: TestResult::Negative,
+        centre: "Pharmacie de la Gare".into(),
+        country: "FR".into(),
+        issuer: "Agence régionale de santé".into(),
+    }
+}
+
+fn input_error(request: &TestCertificateRequest) -> InputError {
+    match issuer().issue_test(request, now()) {
+        Err(IssueError::Input(error)) => error,
+        other => panic!("expected an input error, got {other:?}"),
+    }
+}
+
+const FAMILY_NAMES: &[&str] = &[
+    "Dubois",
+    "Gößinger-Ötzi",
+    "Ødegård",
+    "Þórsdóttir",
+    "Łukasiewicz",
+    "O'Connor",
+    "Щербаков",
+    "ناصر",
+    "van der Berg",
+    "Nuñez",
+];
+const GIVEN_NAMES: &[&str] = &["Amélie", "Jean-Baptiste", "Ærwin", "Юлия", "محمد", "", "Zoë", "Ana María"];
+
+#[test]
+fn random_valid_inputs_issue_render_scan_and_verify_with_the_same_content() {
+    let issuer = issuer();
+    let verifier = Verifier::new(TrustStore::from_iter([issuer.certificate().clone()]));
+    let devices: Vec<&str> = value_sets::TEST_DEVICES.entries().iter().filter(|e| e.active).map(|e| e.code).collect();
+    let countries: Vec<&str> = value_sets::COUNTRIES.entries().iter().map(|e| e.code).collect();
+    let scanner = Scanner::default();
+    let mut rng = Rng::new(2027);
+    for case in 0..40 {
+        let pick = |rng: &mut Rng, items: &[&'static str]| items[(rng.next_u64() % items.len() as u64) as usize];
+        let year = 1920 + (rng.next_u64() % 100) as u32;
+        let date_of_birth = match rng.next_u64() % 3 {
+            0 => format!("{year}"),
+            1 => format!("{year}-{:02}", 1 + rng.next_u64() % 12),
+            _ => format!("{year}-{:02}-{:02}", 1 + rng.next_u64() % 12, 1 + rng.next_u64() % 28),
+        };
+        let rapid = rng.chance(0.7);
+        let request = TestCertificateRequest {
+            family_name: pick(&mut rng, FAMILY_NAMES).into(),
+            given_name: pick(&mut rng, GIVEN_NAMES).into(),
+            date_of_birth: date_of_birth.clone(),
+            test_type: if rapid { TestType::RapidAntigen } else { TestType::Naat },
+            device: rapid.then(|| pick(&mut rng, &devices).to_owned()),
+            test_name: (!rapid && rng.chance(0.5)).then(|| "ELITe MGB® SARS-CoV-2".to_owned()),
+            sampled_at: now().saturating_sub((rng.next_u64() % (47 * 3600)) as i64),
+            result: if rng.chance(0.85) { TestResult::Negative } else { TestResult::Positive },
+            centre: format!("Pharmacie n°{case} & fils"),
+            country: pick(&mut rng, &countries).into(),
+            issuer: "Agence régionale de santé".into(),
+        };
+        let pass = issuer.issue_test(&request, now()).unwrap_or_else(|error| panic!("case {case}: {error}"));
+        assert_eq!(uvci::validate(&pass.certificate_id), Ok(()));
+        assert_eq!(pass.expires_at, request.sampled_at.saturating_add(72 * 3600));
+
+        let png = QrMatrix::for_text(&pass.text).unwrap().to_png(4);
+        let frame = decode_image(&png).unwrap();
+        let scanned = scanner.scan(&frame.view());
+        assert_eq!(scanned.len(), 1, "case {case}: the rendered code did not scan");
+        assert_eq!(scanned[0].text, pass.text);
+
+        let verdict = verifier.verify_text(&scanned[0].text, now()).unwrap();
+        let codes: Vec<&str> = verdict.reasons.iter().map(|reason| reason.code()).collect();
+        match request.result {
+            TestResult::Negative => assert!(verdict.is_valid(), "case {case}: {codes:?}"),
+            TestResult::Positive => assert_eq!(codes, ["test_result_positive"], "case {case}"),
+        }
+        let holder = verdict.holder.unwrap();
+        assert_eq!(holder.name, pass.dcc.name);
+        assert_eq!(holder.date_of_birth, DateOfBirth::parse(&date_of_birth).unwrap());
+        assert_eq!(verdict.expires_at, Some(pass.expires_at));
+        let Entry::Test(test) = &pass.dcc.entry else { panic!("not a test entry") };
+        assert_eq!(test.sample_time, request.sampled_at);
+        assert_eq!(test.device, request.device);
+        assert_eq!(test.country, request.country);
+    }
+}
+
+#[test]
+fn every_input_error_is_specific() {
+    let mut bad = request();
+    bad.family_name = "   ".into();
+    assert_eq!(input_error(&bad), InputError::FamilyNameEmpty);
+
+    let mut bad = request();
+    bad.given_name = "小明".into();
+    assert_eq!(
+        input_error(&bad),
+        InputError::NameNotTransliterable {
+            field: Field::GivenName,
+            source: TransliterationError::UnsupportedScript { script: "Chinese" }
+        }
+    );
+    let mut bad = request();
+    bad.family_name = "X Æ A-12".into();
+    assert!(matches!(
+        input_error(&bad),
+        InputError::NameNotTransliterable { source: TransliterationError::NotALetter, .. }
+    ));
+
+    let mut bad = request();
+    bad.family_name = "Ä".repeat(50); // 50 characters typed, 100 transliterated (AE each)
+    assert_eq!(
+        input_error(&bad),
+        InputError::TooLong { field: Field::FamilyName, length: 100, form: "transliterated" }
+    );
+
+    for (text, expected) in [
+        ("12/04/1987", InputError::DateOfBirthMalformed),
+        ("1987-02-30", InputError::DateOfBirthMalformed),
+        ("1987-04-12T00:00:00", InputError::DateOfBirthMalformed),
+        ("", InputError::DateOfBirthMalformed),
+        ("2031-01-01", InputError::DateOfBirthInFuture),
+        ("2027-03", InputError::DateOfBirthMalformed), // the month is current: not in the future
+        ("1899-12-31", InputError::DateOfBirthTooEarly),
+    ] {
+        let mut bad = request();
+        bad.date_of_birth = text.into();
+        if text == "2027-03" {
+            assert!(issuer().issue_test(&bad, now()).is_ok(), "{text} is a valid partial date");
+        } else {
+            assert_eq!(input_error(&bad), expected, "{text}");
+        }
+    }
+
+    let mut bad = request();
+    bad.sampled_at = now().saturating_add(3600);
+    assert_eq!(input_error(&bad), InputError::SampleInFuture { minutes: 60 });
+    let mut skewed = request();
+    skewed.sampled_at = now().saturating_add(120);
+    assert!(issuer().issue_test(&skewed, now()).is_ok(), "two minutes of clock skew are tolerated");
+    let mut bad = request();
+    bad.sampled_at = now().saturating_sub(50 * 3600);
+    assert_eq!(input_error(&bad), InputError::SampleTooOld { hours: 50, max_hours: 48 });
+
+    let mut bad = request();
+    bad.device = Some("999999".into());
+    assert_eq!(input_error(&bad), InputError::UnknownDevice { id: "999999".into() });
+    let mut bad = request();
+    bad.device = None;
+    assert_eq!(input_error(&bad), InputError::DeviceMissing);
+    let mut bad = request();
+    bad.test_type = TestType::Naat;
+    assert_eq!(input_error(&bad), InputError::DeviceNotForNaat);
+
+    let mut bad = request();
+    bad.country = "XY".into();
+    assert_eq!(input_error(&bad), InputError::UnknownCountry { code: "XY".into() });
+    let mut bad = request();
+    bad.centre = " ".into();
+    assert_eq!(input_error(&bad), InputError::Empty { field: Field::Centre });
+    let mut bad = request();
+    bad.issuer = "x".repeat(81);
+    assert_eq!(input_error(&bad), InputError::TooLong { field: Field::Issuer, length: 81, form: "as typed" });
+
+    // No error message repeats a name or a date of birth.
+    let mut bad = request();
+    bad.given_name = "Ζωή".into();
+    let message = IssueError::from(input_error(&bad)).to_string();
+    assert!(!message.contains("Ζωή") && !message.contains("1990"), "{message}");
+}
+
+#[test]
+fn every_issued_payload_conforms_to_its_schema() {
+    let pass = issuer().issue_test(&request(), now()).unwrap();
+    let check = healthpass_core::dcc::schema::check_dcc(&pass.dcc.to_value()).unwrap();
+    assert_eq!(check.release.to_string(), "1.3.0");
+    assert!(check.violations.is_empty(), "{:?}", check.violations);
+}
+
+/// A signer that returns DER signatures, as Android Keystore and the Secure Enclave do.
+struct DerSigner(SoftwareSigner);
+
+impl Signer for DerSigner {
+    fn key_id(&self) -> Kid {
+        self.0.key_id()
+    }
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {
+        let raw = self.0.sign(data)?;
+        let signature = p256::ecdsa::Signature::from_slice(&raw).unwrap();
+        Ok(signature.to_der().as_bytes().to_vec())
+    }
+}
+
+/// A faulty platform signer: signs with a key other than the certified one.
+struct WrongKeySigner(Kid);
+
+impl Signer for WrongKeySigner {
+    fn key_id(&self) -> Kid {
+        self.0
+    }
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {
+        SoftwareSigner::new(fixed_key(0x77), self.0).sign(data)
+    }
+}
+
+struct FailingSigner(Kid);
+
+impl Signer for FailingSigner {
+    fn key_id(&self) -> Kid {
+        self.0
+    }
+    fn sign(&self, _data: &[u8]) -> Result<Vec<u8>, SignerError> {
+        Err(SignerError::Platform { message: "user authentication required".into() })
+    }
+}
+
+#[test]
+fn platform_signers_are_normalised_and_faulty_ones_caught() {
+    let authority = demo_authority();
+    let der = &authority.dsc.certificate_der;
+    let kid = Kid::of_certificate(der);
+    let with = |signer: Arc<dyn Signer>| Issuer::new(signer, der, "FR", IssuingPolicy::default()).unwrap();
+
+    let pass =
+        with(Arc::new(DerSigner(SoftwareSigner::new(authority.dsc.key.clone(), kid)))).issue_test(&request(), now());
+    assert!(pass.is_ok(), "{pass:?}");
+
+    let error = with(Arc::new(WrongKeySigner(kid))).issue_test(&request(), now()).unwrap_err();
+    assert!(
+        matches!(&error, IssueError::SelfCheckFailed { reasons } if reasons.contains("signature_invalid")),
+        "{error}"
+    );
+
+    let error = with(Arc::new(FailingSigner(kid))).issue_test(&request(), now()).unwrap_err();
+    assert_eq!(error.to_string(), "the signing key failed: user authentication required");
+
+    let other = Kid::from_bytes([1; 8]);
+    let mismatch = Issuer::new(Arc::new(FailingSigner(other)), der, "FR", IssuingPolicy::default());
+    assert!(matches!(mismatch, Err(IssueError::KeyCertificateMismatch { .. })));
+}
+
+#[test]
+fn a_certificate_expiring_before_the_pass_is_refused_by_the_self_check() {
+    let late = UnixTime::parse_rfc3339("2035-12-30T12:00:00Z").unwrap();
+    let mut late_request = request();
+    late_request.sampled_at = late.saturating_sub(600);
+    let error = issuer().issue_test(&late_request, late).unwrap_err();
+    assert!(
+        matches!(&error, IssueError::SelfCheckFailed { reasons } if reasons.contains("expires_after_signer")),
+        "{error}"
+    );
+}
+
+/// Creates (once) a Python environment with the upstream test data's verification stack.
+fn python_with_cose() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repository_root().join("target"));
+    let venv = target.join("python-venv");
+    let python = venv.join("bin/python");
+    let requirements = repository_root().join("tests/python/requirements.txt");
+    let ready = |python: &std::path::Path| {
+        Command::new(python)
+            .args(["-c", "import cose, cbor2, base45, cryptography"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ready(&python) {
+        let status = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3 is required");
+        assert!(status.success(), "python3 -m venv failed");
+        let status = Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&requirements)
+            .status()
+            .expect("pip");
+        assert!(status.success(), "pip install -r {} failed", requirements.display());
+    }
+    python
+}
+
+#[test]
+fn an_independent_implementation_verifies_our_passes() {
+    let issuer = issuer();
+    let mut texts = Vec::new();
+    let mut passes = Vec::new();
+    for (family, given) in [("Dubois-Lefèvre", "Amélie"), ("Щербаков", "Юлия"), ("ناصر", "")] {
+        let mut request = request();
+        request.family_name = family.into();
+        request.given_name = given.into();
+        let pass = issuer.issue_test(&request, now()).unwrap();
+        texts.push(pass.text.clone());
+        passes.push(pass);
+    }
+    let certificate = std::env::temp_dir().join(format!("healthpass-python-{}.pem", std::process::id()));
+    std::fs::write(&certificate, demo_authority().dsc.certificate_pem()).unwrap();
+    let mut child = Command::new(python_with_cose())
+        .arg(repository_root().join("tests/python/verify_pass.py"))
+        .arg(&certificate)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), texts.join("\n").as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(output.stdout).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    assert_eq!(lines.len(), passes.len());
+    for (line, pass) in lines.iter().zip(&passes) {
+        assert_eq!(line["signature_valid"], true, "{line}");
+        assert_eq!(line["kid_matches"], true);
+        assert_eq!(line["iss"], "FR");
+        assert_eq!(line["exp"], pass.expires_at.seconds());
+        assert_eq!(line["dcc"]["nam"]["fnt"], pass.dcc.name.family_name_transliterated.as_deref().unwrap());
+        assert_eq!(line["dcc"]["t"][0]["ci"], pass.certificate_id);
+    }
+    // A pass signed by the wrong key fails there too: the check can fail.
+    let forged = {
+        let cose = healthpass_core::codec::unwrap_text(&passes[0].text, &Default::default()).unwrap();
+        let payload =
+            healthpass_core::codec::decode_cose(&cose, &Default::default()).unwrap().message.payload().to_vec();
+        let signer = WrongKeySigner(passes_kid());
+        healthpass_core::codec::wrap_cose(&healthpass_core::issue::sign_cose(&payload, &signer).unwrap())
+    };
+    let output = Command::new(python_with_cose())
+        .arg(repository_root().join("tests/python/verify_pass.py"))
+        .arg(&certificate)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), forged.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("\"signature_valid\": false"), "{text}{}", String::from_utf8_lossy(&output.stderr));
+}
+
+fn passes_kid() -> Kid {
+    Kid::of_certificate(&demo_authority().dsc.certificate_der)
+}
