@@ -19,6 +19,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build or inspect a signed trust bundle.
+    #[command(subcommand)]
+    Bundle(commands::bundle::BundleCommand),
     /// The story offline on embedded demo keys: issue a pass, render its QR, scan it back, verify it.
     Demo(commands::demo::DemoArgs),
     /// Issue a pass and print its HC1 text.
@@ -49,6 +52,7 @@ impl<E: std::fmt::Display> From<E> for UsageError {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Bundle(command) => commands::bundle::run(&command),
         Command::Demo(args) => commands::demo::run(&args),
         Command::Issue(command) => commands::issue::run(&command),
         Command::Keys(command) => commands::keys::run(&command),

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use healthpass_core::dcc::PersonName;
+use healthpass_core::rules::RuleResult;
 use healthpass_core::verify::{Verdict, VerdictStatus};
 use serde_json::json;
 
@@ -41,6 +42,15 @@ pub fn verdict_text(verdict: &Verdict) -> String {
         None => {
             let _ = writeln!(out, "  signed by      no trusted signer");
         }
+    }
+    if !verdict.rule_outcomes.is_empty() {
+        let passed = verdict.rule_outcomes.iter().filter(|outcome| outcome.result == RuleResult::Passed).count();
+        let names: Vec<&str> = verdict.rule_outcomes.iter().map(|outcome| outcome.identifier.as_str()).collect();
+        let _ =
+            writeln!(out, "  rules          {passed} of {} passed ({})", verdict.rule_outcomes.len(), names.join(", "));
+    }
+    if let Some(sequence) = verdict.trust_sequence {
+        let _ = writeln!(out, "  trust bundle   sequence {sequence}");
     }
     let _ = writeln!(out, "  verified at    {}", verdict.verified_at);
     out
@@ -83,6 +93,21 @@ pub fn verdict_json(verdict: &Verdict) -> serde_json::Value {
             "date_of_birth": holder.date_of_birth.to_string(),
         })),
         "schema_release": verdict.schema_release.map(|release| release.to_string()),
+        "rules": verdict.rule_outcomes.iter().map(|outcome| json!({
+            "identifier": outcome.identifier,
+            "country": outcome.country,
+            "description": outcome.description,
+            "result": match &outcome.result {
+                RuleResult::Passed => "passed",
+                RuleResult::Failed => "failed",
+                RuleResult::Open { .. } => "open",
+            },
+            "why": match &outcome.result {
+                RuleResult::Open { why } => Some(why.as_str()),
+                _ => None,
+            },
+        })).collect::<Vec<_>>(),
+        "trust_sequence": verdict.trust_sequence,
         "verified_at": verdict.verified_at.to_string(),
     })
 }

@@ -310,3 +310,103 @@ fn issuing_with_bad_input_says_which_field_and_exits_two() {
     let output = healthpass(&["issue", "test", "--family-name", "Martin", "--dob", "1980", "--test-type", "antigen?"]);
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn certlogic_and_rules_runners_end_with_the_summary_line_and_give_json() {
+    let shared = std::env::var_os("HEALTHPASS_CONFORMANCE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| repository().join("../shared/conformance"));
+    for (kind, dir) in [("certlogic", shared.join("certlogic")), ("rules", shared.join("business-rules"))] {
+        let output = healthpass(&["conformance", kind, dir.to_str().unwrap()]);
+        assert_eq!(output.status.code(), Some(0), "{kind}");
+        let text = stdout(&output);
+        let last = text.lines().last().unwrap();
+        assert!(last.contains(" passed, 0 failed, ") && last.ends_with(" skipped"), "{kind}: {last}");
+        let output = healthpass(&["conformance", kind, dir.to_str().unwrap(), "--json"]);
+        let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["failed"], 0);
+        assert!(json["passed"].as_u64().unwrap() > 200);
+        assert!(json["vectors"].as_array().unwrap().len() > 10);
+    }
+}
+
+#[test]
+fn a_built_bundle_inspects_and_verifies_and_a_forged_one_is_refused() {
+    let dir = scratch_dir("bundle");
+    let demo = repository().join("cli/demo");
+    // An anchor of our own, created the way an authority would.
+    assert_eq!(healthpass(&["keys", "demo-authority", "--out", dir.to_str().unwrap()]).status.code(), Some(0));
+    let anchor_key = dir.join("csca-key.pem");
+    let revoked = dir.join("revoked.txt");
+    let pass = std::fs::read_to_string(demo.join("pass.txt")).unwrap();
+    std::fs::write(&revoked, format!("# revoked passes\nuci URN:UVCI:01:FR:EXAMPLE\npass {}", pass.trim())).unwrap();
+    let rules = dir.join("rules/FR/TR-FR-0001");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("rule.json"), serde_json::json!({
+        "Identifier": "TR-FR-0001", "Type": "Acceptance", "Country": "FR", "Version": "1.0.0", "SchemaVersion": "1.0.0",
+        "Engine": "CERTLOGIC", "EngineVersion": "1.3.3", "CertificateType": "Test",
+        "Description": [{"lang": "en", "desc": "The test must be negative."}],
+        "ValidFrom": "2021-01-01T00:00:00Z", "ValidTo": "2040-01-01T00:00:00Z", "AffectedFields": ["t.0.tr"],
+        "Logic": {"===": [{"var": "payload.t.0.tr"}, "260415000"]}
+    }).to_string()).unwrap();
+    let bundle = dir.join("bundle.cbor");
+    let output = healthpass(&[
+        "bundle",
+        "build",
+        "--anchor-key",
+        anchor_key.to_str().unwrap(),
+        "--dsc",
+        demo.join("signer.pem").to_str().unwrap(),
+        "--rules",
+        dir.join("rules").to_str().unwrap(),
+        "--revoked",
+        revoked.to_str().unwrap(),
+        "--sequence",
+        "3",
+        "--valid-for",
+        "2d",
+        "-o",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let anchor = dir.join("csca.pem");
+    let output =
+        healthpass(&["bundle", "inspect", bundle.to_str().unwrap(), "--anchor", anchor.to_str().unwrap(), "--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["sequence"], 3);
+    assert_eq!(json["signers"], 1);
+    assert_eq!(json["rules"], 1);
+    assert_eq!(json["value_sets"], 8);
+    assert_eq!(json["revocations"]["uci"], 2);
+    assert_eq!(json["current"], true);
+
+    // Without the anchor pinned, the bundle is refused.
+    let output = healthpass(&["bundle", "inspect", bundle.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a pinned trust anchor"));
+
+    // The demo pass is revoked by the bundle.
+    let output = healthpass(&[
+        "verify",
+        pass.trim(),
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--anchor",
+        anchor.to_str().unwrap(),
+        "--country",
+        "FR",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("[revoked]"), "{}", stdout(&output));
+
+    // A forged bundle: one byte changed.
+    let mut bytes = std::fs::read(&bundle).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x20;
+    let forged = dir.join("forged.cbor");
+    std::fs::write(&forged, bytes).unwrap();
+    let output = healthpass(&["bundle", "inspect", forged.to_str().unwrap(), "--anchor", anchor.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+}

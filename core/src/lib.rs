@@ -20,6 +20,7 @@ pub mod codec;
 pub mod dcc;
 pub mod issue;
 pub mod render;
+pub mod rules;
 pub mod scan;
 pub mod time;
 pub mod trust;

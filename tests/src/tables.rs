@@ -13,18 +13,35 @@ const PROSE_KEYWORDS: &[&str] = &["description", "title", "examples", "$comment"
 pub struct GeneratedFile {
     pub path: PathBuf,
     pub contents: String,
+    /// For binary files, the bytes (and `contents` is empty).
+    pub bytes: Option<Vec<u8>>,
+}
+
+impl GeneratedFile {
+    pub fn text(path: PathBuf, contents: String) -> Self {
+        Self { path, contents, bytes: None }
+    }
+
+    pub fn binary(path: PathBuf, bytes: Vec<u8>) -> Self {
+        Self { path, contents: String::new(), bytes: Some(bytes) }
+    }
+
+    /// What the file must hold.
+    pub fn expected_bytes(&self) -> &[u8] {
+        self.bytes.as_deref().unwrap_or(self.contents.as_bytes())
+    }
 }
 
 pub fn generate_all(conformance: &Path, repository: &Path) -> Result<Vec<GeneratedFile>, String> {
     Ok(vec![
-        GeneratedFile {
-            path: repository.join("core/src/dcc/schema/releases.rs"),
-            contents: schema_releases(&conformance.join("schema/versions"))?,
-        },
-        GeneratedFile {
-            path: repository.join("core/src/dcc/value_sets/tables.rs"),
-            contents: value_set_tables(&conformance.join("valuesets"))?,
-        },
+        GeneratedFile::text(
+            repository.join("core/src/dcc/schema/releases.rs"),
+            schema_releases(&conformance.join("schema/versions"))?,
+        ),
+        GeneratedFile::text(
+            repository.join("core/src/dcc/value_sets/tables.rs"),
+            value_set_tables(&conformance.join("valuesets"))?,
+        ),
     ])
 }
 

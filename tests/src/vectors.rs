@@ -315,16 +315,98 @@ pub fn demo_pass() -> (String, String, String) {
     (text + "\n", authority.dsc.certificate_pem(), key)
 }
 
+/// The demo trust anchor: a fixed, published key for the demo bundle only.
+pub fn demo_anchor_key() -> SigningKey {
+    fixed_key(0x55)
+}
+
+/// Business rules of the demo bundle, written for the project (France as arrival country).
+pub fn demo_rules() -> Vec<serde_json::Value> {
+    let rule = |identifier: &str, description: &str, affected: &[&str], logic: serde_json::Value| {
+        json!({
+            "Identifier": identifier, "Type": "Acceptance", "Country": "FR", "Version": "1.0.0",
+            "SchemaVersion": "1.0.0", "Engine": "CERTLOGIC", "EngineVersion": "1.3.3", "CertificateType": "Test",
+            "Description": [{"lang": "en", "desc": description}],
+            "ValidFrom": "2026-01-01T00:00:00Z", "ValidTo": "2036-01-01T00:00:00Z",
+            "AffectedFields": affected, "Logic": logic,
+        })
+    };
+    vec![
+        rule(
+            "TR-FR-0001",
+            "The test result must be negative (not detected).",
+            &["t.0", "t.0.tr"],
+            json!({"if": [{"var": "payload.t.0"}, {"===": [{"var": "payload.t.0.tr"}, TEST_RESULT_NOT_DETECTED]}, true]}),
+        ),
+        rule(
+            "TR-FR-0002",
+            "A rapid antigen test must be of a device in the value set.",
+            &["t.0", "t.0.tt", "t.0.ma"],
+            json!({"if": [
+                {"===": [{"var": "payload.t.0.tt"}, TEST_TYPE_RAPID_ANTIGEN]},
+                {"in": [{"var": "payload.t.0.ma"}, {"var": "external.valueSets.covid-19-lab-test-manufacturer-and-name"}]},
+                true
+            ]}),
+        ),
+        rule(
+            "TR-FR-0003",
+            "The sample must have been taken less than 72 hours before the check.",
+            &["t.0", "t.0.sc"],
+            json!({"if": [
+                {"var": "payload.t.0"},
+                {"before": [
+                    {"plusTime": [{"var": "external.validationClock"}, 0, "hour"]},
+                    {"plusTime": [{"var": "payload.t.0.sc"}, 72, "hour"]}
+                ]},
+                true
+            ]}),
+        ),
+    ]
+}
+
+/// The UVCI the demo bundle revokes, to show revocation at work.
+pub const DEMO_REVOKED_UVCI: &str = "URN:UVCI:01:FR:HP/DEMOREVOKED#0";
+
+/// The demo trust bundle: the demo signer (tests only), the bundled value sets, the demo
+/// rules and one revoked UVCI; sequence 1, in force 2026-01-01 to 2036-01-01.
+pub fn demo_bundle() -> Vec<u8> {
+    use healthpass_core::trust::{BundleSigner, RevocationLists, TrustBundleContents, revocation};
+    let authority = demo_authority();
+    let contents = TrustBundleContents {
+        sequence: 1,
+        issued_at: time("2026-11-27T00:00:00Z"),
+        not_before: time("2026-01-01T00:00:00Z"),
+        expires_at: time("2036-01-01T00:00:00Z"),
+        signers: vec![BundleSigner {
+            certificate_der: authority.dsc.certificate_der.clone(),
+            kid: None,
+            allowed_types: Some(vec![CertificateType::Test]),
+        }],
+        fallback_roots: Vec::new(),
+        device_revocations: Vec::new(),
+        rules: demo_rules(),
+        value_sets: healthpass_core::dcc::value_sets::rule_value_sets(),
+        revocations: RevocationLists {
+            uci: revocation::HashList::from_hashes(vec![revocation::uci_hash(DEMO_REVOKED_UVCI)]),
+            ..RevocationLists::default()
+        },
+    };
+    contents.sign(&demo_anchor_key())
+}
+
 /// Every generated vector and demo file, with its path in the repository.
 pub fn generate_all(repository: &Path) -> Vec<GeneratedFile> {
     let vectors_dir: PathBuf = repository.join("tests/vectors/dgc");
     let mut files: Vec<GeneratedFile> = self_made_vectors()
         .into_iter()
-        .map(|(path, contents)| GeneratedFile { path: vectors_dir.join(path), contents })
+        .map(|(path, contents)| GeneratedFile::text(vectors_dir.join(path), contents))
         .collect();
     let (pass, certificate, key) = demo_pass();
-    files.push(GeneratedFile { path: repository.join("cli/demo/pass.txt"), contents: pass });
-    files.push(GeneratedFile { path: repository.join("cli/demo/signer.pem"), contents: certificate });
-    files.push(GeneratedFile { path: repository.join("cli/demo/signer-key.pem"), contents: key });
+    files.push(GeneratedFile::text(repository.join("cli/demo/pass.txt"), pass));
+    files.push(GeneratedFile::text(repository.join("cli/demo/signer.pem"), certificate));
+    files.push(GeneratedFile::text(repository.join("cli/demo/signer-key.pem"), key));
+    let anchor = healthpass_core::trust::TrustAnchor::new(*demo_anchor_key().verifying_key());
+    files.push(GeneratedFile::text(repository.join("cli/demo/anchor.pem"), anchor.to_pem()));
+    files.push(GeneratedFile::binary(repository.join("cli/demo/bundle.cbor"), demo_bundle()));
     files
 }

@@ -32,9 +32,9 @@ fn each_vector_fails_for_its_own_reason() {
 fn committed_vectors_and_demo_files_are_current() {
     let root = repository_root();
     for file in healthpass_tests::vectors::generate_all(&root) {
-        let committed = std::fs::read_to_string(&file.path).unwrap_or_default();
+        let committed = std::fs::read(&file.path).unwrap_or_default();
         assert!(
-            committed == file.contents,
+            committed == file.expected_bytes(),
             "{} differs from the generator's output; run `cargo run -p healthpass-tests --bin generate-vectors`",
             file.path.display()
         );

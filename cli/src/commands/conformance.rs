@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use healthpass_core::conformance::{SuiteOptions, report, run_dcc_suite};
+use healthpass_core::conformance::{SuiteOptions, report, run_certlogic_suites, run_dcc_suite, run_rule_suites};
 
 use crate::UsageError;
 
@@ -18,18 +18,35 @@ pub enum ConformanceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run the CertLogic evaluator and validation test suites (certlogic/testSuite,
+    /// certlogic/validation-testSuite).
+    Certlogic {
+        /// The suite folder, e.g. ../shared/conformance/certlogic.
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run business rules against their tests (<CC>/<RuleId>/rule.json and tests/*.json).
+    Rules {
+        /// The rules folder, e.g. ../shared/conformance/business-rules.
+        dir: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 pub fn run(command: &ConformanceCommand) -> Result<ExitCode, UsageError> {
-    match command {
+    let (report, json, labels) = match command {
         ConformanceCommand::Dcc { dir, json } => {
-            let report = run_dcc_suite(dir, &SuiteOptions::default())?;
-            if *json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", report::render(&report));
-            }
-            Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            (run_dcc_suite(dir, &SuiteOptions::default())?, *json, report::DCC_TABLES)
         }
+        ConformanceCommand::Certlogic { dir, json } => (run_certlogic_suites(dir)?, *json, report::SUITE_TABLES),
+        ConformanceCommand::Rules { dir, json } => (run_rule_suites(dir)?, *json, report::SUITE_TABLES),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report::render(&report, labels));
     }
+    Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

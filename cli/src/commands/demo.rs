@@ -10,9 +10,10 @@ use clap::Args;
 use healthpass_core::issue::{Issuer, IssuingPolicy, SoftwareSigner, TestCertificateRequest, TestResult, TestType};
 use healthpass_core::scan::Scanner;
 use healthpass_core::scan::image_input::decode_image;
-use healthpass_core::trust::{DocumentSignerCertificate, TrustStore};
+use healthpass_core::trust::{BundleStore, DocumentSignerCertificate};
 use healthpass_core::verify::Verifier;
 
+use super::bundle::{DEMO_BUNDLE, anchors};
 use super::issue::write_outputs;
 use super::verify::{DEMO_SIGNER, system_now};
 use crate::UsageError;
@@ -88,9 +89,15 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
     };
 
     let started = Instant::now();
-    let verifier = Verifier::new(TrustStore::from_iter([certificate]));
+    let mut store = BundleStore::new(anchors(&[])?);
+    let bundle =
+        store.install(DEMO_BUNDLE).map_err(|error| UsageError(format!("the embedded demo bundle: {error}")))?;
+    let verifier = Verifier::with_bundle(bundle, Some("FR"))?;
     let verdict = verifier.verify_text(&scanned.text, now).map_err(|error| UsageError(error.to_string()))?;
-    println!("5. Verified offline in {:.1} ms against the demo signer certificate:", ms(started));
+    println!(
+        "5. Verified offline in {:.1} ms with the signed demo trust bundle (signers, revocations, French rules):",
+        ms(started)
+    );
     for line in output::verdict_text(&verdict).lines() {
         println!("   {line}");
     }

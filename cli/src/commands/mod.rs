@@ -1,3 +1,4 @@
+pub mod bundle;
 pub mod conformance;
 pub mod demo;
 pub mod issue;

@@ -32,6 +32,15 @@ pub struct VerifyArgs {
     pub demo: bool,
     #[command(flatten)]
     pub trust: TrustArgs,
+    /// A signed trust bundle: its signers, validity, revocations and business rules apply.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    /// The arrival country whose acceptance rules apply (with --bundle).
+    #[arg(long, value_name = "CC", requires = "bundle")]
+    pub country: Option<String>,
+    /// A further pinned bundle anchor (P-256 public key or certificate); repeatable.
+    #[arg(long = "anchor", value_name = "FILE")]
+    pub anchors: Vec<PathBuf>,
     /// Verify at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "RFC3339")]
     pub at: Option<String>,
@@ -61,10 +70,23 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, UsageError> {
     } else {
         read_text(args.text.as_deref())?
     };
-    warn_if_no_trust(&trust);
     let now = verification_time(args.at.as_deref())?;
-    let verdict =
-        Verifier::new(trust).verify_text(&text, now).map_err(|error| UsageError(format!("not a pass: {error}")))?;
+    let verifier = match &args.bundle {
+        Some(path) => {
+            let bundle = super::bundle::load_bundle(path, &args.anchors)?;
+            let mut verifier = Verifier::with_bundle(std::sync::Arc::new(bundle), args.country.as_deref())?;
+            if !trust.is_empty() {
+                // Signers given beside a bundle add to it.
+                verifier = verifier.with_extra_signers(trust);
+            }
+            verifier
+        }
+        None => {
+            warn_if_no_trust(&trust);
+            Verifier::new(trust)
+        }
+    };
+    let verdict = verifier.verify_text(&text, now).map_err(|error| UsageError(format!("not a pass: {error}")))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&output::verdict_json(&verdict)).unwrap_or_default());
     } else {

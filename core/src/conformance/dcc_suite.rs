@@ -104,21 +104,27 @@ pub fn run_dcc_suite(root: &Path, options: &SuiteOptions<'_>) -> Result<SuiteRep
     let mut report = SuiteReport::default();
     for file in files {
         let relative = file.strip_prefix(root).unwrap_or(&file).to_string_lossy().replace('\\', "/");
-        let result = run_vector(&file, &relative, &upstream, &project, options);
+        report.add(run_vector(&file, &relative, &upstream, &project, options));
+    }
+    Ok(report)
+}
+
+impl SuiteReport {
+    /// Adds one vector's results to the counts.
+    pub fn add(&mut self, result: VectorResult) {
         for check in &result.checks {
             match check.outcome {
-                Outcome::Passed => report.passed += 1,
-                Outcome::Failed { .. } => report.failed += 1,
-                Outcome::Skipped { .. } => report.skipped += 1,
-                Outcome::Known { .. } => report.known += 1,
+                Outcome::Passed => self.passed += 1,
+                Outcome::Failed { .. } => self.failed += 1,
+                Outcome::Skipped { .. } => self.skipped += 1,
+                Outcome::Known { .. } => self.known += 1,
             }
         }
         if result.error.is_some() {
-            report.failed += 1;
+            self.failed += 1;
         }
-        report.vectors.push(result);
+        self.vectors.push(result);
     }
-    Ok(report)
 }
 
 fn run_vector(
@@ -191,18 +197,7 @@ fn country_of(relative: &str) -> String {
 }
 
 fn collect_vectors(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), SuiteError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|error| SuiteError::Unreadable { path: dir.display().to_string(), detail: error.to_string() })?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let Ok(kind) = entry.file_type() else { continue };
-        if kind.is_dir() {
-            collect_vectors(&path, files)?;
-        } else if is_vector(&path) {
-            files.push(path);
-        }
-    }
-    Ok(())
+    super::files::collect_json(dir, files, &is_vector)
 }
 
 fn is_vector(path: &Path) -> bool {

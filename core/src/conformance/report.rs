@@ -3,7 +3,22 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::dcc_suite::{Outcome, SuiteReport};
+use super::dcc_suite::{CheckResult, Outcome, SuiteReport, VectorResult};
+
+/// A summary table: its heading and how a result is grouped into a row.
+pub struct Table {
+    pub label: &'static str,
+    pub key: fn(&VectorResult, &CheckResult) -> String,
+}
+
+/// DCC vectors: per check and per country.
+pub const DCC_TABLES: &[Table] = &[
+    Table { label: "check", key: |_, check| check.check.clone() },
+    Table { label: "country", key: |vector, _| vector.country.clone() },
+];
+
+/// Suites of files (CertLogic, business rules): per file's group (suite name or country).
+pub const SUITE_TABLES: &[Table] = &[Table { label: "suite", key: |vector, _| vector.country.clone() }];
 
 #[derive(Default, Clone, Copy)]
 struct Tally {
@@ -26,19 +41,20 @@ impl Tally {
 
 /// Tables per check and per country, the failures, known issues and skips, and the closing
 /// line `N passed, M failed, K skipped`.
-pub fn render(report: &SuiteReport) -> String {
-    let mut by_check: BTreeMap<&str, Tally> = BTreeMap::new();
-    let mut by_country: BTreeMap<&str, Tally> = BTreeMap::new();
-    for vector in &report.vectors {
-        for check in &vector.checks {
-            by_check.entry(&check.check).or_default().add(&check.outcome);
-            by_country.entry(&vector.country).or_default().add(&check.outcome);
-        }
-    }
+pub fn render(report: &SuiteReport, tables: &[Table]) -> String {
     let mut out = String::new();
-    table(&mut out, "check", &by_check);
-    out.push('\n');
-    table(&mut out, "country", &by_country);
+    for (index, spec) in tables.iter().enumerate() {
+        let mut rows: BTreeMap<String, Tally> = BTreeMap::new();
+        for vector in &report.vectors {
+            for check in &vector.checks {
+                rows.entry((spec.key)(vector, check)).or_default().add(&check.outcome);
+            }
+        }
+        if index > 0 {
+            out.push('\n');
+        }
+        table(&mut out, spec.label, &rows);
+    }
     let mut section = |title: &str, filter: &dyn Fn(&Outcome) -> Option<String>| {
         let mut lines = Vec::new();
         for vector in &report.vectors {
@@ -82,7 +98,7 @@ pub fn render(report: &SuiteReport) -> String {
     out
 }
 
-fn table(out: &mut String, label: &str, rows: &BTreeMap<&str, Tally>) {
+fn table(out: &mut String, label: &str, rows: &BTreeMap<String, Tally>) {
     let width = rows.keys().map(|key| key.len()).max().unwrap_or(0).max(label.len());
     let _ = writeln!(out, "{label:<width$}  passed  failed  skipped  known");
     for (key, tally) in rows {

@@ -5,8 +5,9 @@ use std::fmt;
 use crate::codec::SignatureAlgorithm;
 use crate::dcc::schema::{SchemaVersion, SchemaViolation};
 use crate::dcc::{CertificateType, DateOfBirth, PersonName};
+use crate::rules::RuleOutcome;
 use crate::time::UnixTime;
-use crate::trust::Kid;
+use crate::trust::{Kid, RevocationKind};
 
 /// The overall outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +101,28 @@ pub enum Reason {
     SampleTimeInFuture {
         sample_time: UnixTime,
     },
+    /// The trust bundle has expired: its signers, rules and revocations may be outdated.
+    TrustDataStale {
+        expired_at: UnixTime,
+    },
+    /// The trust bundle is not yet in force (the device clock, or a bundle issued early).
+    TrustDataNotYetValid {
+        not_before: UnixTime,
+    },
+    /// The pass is on a revocation list of the trust bundle.
+    Revoked {
+        list: RevocationKind,
+    },
+    /// A business rule says no.
+    RuleFailed {
+        identifier: String,
+        description: String,
+    },
+    /// A business rule could not decide; the pass is not accepted without a decision.
+    RuleOpen {
+        identifier: String,
+        why: String,
+    },
 }
 
 impl Reason {
@@ -126,6 +149,11 @@ impl Reason {
             Self::PayloadInvalid { .. } => "payload_invalid",
             Self::TestResultPositive => "test_result_positive",
             Self::SampleTimeInFuture { .. } => "sample_time_in_future",
+            Self::TrustDataStale { .. } => "trust_data_stale",
+            Self::TrustDataNotYetValid { .. } => "trust_data_not_yet_valid",
+            Self::Revoked { .. } => "revoked",
+            Self::RuleFailed { .. } => "rule_failed",
+            Self::RuleOpen { .. } => "rule_open",
         }
     }
 
@@ -151,6 +179,9 @@ impl Reason {
                 ReasonCategory::Schema
             }
             Self::TestResultPositive | Self::SampleTimeInFuture { .. } => ReasonCategory::Content,
+            Self::TrustDataStale { .. } | Self::TrustDataNotYetValid { .. } => ReasonCategory::TrustData,
+            Self::Revoked { .. } => ReasonCategory::Revocation,
+            Self::RuleFailed { .. } | Self::RuleOpen { .. } => ReasonCategory::Rules,
         }
     }
 }
@@ -163,6 +194,9 @@ pub enum ReasonCategory {
     KeyUsage,
     Schema,
     Content,
+    TrustData,
+    Revocation,
+    Rules,
 }
 
 impl fmt::Display for Reason {
@@ -212,6 +246,15 @@ impl fmt::Display for Reason {
             Self::SampleTimeInFuture { sample_time } => {
                 write!(f, "the sample was taken at {sample_time}, after the verification time")
             }
+            Self::TrustDataStale { expired_at } => {
+                write!(f, "the trust data expired at {expired_at}; update the trust bundle before verifying")
+            }
+            Self::TrustDataNotYetValid { not_before } => {
+                write!(f, "the trust data is valid only from {not_before}; check the device clock")
+            }
+            Self::Revoked { list } => write!(f, "the pass is revoked (on the {} revocation list)", list.name()),
+            Self::RuleFailed { identifier, description } => write!(f, "rule {identifier}: {description}"),
+            Self::RuleOpen { identifier, why } => write!(f, "rule {identifier} could not be evaluated: {why}"),
         }
     }
 }
@@ -251,6 +294,10 @@ pub struct Verdict {
     pub schema_release: Option<SchemaVersion>,
     /// The verification time used.
     pub verified_at: UnixTime,
+    /// What each applicable business rule said (empty without a trust bundle).
+    pub rule_outcomes: Vec<RuleOutcome>,
+    /// The sequence number of the trust bundle used, if any.
+    pub trust_sequence: Option<u64>,
 }
 
 impl Verdict {

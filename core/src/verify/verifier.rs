@@ -1,14 +1,17 @@
 //! Verification of a pass against a trust store at a given time.
 
+use std::sync::Arc;
+
 use ciborium::Value;
 
 use super::policy;
 use super::signature::check_signature;
 use super::verdict::{Holder, Reason, SignerSummary, Verdict, VerdictStatus};
 use crate::codec::{self, AlgorithmHeader, DecodeError, DecodedPass, PassLimits, SignatureAlgorithm};
-use crate::dcc::{self, CertificateType, Dcc, HcertError};
+use crate::dcc::{self, CertificateType, Dcc, HcertError, schema::SchemaVersion};
+use crate::rules::{BusinessRule, ExternalParameters, RuleError, RuleResult, RuleSelection, RuleSet, evaluate_rules};
 use crate::time::UnixTime;
-use crate::trust::{DocumentSignerCertificate, Kid, TrustStore};
+use crate::trust::{DocumentSignerCertificate, Kid, TrustBundle, TrustStore};
 
 /// Why the input is not a pass at all (as opposed to a pass that is invalid).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,11 +22,22 @@ pub enum VerifyError {
     Hcert(#[from] HcertError),
 }
 
-/// Verifies passes offline against the signers it trusts.
+/// Verifies passes offline against the signers it trusts and, with a trust bundle, against its
+/// validity, revocation lists and business rules.
 #[derive(Debug, Clone, Default)]
 pub struct Verifier {
     trust: TrustStore,
     limits: PassLimits,
+    bundle: Option<BundleContext>,
+}
+
+/// What a trust bundle adds to verification.
+#[derive(Debug, Clone)]
+struct BundleContext {
+    bundle: Arc<TrustBundle>,
+    rules: RuleSet,
+    arrival_country: Option<String>,
+    arrival_region: Option<String>,
 }
 
 /// The outcome of looking for the signer of a pass.
@@ -35,7 +49,42 @@ pub enum SignerSearch<'a> {
 
 impl Verifier {
     pub fn new(trust: TrustStore) -> Self {
-        Self { trust, limits: PassLimits::default() }
+        Self { trust, limits: PassLimits::default(), bundle: None }
+    }
+
+    /// A verifier trusting a bundle's signers and applying its validity, revocations and
+    /// rules; acceptance rules are those of `arrival_country` (none when absent).
+    pub fn with_bundle(bundle: Arc<TrustBundle>, arrival_country: Option<&str>) -> Result<Self, RuleError> {
+        let rules =
+            bundle.contents().rules.iter().cloned().map(BusinessRule::from_value).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            trust: bundle.trust_store().clone(),
+            limits: PassLimits::default(),
+            bundle: Some(BundleContext {
+                bundle,
+                rules: RuleSet::new(rules),
+                arrival_country: arrival_country.map(str::to_ascii_uppercase),
+                arrival_region: None,
+            }),
+        })
+    }
+
+    /// Trusts further signers beside those of a bundle.
+    pub fn with_extra_signers(mut self, signers: TrustStore) -> Self {
+        self.trust.extend(signers.iter().cloned());
+        self
+    }
+
+    /// Selects acceptance rules of a region of the arrival country too.
+    pub fn with_arrival_region(mut self, region: Option<&str>) -> Self {
+        if let Some(context) = &mut self.bundle {
+            context.arrival_region = region.map(str::to_owned);
+        }
+        self
+    }
+
+    pub fn bundle(&self) -> Option<&Arc<TrustBundle>> {
+        self.bundle.as_ref().map(|context| &context.bundle)
     }
 
     pub fn with_limits(mut self, limits: PassLimits) -> Self {
@@ -95,6 +144,36 @@ impl Verifier {
 
         let issuer_country =
             pass.claims.issuer.clone().or_else(|| dcc.as_ref().map(|dcc| dcc.entry_country().to_owned()));
+        let mut rule_outcomes = Vec::new();
+        if let Some(context) = &self.bundle {
+            bundle_reasons(context, now, &mut reasons);
+            if let (Some(dcc), Some(country)) = (&dcc, &issuer_country) {
+                let algorithm = signer.map(|(_, algorithm)| algorithm);
+                if let Some(list) = algorithm.and_then(|algorithm| {
+                    context.bundle.revocations().revoked_by(
+                        dcc.certificate_id(),
+                        country,
+                        algorithm,
+                        pass.message.signature(),
+                    )
+                }) {
+                    reasons.push(Reason::Revoked { list });
+                }
+                rule_outcomes = apply_rules(context, dcc, dcc_value, pass, country, kid, now);
+                for outcome in &rule_outcomes {
+                    match &outcome.result {
+                        RuleResult::Passed => {}
+                        RuleResult::Failed => reasons.push(Reason::RuleFailed {
+                            identifier: outcome.identifier.clone(),
+                            description: outcome.description.clone(),
+                        }),
+                        RuleResult::Open { why } => {
+                            reasons.push(Reason::RuleOpen { identifier: outcome.identifier.clone(), why: why.clone() })
+                        }
+                    }
+                }
+            }
+        }
         Ok(Verdict {
             status: if reasons.is_empty() { VerdictStatus::Valid } else { VerdictStatus::Invalid },
             reasons,
@@ -111,8 +190,56 @@ impl Verifier {
             holder: dcc.map(|dcc| Holder { name: dcc.name, date_of_birth: dcc.date_of_birth }),
             schema_release,
             verified_at: now,
+            rule_outcomes,
+            trust_sequence: self.bundle.as_ref().map(|context| context.bundle.sequence()),
         })
     }
+}
+
+/// Past its expiry a bundle's signers, rules and revocations may be outdated: the verdict
+/// says so instead of quietly verifying.
+fn bundle_reasons(context: &BundleContext, now: UnixTime, reasons: &mut Vec<Reason>) {
+    let contents = context.bundle.contents();
+    if now > contents.expires_at {
+        reasons.push(Reason::TrustDataStale { expired_at: contents.expires_at });
+    } else if now < contents.not_before {
+        reasons.push(Reason::TrustDataNotYetValid { not_before: contents.not_before });
+    }
+}
+
+fn apply_rules(
+    context: &BundleContext,
+    dcc: &Dcc,
+    dcc_value: &Value,
+    pass: &DecodedPass,
+    issuer_country: &str,
+    kid: Option<Kid>,
+    now: UnixTime,
+) -> Vec<crate::rules::RuleOutcome> {
+    let Some(schema_version) = SchemaVersion::parse(&dcc.version) else { return Vec::new() };
+    let selection = RuleSelection {
+        arrival_country: context.arrival_country.as_deref().unwrap_or(""),
+        arrival_region: context.arrival_region.as_deref(),
+        issuer_country,
+        certificate_type: dcc.certificate_type(),
+        schema_version,
+        now,
+    };
+    let selected = context.rules.select(&selection);
+    if selected.is_empty() {
+        return Vec::new();
+    }
+    let payload = dcc::json::cbor_to_json(dcc_value);
+    let external = ExternalParameters {
+        validation_clock: now,
+        value_sets: &context.bundle.contents().value_sets,
+        country_code: selection.arrival_country,
+        issuer_country_code: issuer_country,
+        issued_at: pass.claims.issued_at,
+        expires_at: pass.claims.expires_at,
+        kid: kid.map(|kid| kid.to_base64()),
+    };
+    evaluate_rules(&selected, &payload, &external)
 }
 
 /// Finds the trusted signer whose key verifies the pass: every certificate filed under the

@@ -5,7 +5,7 @@ fn main() {
         let files =
             healthpass_tests::tables::generate_all(&conformance, &healthpass_tests::shared_data::repository_root())?;
         for file in files {
-            std::fs::write(&file.path, file.contents).map_err(|e| format!("{}: {e}", file.path.display()))?;
+            std::fs::write(&file.path, file.expected_bytes()).map_err(|e| format!("{}: {e}", file.path.display()))?;
             println!("wrote {}", file.path.display());
         }
         Ok(())

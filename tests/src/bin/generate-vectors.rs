@@ -8,7 +8,7 @@ fn main() {
             eprintln!("generate-vectors: {}: {error}", parent.display());
             std::process::exit(1);
         }
-        if let Err(error) = std::fs::write(&file.path, &file.contents) {
+        if let Err(error) = std::fs::write(&file.path, file.expected_bytes()) {
             eprintln!("generate-vectors: {}: {error}", file.path.display());
             std::process::exit(1);
         }

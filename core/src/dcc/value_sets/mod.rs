@@ -46,6 +46,42 @@ pub const VACCINE_HOLDERS: ValueSet =
 pub const VACCINE_PRODUCTS: ValueSet = ValueSet { id: "vaccines-covid-19-names", entries: tables::VACCINE_PRODUCTS };
 pub const VACCINE_TYPES: ValueSet = ValueSet { id: "sct-vaccines-covid-19", entries: tables::VACCINE_TYPES };
 
+/// Every bundled value set.
+pub const ALL: [ValueSet; 8] =
+    [COUNTRIES, DISEASES, TEST_DEVICES, TEST_RESULTS, TEST_TYPES, VACCINE_HOLDERS, VACCINE_PRODUCTS, VACCINE_TYPES];
+
+/// The bundled value sets in the form business rules read them (`external.valueSets`): an
+/// object from value-set id to the array of its codes.
+pub fn rule_value_sets() -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    for set in ALL {
+        let codes = set.entries().iter().map(|entry| serde_json::Value::String(entry.code.to_owned())).collect();
+        object.insert(set.id.to_owned(), serde_json::Value::Array(codes));
+    }
+    serde_json::Value::Object(object)
+}
+
+/// Reads upstream value-set files (`{valueSetId, valueSetValues: {code: {...}}}`) into the
+/// form business rules read.
+pub fn rule_value_sets_from_files(files: &[serde_json::Value]) -> serde_json::Value {
+    let mut object = serde_json::Map::new();
+    for file in files {
+        if let (Some(id), Some(values)) =
+            (file.get("valueSetId").and_then(|id| id.as_str()), file.get("valueSetValues").and_then(|v| v.as_object()))
+        {
+            let mut codes: Vec<&String> = values.keys().collect();
+            codes.sort();
+            object.insert(
+                id.to_owned(),
+                serde_json::Value::Array(
+                    codes.into_iter().map(|code| serde_json::Value::String(code.clone())).collect(),
+                ),
+            );
+        }
+    }
+    serde_json::Value::Object(object)
+}
+
 /// SNOMED CT code of COVID-19, the only disease in the value set.
 pub const DISEASE_COVID_19: &str = "840539006";
 
