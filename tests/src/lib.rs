@@ -1,6 +1,7 @@
 //! Shared helpers for the cross-cutting tests, and the generators of committed tables,
 //! vectors and demo files.
 
+pub mod bindings;
 pub mod frames;
 pub mod shared_data;
 pub mod tables;

@@ -1,1 +1,44 @@
+//! healthpass-ffi: the UniFFI layer over healthpass-core for the Android and iOS apps.
+//!
+//! Only conversions, objects that wrap core types, one public error enum and the foreign
+//! traits the platforms implement live here; all logic is in the core. Every exported call
+//! runs under a panic guard, so no panic crosses into Kotlin or Swift.
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+uniffi::setup_scaffolding!();
+
+mod error;
+mod foreign;
+mod issuer;
+mod render;
+mod scanner;
+mod types;
+mod verifier;
+
+pub use error::HealthpassError;
+pub use foreign::{Signer, Transport};
+pub use issuer::{PassIssuer, rapid_test_devices};
+pub use render::{attestation_page_svg, qr_png, qr_svg};
+pub use scanner::PassScanner;
+pub use types::*;
+pub use verifier::PassVerifier;
+
+/// The pinned anchor of the demo trust bundle (P-256 public key, PEM): for demos and tests.
+#[uniffi::export]
+pub fn demo_trust_anchor() -> Vec<u8> {
+    include_bytes!("../../cli/demo/anchor.pem").to_vec()
+}
+
+/// The demo trust bundle: the demo signer (test certificates), value sets, French demo
+/// rules; in force 2026–2036. For demos and tests, never for real checks.
+#[uniffi::export]
+pub fn demo_trust_bundle() -> Vec<u8> {
+    include_bytes!("../../cli/demo/bundle.cbor").to_vec()
+}
+
+/// The library version.
+#[uniffi::export]
+pub fn library_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

@@ -1,0 +1,187 @@
+// The idiomatic Kotlin face of healthpass: camera planes in, verdicts and passes out.
+// Everything here runs on the JVM and on Android; the app shell only adds CameraX, the
+// Android Keystore and screens.
+package org.healthpass
+
+import java.net.HttpURLConnection
+import java.net.URI
+import java.nio.ByteBuffer
+import java.security.PrivateKey
+import java.security.Signature
+import java.time.Instant
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+import org.healthpass.ffi.BundleInfo
+import org.healthpass.ffi.FrameVerification
+import org.healthpass.ffi.HealthpassException
+import org.healthpass.ffi.HttpHeader
+import org.healthpass.ffi.HttpRequest
+import org.healthpass.ffi.HttpResponse
+import org.healthpass.ffi.IssuedPass
+import org.healthpass.ffi.PassIssuer
+import org.healthpass.ffi.PassScanner
+import org.healthpass.ffi.PassVerifier
+import org.healthpass.ffi.ScannedCode
+import org.healthpass.ffi.Signer
+import org.healthpass.ffi.TestPassRequest
+import org.healthpass.ffi.Transport
+import org.healthpass.ffi.Verdict
+import org.healthpass.ffi.VerdictStatus
+import org.healthpass.ffi.demoTrustAnchor
+import org.healthpass.ffi.demoTrustBundle
+import org.healthpass.ffi.qrPng
+
+/**
+ * The bytes of a luma plane from the buffer's current position: pass `plane.buffer.slice()`
+ * (CameraX) or any view of a direct buffer. Android only guarantees
+ * `rowStride * (height - 1) + width` bytes; that is enough.
+ */
+fun ByteBuffer.lumaBytes(): ByteArray {
+    val view = slice()
+    val bytes = ByteArray(view.remaining())
+    view.get(bytes)
+    return bytes
+}
+
+/** Reads codes from camera frames. */
+class FrameScanner : AutoCloseable {
+    private val scanner = PassScanner()
+
+    fun scan(plane: ByteBuffer, width: Int, height: Int, rowStride: Int): List<ScannedCode> =
+        scanner.scan(plane.lumaBytes(), width.toUInt(), height.toUInt(), rowStride.toUInt())
+
+    override fun close() = scanner.close()
+}
+
+/**
+ * A controller's checkpoint: verifies passes offline against the trust bundle in force.
+ * [anchors] are the pinned bundle-signing keys; [minimumSequence] is the highest bundle
+ * sequence installed before (persist [minimumSequence] after each update).
+ */
+class Checkpoint(anchors: List<ByteArray>, minimumSequence: Long = 0) : AutoCloseable {
+    private val verifier = PassVerifier(anchors, minimumSequence.toULong())
+
+    /** Installs a bundle; a refused one leaves the bundle in force. */
+    fun loadBundle(bundle: ByteArray): BundleInfo = verifier.loadBundle(bundle)
+
+    /** Downloads and installs a bundle through [transport]. */
+    suspend fun updateBundle(transport: Transport, url: String): BundleInfo = verifier.updateBundle(transport, url)
+
+    val bundle: BundleInfo? get() = verifier.bundleInfo()
+
+    val minimumSequence: Long get() = verifier.minimumSequence().toLong()
+
+    /** The country of arrival whose acceptance rules apply. */
+    fun setArrivalCountry(country: String?) = verifier.setArrivalCountry(country)
+
+    fun verify(text: String, at: Instant = Instant.now()): Verdict = verifier.verifyText(text, at.epochSecond)
+
+    fun verifyFrame(plane: ByteBuffer, width: Int, height: Int, rowStride: Int, at: Instant = Instant.now()): FrameVerification =
+        verifier.verifyFrame(plane.lumaBytes(), width.toUInt(), height.toUInt(), rowStride.toUInt(), at.epochSecond)
+
+    override fun close() = verifier.close()
+
+    companion object {
+        /** A checkpoint on the demo trust bundle (demo signer, French demo rules). Demos only. */
+        fun demo(arrivalCountry: String? = "FR"): Checkpoint =
+            Checkpoint(listOf(demoTrustAnchor())).also {
+                it.loadBundle(demoTrustBundle())
+                it.setArrivalCountry(arrivalCountry)
+            }
+    }
+}
+
+/**
+ * Signs with a Java security key: on Android an Android Keystore key
+ * (`KeyStore.getInstance("AndroidKeyStore")`), on the JVM any EC P-256 key. The signature is
+ * DER, which the library normalises.
+ */
+class JcaSigner(private val key: PrivateKey) : Signer {
+    override fun sign(data: ByteArray): ByteArray =
+        Signature.getInstance("SHA256withECDSA").run {
+            initSign(key)
+            update(data)
+            sign()
+        }
+}
+
+/** Issues test passes at a pharmacy, signing with the platform key. */
+class PharmacyIssuer(signer: Signer, certificate: ByteArray, issuingCountry: String, passLifetimeHours: Int = 72) :
+    AutoCloseable {
+    private val issuer = PassIssuer(signer, certificate, issuingCountry, passLifetimeHours.toUInt())
+
+    fun issueTest(request: TestPassRequest, at: Instant = Instant.now()): IssuedPass = issuer.issueTest(request, at.epochSecond)
+
+    /** The pass's QR code as PNG, [modulePixels] per module. */
+    fun qrCode(pass: IssuedPass, modulePixels: Int = 8): ByteArray = qrPng(pass.text, modulePixels.toUInt())
+
+    override fun close() = issuer.close()
+}
+
+/** HTTP through `java.net` (no third-party client needed; OkHttp works the same way). */
+class UrlConnectionTransport(private val timeoutMillis: Int = 15_000) : Transport {
+    override suspend fun send(request: HttpRequest): HttpResponse =
+        withContext(Dispatchers.IO) {
+            val connection = URI(request.url).toURL().openConnection() as HttpURLConnection
+            try {
+                connection.requestMethod = request.method
+                connection.connectTimeout = timeoutMillis
+                connection.readTimeout = timeoutMillis
+                request.headers.forEach { connection.setRequestProperty(it.name, it.value) }
+                if (request.body.isNotEmpty()) {
+                    connection.doOutput = true
+                    connection.outputStream.use { it.write(request.body) }
+                }
+                val status = connection.responseCode
+                val stream = if (status >= 400) connection.errorStream else connection.inputStream
+                val body = stream?.use { it.readBytes() } ?: ByteArray(0)
+                val headers = connection.headerFields.filterKeys { it != null }
+                    .flatMap { (name, values) -> values.map { HttpHeader(name, it) } }
+                HttpResponse(status.toUShort(), headers, body)
+            } catch (error: java.io.IOException) {
+                throw HealthpassException.Platform("network: ${error.javaClass.simpleName}: ${error.message}")
+            } finally {
+                connection.disconnect()
+            }
+        }
+}
+
+/** What went wrong, for people: the library's message without the variant's field name. */
+val HealthpassException.reason: String
+    get() = when (this) {
+        is HealthpassException.InvalidInput -> reason
+        is HealthpassException.NotAPass -> reason
+        is HealthpassException.TrustData -> reason
+        is HealthpassException.Platform -> reason
+        is HealthpassException.Internal -> reason
+    }
+
+/** What a controller's screen shows. */
+enum class Signal { GREEN, RED }
+
+data class VerdictPresentation(
+    val signal: Signal,
+    val headline: String,
+    /** Why not, in the order found (empty when valid). */
+    val reasons: List<String>,
+    /** For the identity check: the name as printed, then its machine-readable form. */
+    val name: String?,
+    val machineReadableName: String?,
+    val dateOfBirth: String?,
+)
+
+/** The result screen's content for a verdict: green or red, the reasons, name and birth date. */
+fun Verdict.presentation(): VerdictPresentation {
+    val holder = holder
+    val printedName = listOfNotNull(holder?.givenName, holder?.familyName).joinToString(" ").ifBlank { null }
+    val machineName = holder?.let { "${it.familyNameTransliterated.orEmpty()}<<${it.givenNameTransliterated.orEmpty()}" }
+    val kind = certificateType?.name?.lowercase() ?: "health"
+    return VerdictPresentation(
+        signal = if (status == VerdictStatus.VALID) Signal.GREEN else Signal.RED,
+        headline = if (status == VerdictStatus.VALID) "Valid $kind certificate" else "Not valid",
+        reasons = reasons.map { it.message },
+        name = printedName,
+        machineReadableName = machineName,
+        dateOfBirth = holder?.dateOfBirth?.ifBlank { "unknown" },
+    )
+}

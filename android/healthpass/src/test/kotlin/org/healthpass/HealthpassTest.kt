@@ -1,0 +1,255 @@
+// JVM tests of the Kotlin facade and the generated bindings, against the host library
+// (run by the cargo test `kotlin_bindings_compile_and_pass_on_the_jvm`).
+package org.healthpass
+
+import com.sun.net.httpserver.HttpServer
+import java.io.ByteArrayInputStream
+import java.io.File
+import java.net.InetSocketAddress
+import java.nio.ByteBuffer
+import java.security.KeyFactory
+import java.security.KeyPairGenerator
+import java.security.spec.ECGenParameterSpec
+import java.security.spec.PKCS8EncodedKeySpec
+import java.time.Instant
+import java.util.Base64
+import javax.imageio.ImageIO
+import kotlinx.coroutines.runBlocking
+import org.healthpass.ffi.FrameVerification
+import org.healthpass.ffi.HealthpassException
+import org.healthpass.ffi.Signer
+import org.healthpass.ffi.TestPassRequest
+import org.healthpass.ffi.TestResult
+import org.healthpass.ffi.TestType
+import org.healthpass.ffi.VerdictStatus
+import org.healthpass.ffi.demoTrustAnchor
+import org.healthpass.ffi.demoTrustBundle
+import org.healthpass.ffi.qrPng
+import org.healthpass.ffi.rapidTestDevices
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.Test
+
+class HealthpassTest {
+    private val repository = File(System.getProperty("healthpass.repo") ?: "../../..")
+    private val now: Instant = Instant.now()
+
+    /** The demo signer's key and certificate (the demo bundle trusts this signer). */
+    private fun demoSignerKey() = KeyFactory.getInstance("EC").generatePrivate(
+        PKCS8EncodedKeySpec(pemBody(File(repository, "cli/demo/signer-key.pem").readText())),
+    )
+
+    private fun demoCertificate(): ByteArray = File(repository, "cli/demo/signer.pem").readBytes()
+
+    private fun pemBody(pem: String): ByteArray =
+        Base64.getDecoder().decode(pem.lines().filter { !it.startsWith("-----") }.joinToString(""))
+
+    private fun request(result: TestResult = TestResult.NEGATIVE, dateOfBirth: String = "1987-04-12") = TestPassRequest(
+        familyName = "Dubois-Lefèvre",
+        givenName = "Amélie",
+        dateOfBirth = dateOfBirth,
+        testType = TestType.RAPID_ANTIGEN,
+        device = "1232",
+        testName = null,
+        sampledAt = now.epochSecond - 1800,
+        result = result,
+        centre = "Pharmacie du Centre",
+        country = "FR",
+        issuer = "ARS",
+    )
+
+    private fun demoIssuer(signer: Signer = JcaSigner(demoSignerKey())) = PharmacyIssuer(signer, demoCertificate(), "FR")
+
+    /** A luma frame holding [text]'s QR code, in an Android-style direct buffer. */
+    private class Frame(val buffer: ByteBuffer, val width: Int, val height: Int, val rowStride: Int)
+
+    private fun frameOf(text: String, padding: Int, stride: Int): Frame {
+        val image = ImageIO.read(ByteArrayInputStream(qrPng(text, 4u)))
+        val width = image.width + 2 * padding
+        val height = image.height + 2 * padding
+        val rowStride = width + stride
+        // 7 bytes before the plane, as a camera buffer's view may start mid-allocation; the last
+        // row carries no padding, as Android guarantees only rowStride * (height - 1) + width.
+        val buffer = ByteBuffer.allocateDirect(7 + rowStride * (height - 1) + width)
+        for (y in 0 until height) {
+            for (x in 0 until width) {
+                val inside = x >= padding && y >= padding && x < width - padding && y < height - padding
+                val luma = if (inside) image.getRGB(x - padding, y - padding) and 0xff else 255
+                buffer.put(7 + y * rowStride + x, luma.toByte())
+            }
+        }
+        buffer.position(7)
+        return Frame(buffer.slice(), width, height, rowStride)
+    }
+
+    @Test
+    fun scansAFramePassedAsADirectBufferSliceWithAWideRowStride() {
+        val pass = demoIssuer().use { it.issueTest(request(), now) }
+        val frame = frameOf(pass.text, padding = 40, stride = 64)
+        val codes = FrameScanner().use { it.scan(frame.buffer, frame.width, frame.height, frame.rowStride) }
+        assertEquals(listOf(pass.text), codes.map { it.text })
+        assertEquals(4, codes.single().corners.size)
+    }
+
+    @Test
+    fun verifiesAValidPassFromAFrameInOneCall() {
+        val pass = demoIssuer().use { it.issueTest(request(), now) }
+        val frame = frameOf(pass.text, padding = 24, stride = 16)
+        Checkpoint.demo().use { checkpoint ->
+            val result = checkpoint.verifyFrame(frame.buffer, frame.width, frame.height, frame.rowStride, now)
+            assertTrue(result is FrameVerification.Verified)
+            val verdict = (result as FrameVerification.Verified).verdict
+            assertEquals(VerdictStatus.VALID, verdict.status)
+            assertEquals(3, verdict.ruleOutcomes.size)
+            val screen = verdict.presentation()
+            assertEquals(Signal.GREEN, screen.signal)
+            assertEquals("Valid test certificate", screen.headline)
+            assertEquals("Amélie Dubois-Lefèvre", screen.name)
+            assertEquals("DUBOIS<LEFEVRE<<AMELIE", screen.machineReadableName)
+            assertEquals("1987-04-12", screen.dateOfBirth)
+            // A frame without a code.
+            val blank = ByteBuffer.allocateDirect(320 * 240).apply { while (hasRemaining()) put(200.toByte()) }
+            blank.rewind()
+            assertEquals(FrameVerification.NoCode, checkpoint.verifyFrame(blank, 320, 240, 320, now))
+        }
+    }
+
+    @Test
+    fun saysWhyAPassIsInvalid() {
+        val positive = demoIssuer().use { it.issueTest(request(TestResult.POSITIVE), now) }
+        Checkpoint.demo().use { checkpoint ->
+            val verdict = checkpoint.verify(positive.text, now)
+            assertEquals(VerdictStatus.INVALID, verdict.status)
+            assertEquals(listOf("test_result_positive", "rule_failed"), verdict.reasons.map { it.code })
+            val screen = verdict.presentation()
+            assertEquals(Signal.RED, screen.signal)
+            assertTrue(screen.reasons.contains("rule TR-FR-0001: The test result must be negative (not detected)."))
+            // Expired long after.
+            val late = checkpoint.verify(demoIssuer().use { it.issueTest(request(), now) }.text, now.plusSeconds(30L * 24 * 3600))
+            assertTrue(late.reasons.map { it.code }.contains("expired"))
+        }
+    }
+
+    @Test
+    fun issuesWithAKotlinSignerReturningDer() {
+        var signatures = 0
+        val counting = object : Signer {
+            val inner = JcaSigner(demoSignerKey())
+            override fun sign(data: ByteArray): ByteArray = inner.sign(data).also {
+                signatures++
+                assertEquals(0x30, it[0].toInt()) // an ASN.1 SEQUENCE: DER, as the Keystore returns
+            }
+        }
+        val issuer = demoIssuer(counting)
+        val pass = issuer.issueTest(request(), now)
+        assertEquals(1, signatures)
+        assertTrue(pass.text.startsWith("HC1:"))
+        assertTrue(pass.certificateId.startsWith("URN:UVCI:01:FR:"))
+        assertEquals(now.epochSecond - 1800 + 72 * 3600, pass.expiresAt)
+        val png = issuer.qrCode(pass)
+        assertEquals(0x89.toByte(), png[0])
+        issuer.close()
+        Checkpoint.demo().use { assertEquals(VerdictStatus.VALID, it.verify(pass.text, now).status) }
+        assertTrue(rapidTestDevices().any { it.code == "1232" && it.display.contains("Panbio") })
+    }
+
+    @Test
+    fun aFailingSignerBecomesAPlatformErrorWithoutAStackTrace() {
+        val throwing = object : Signer {
+            override fun sign(data: ByteArray): ByteArray = throw IllegalStateException("user authentication required")
+        }
+        try {
+            demoIssuer(throwing).use { it.issueTest(request(), now) }
+            fail("a failing signer must not produce a pass")
+        } catch (error: HealthpassException.Platform) {
+            assertTrue(error.reason, error.reason.contains("user authentication required"))
+            assertFalse(error.reason, error.reason.contains("\tat ") || error.reason.contains("HealthpassTest.kt"))
+        }
+        val refusing = object : Signer {
+            override fun sign(data: ByteArray): ByteArray = throw HealthpassException.Platform("key permanently invalidated")
+        }
+        try {
+            demoIssuer(refusing).use { it.issueTest(request(), now) }
+            fail("a refusing signer must not produce a pass")
+        } catch (error: HealthpassException.Platform) {
+            assertTrue(error.reason.contains("key permanently invalidated"))
+        }
+        // A signer with the wrong key: the library's own check refuses the pass.
+        val otherKey = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
+        try {
+            demoIssuer(JcaSigner(otherKey.private)).use { it.issueTest(request(), now) }
+            fail("a pass signed with the wrong key must be refused")
+        } catch (error: HealthpassException.Platform) {
+            assertTrue(error.reason, error.reason.contains("signature_invalid"))
+        }
+    }
+
+    @Test
+    fun mapsErrorsToWhatAnAppCanActOn() {
+        demoIssuer().use { issuer ->
+            try {
+                issuer.issueTest(request(dateOfBirth = "31/12/1980"), now)
+                fail("a malformed date of birth is an input error")
+            } catch (error: HealthpassException.InvalidInput) {
+                assertTrue(error.reason.contains("date of birth"))
+                assertFalse(error.reason.contains("31/12/1980"))
+            }
+        }
+        FrameScanner().use { scanner ->
+            try {
+                scanner.scan(ByteBuffer.allocateDirect(100), 20, 20, 20)
+                fail("a short buffer is an input error")
+            } catch (error: HealthpassException.InvalidInput) {
+                assertTrue(error.reason, error.reason.contains("needs at least 400"))
+            }
+        }
+        Checkpoint.demo().use { checkpoint ->
+            try {
+                checkpoint.verify("HC1:NOT/A/PASS", now)
+                fail("garbage is not a pass")
+            } catch (error: HealthpassException.NotAPass) {
+                assertTrue(error.reason.startsWith("base45:"))
+            }
+            val forged = demoTrustBundle().also { it[it.size - 3] = (it[it.size - 3].toInt() xor 1).toByte() }
+            try {
+                checkpoint.loadBundle(forged)
+                fail("a forged bundle is refused")
+            } catch (error: HealthpassException.TrustData) {
+                assertTrue(error.reason, error.reason.contains("signature"))
+            }
+            assertEquals(1uL, checkpoint.bundle?.sequence) // the bundle in force stays
+        }
+    }
+
+    @Test
+    fun downloadsTheTrustBundleThroughThePlatformTransport() {
+        val server = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
+        server.createContext("/bundle") { exchange ->
+            val body = demoTrustBundle()
+            exchange.sendResponseHeaders(200, body.size.toLong())
+            exchange.responseBody.use { it.write(body) }
+        }
+        server.start()
+        try {
+            val base = "http://127.0.0.1:${server.address.port}"
+            Checkpoint(listOf(demoTrustAnchor())).use { checkpoint ->
+                val info = runBlocking { checkpoint.updateBundle(UrlConnectionTransport(), "$base/bundle") }
+                assertEquals(1uL, info.sequence)
+                assertEquals(3u, info.rules)
+                assertEquals(1L, checkpoint.minimumSequence)
+                try {
+                    runBlocking { checkpoint.updateBundle(UrlConnectionTransport(), "$base/missing") }
+                    fail("a 404 is an error")
+                } catch (error: HealthpassException.Platform) {
+                    assertTrue(error.reason, error.reason.contains("HTTP 404"))
+                }
+                assertNotNull(checkpoint.bundle)
+            }
+        } finally {
+            server.stop(0)
+        }
+    }
+}

@@ -1,0 +1,172 @@
+// The idiomatic Swift face of healthpass: camera planes in, verdicts and passes out.
+// (Not compiled on the project's Linux machines: no Swift toolchain. The generated bindings
+// it wraps are drift-checked there, and their C header is compiled and exercised.)
+import CoreVideo
+import Foundation
+import HealthpassFFI
+import Security
+
+/// A controller's checkpoint: verifies passes offline against the trust bundle in force.
+public final class Checkpoint {
+    private let verifier: PassVerifier
+
+    /// `anchors`: the pinned bundle-signing keys. `minimumSequence`: the highest bundle
+    /// sequence installed before (persist `minimumSequence` after each update).
+    public init(anchors: [Data], minimumSequence: UInt64 = 0) throws {
+        verifier = try PassVerifier(anchors: anchors, minimumSequence: minimumSequence)
+    }
+
+    /// A checkpoint on the demo trust bundle (demo signer, French demo rules). Demos only.
+    public static func demo(arrivalCountry: String? = "FR") throws -> Checkpoint {
+        let checkpoint = try Checkpoint(anchors: [demoTrustAnchor()])
+        _ = try checkpoint.loadBundle(demoTrustBundle())
+        try checkpoint.setArrivalCountry(arrivalCountry)
+        return checkpoint
+    }
+
+    /// Installs a bundle; a refused one leaves the bundle in force.
+    public func loadBundle(_ bundle: Data) throws -> BundleInfo { try verifier.loadBundle(bundle: bundle) }
+
+    public func updateBundle(from url: URL, transport: Transport = URLSessionTransport()) async throws -> BundleInfo {
+        try await verifier.updateBundle(transport: transport, url: url.absoluteString)
+    }
+
+    public var minimumSequence: UInt64 { verifier.minimumSequence() }
+
+    public func setArrivalCountry(_ country: String?) throws { try verifier.setArrivalCountry(country: country) }
+
+    public func verify(_ text: String, at date: Date = Date()) throws -> Verdict {
+        try verifier.verifyText(text: text, at: Int64(date.timeIntervalSince1970))
+    }
+
+    /// Verifies the pass in a camera frame's luma (Y) plane, in one call.
+    public func verify(lumaPlaneOf pixelBuffer: CVPixelBuffer, at date: Date = Date()) throws -> FrameVerification {
+        let plane = LumaPlane(pixelBuffer)
+        return try verifier.verifyFrame(
+            data: plane.bytes, width: plane.width, height: plane.height, rowStride: plane.rowStride,
+            at: Int64(date.timeIntervalSince1970))
+    }
+}
+
+/// The Y plane of a bi-planar (420f / 420v) camera buffer, without conversion.
+struct LumaPlane {
+    let bytes: Data
+    let width: UInt32
+    let height: UInt32
+    let rowStride: UInt32
+
+    init(_ pixelBuffer: CVPixelBuffer) {
+        CVPixelBufferLockBaseAddress(pixelBuffer, .readOnly)
+        defer { CVPixelBufferUnlockBaseAddress(pixelBuffer, .readOnly) }
+        let width = CVPixelBufferGetWidthOfPlane(pixelBuffer, 0)
+        let height = CVPixelBufferGetHeightOfPlane(pixelBuffer, 0)
+        let stride = CVPixelBufferGetBytesPerRowOfPlane(pixelBuffer, 0)
+        let base = CVPixelBufferGetBaseAddressOfPlane(pixelBuffer, 0)
+        // Only rowStride * (height - 1) + width bytes are guaranteed; copy exactly those.
+        let length = height > 0 ? stride * (height - 1) + width : 0
+        bytes = base.map { Data(bytes: $0, count: length) } ?? Data()
+        self.width = UInt32(width)
+        self.height = UInt32(height)
+        rowStride = UInt32(stride)
+    }
+}
+
+/// Signs with a P-256 key in the Secure Enclave (or any `SecKey`); the signature is DER,
+/// which the library normalises.
+public final class SecKeySigner: Signer, @unchecked Sendable {
+    private let key: SecKey
+
+    public init(key: SecKey) { self.key = key }
+
+    /// A new Secure Enclave key, usable only on this device, after unlock.
+    public static func newSecureEnclaveKey(tag: String) throws -> SecKeySigner {
+        var error: Unmanaged<CFError>?
+        guard let access = SecAccessControlCreateWithFlags(
+            nil, kSecAttrAccessibleWhenUnlockedThisDeviceOnly, .privateKeyUsage, &error)
+        else { throw HealthpassError.Platform(reason: "access control: \(String(describing: error))") }
+        let attributes: [String: Any] = [
+            kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
+            kSecAttrKeySizeInBits as String: 256,
+            kSecAttrTokenID as String: kSecAttrTokenIDSecureEnclave,
+            kSecPrivateKeyAttrs as String: [
+                kSecAttrIsPermanent as String: true,
+                kSecAttrApplicationTag as String: Data(tag.utf8),
+                kSecAttrAccessControl as String: access,
+            ],
+        ]
+        guard let key = SecKeyCreateRandomKey(attributes as CFDictionary, &error) else {
+            throw HealthpassError.Platform(reason: "Secure Enclave key: \(String(describing: error?.takeRetainedValue()))")
+        }
+        return SecKeySigner(key: key)
+    }
+
+    public func sign(data: Data) throws -> Data {
+        var error: Unmanaged<CFError>?
+        guard let signature = SecKeyCreateSignature(key, .ecdsaSignatureMessageX962SHA256, data as CFData, &error) else {
+            throw HealthpassError.Platform(reason: "signing failed: \(error?.takeRetainedValue().localizedDescription ?? "unknown")")
+        }
+        return signature as Data
+    }
+}
+
+/// Issues test passes at a pharmacy, signing with the platform key.
+public final class PharmacyIssuer {
+    private let issuer: PassIssuer
+
+    public init(signer: Signer, certificate: Data, issuingCountry: String, passLifetimeHours: UInt32 = 72) throws {
+        issuer = try PassIssuer(signer: signer, certificate: certificate, issuingCountry: issuingCountry, passLifetimeHours: passLifetimeHours)
+    }
+
+    public func issueTest(_ request: TestPassRequest, at date: Date = Date()) throws -> IssuedPass {
+        try issuer.issueTest(request: request, at: Int64(date.timeIntervalSince1970))
+    }
+
+    public func qrCode(_ pass: IssuedPass, modulePixels: UInt32 = 8) throws -> Data {
+        try qrPng(text: pass.text, modulePixels: modulePixels)
+    }
+}
+
+/// HTTP through URLSession.
+public final class URLSessionTransport: Transport, @unchecked Sendable {
+    private let session: URLSession
+
+    public init(session: URLSession = .shared) { self.session = session }
+
+    public func send(request: HttpRequest) async throws -> HttpResponse {
+        guard let url = URL(string: request.url) else { throw HealthpassError.InvalidInput(reason: "not a URL") }
+        var urlRequest = URLRequest(url: url)
+        urlRequest.httpMethod = request.method
+        request.headers.forEach { urlRequest.setValue($0.value, forHTTPHeaderField: $0.name) }
+        if !request.body.isEmpty { urlRequest.httpBody = request.body }
+        do {
+            let (body, response) = try await session.data(for: urlRequest)
+            let http = response as? HTTPURLResponse
+            let headers = (http?.allHeaderFields ?? [:]).map { HttpHeader(name: "\($0.key)", value: "\($0.value)") }
+            return HttpResponse(status: UInt16(http?.statusCode ?? 0), headers: headers, body: body)
+        } catch {
+            throw HealthpassError.Platform(reason: "network: \(error.localizedDescription)")
+        }
+    }
+}
+
+/// What a controller's screen shows.
+public struct VerdictPresentation {
+    public let valid: Bool
+    public let headline: String
+    public let reasons: [String]
+    public let name: String?
+    public let dateOfBirth: String?
+}
+
+extension Verdict {
+    public var presentation: VerdictPresentation {
+        let valid = status == .valid
+        let name = [holder?.givenName, holder?.familyName].compactMap { $0 }.joined(separator: " ")
+        return VerdictPresentation(
+            valid: valid,
+            headline: valid ? "Valid certificate" : "Not valid",
+            reasons: reasons.map(\.message),
+            name: name.isEmpty ? nil : name,
+            dateOfBirth: holder?.dateOfBirth)
+    }
+}

@@ -1,0 +1,110 @@
+//! The Kotlin layer on the JVM: the committed bindings match the library, the facade and the
+//! bindings compile with kotlinc (warnings are errors), and the JUnit tests pass against the
+//! host cdylib through JNA. CI installs the tools (`scripts/install-test-tools`); when they are
+//! missing here, this test runs that script rather than skipping.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use healthpass_tests::bindings::{self, Language};
+use healthpass_tests::shared_data::repository_root;
+
+const SYSTEM_JARS: [&str; 3] =
+    ["/usr/share/java/jna.jar", "/usr/share/java/junit4.jar", "/usr/share/java/hamcrest-core.jar"];
+
+fn kotlin_home() -> PathBuf {
+    repository_root().join(".tools/node_modules/kotlin-compiler")
+}
+
+fn ensure_tools() {
+    let present = kotlin_home().join("bin/kotlinc").is_file() && SYSTEM_JARS.iter().all(|jar| Path::new(jar).is_file());
+    if !present {
+        let status = Command::new(repository_root().join("scripts/install-test-tools"))
+            .status()
+            .expect("scripts/install-test-tools runs");
+        assert!(status.success(), "scripts/install-test-tools failed");
+    }
+}
+
+fn kotlin_sources(dir: &Path, found: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            kotlin_sources(&path, found);
+        } else if path.extension().is_some_and(|ext| ext == "kt") {
+            found.push(path);
+        }
+    }
+}
+
+fn class_path(entries: &[PathBuf]) -> String {
+    entries.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(":")
+}
+
+#[test]
+fn kotlin_bindings_compile_and_pass_on_the_jvm() {
+    ensure_tools();
+    bindings::build_library_and_generator().unwrap();
+
+    let generated = bindings::target_dir().join("bindings-check/kotlin");
+    bindings::generate(Language::Kotlin, &generated).unwrap();
+    let drift = bindings::drift(Language::Kotlin, &generated);
+    assert!(drift.is_empty(), "{}\nrun scripts/generate-bindings and commit the result", drift.join("\n"));
+
+    let module = repository_root().join("android/healthpass/src");
+    let mut sources = Vec::new();
+    kotlin_sources(&module.join("main/kotlin"), &mut sources);
+    kotlin_sources(&module.join("test/kotlin"), &mut sources);
+    let declared_tests: usize = sources
+        .iter()
+        .filter(|p| p.starts_with(module.join("test")))
+        .map(|p| std::fs::read_to_string(p).unwrap().matches("@Test").count())
+        .sum();
+    assert!(declared_tests >= 7, "the Kotlin suite shrank to {declared_tests} tests");
+
+    let lib = kotlin_home().join("lib");
+    let runtime = [lib.join("kotlin-stdlib.jar"), lib.join("kotlinx-coroutines-core-jvm.jar")];
+    let system: Vec<PathBuf> = SYSTEM_JARS.iter().map(PathBuf::from).collect();
+    let classes = bindings::target_dir().join("kotlin/classes");
+    let _ = std::fs::remove_dir_all(&classes);
+
+    let started = Instant::now();
+    let compile = Command::new(kotlin_home().join("bin/kotlinc"))
+        .args(["-Werror", "-d"])
+        .arg(&classes)
+        .arg("-cp")
+        .arg(class_path(&[&runtime[1..], &system[..]].concat()))
+        .args(&sources)
+        .output()
+        .expect("kotlinc runs");
+    let compiled_in = started.elapsed();
+    assert!(
+        compile.status.success(),
+        "kotlinc failed:\n{}{}",
+        String::from_utf8_lossy(&compile.stdout),
+        String::from_utf8_lossy(&compile.stderr)
+    );
+
+    let started = Instant::now();
+    let run = Command::new("java")
+        .arg(format!("-Djna.library.path={}", bindings::library_dir().display()))
+        .arg(format!("-Dhealthpass.repo={}", repository_root().display()))
+        .arg("-cp")
+        .arg(class_path(&[&[classes], &runtime[..], &system[..]].concat()))
+        .args(["org.junit.runner.JUnitCore", "org.healthpass.HealthpassTest"])
+        .output()
+        .expect("java runs");
+    let ran_in = started.elapsed();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "JUnit failed:\n{stdout}{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        stdout.contains(&format!("OK ({declared_tests} tests)")),
+        "expected all {declared_tests} Kotlin tests to run and pass:\n{stdout}"
+    );
+    eprintln!(
+        "kotlin: {declared_tests} JUnit tests passed; kotlinc {:.1} s, JVM run {:.2} s",
+        compiled_in.as_secs_f64(),
+        ran_in.as_secs_f64()
+    );
+}

@@ -1,0 +1,19 @@
+//! Platform services the apps implement: the signing key (Android Keystore, Secure Enclave)
+//! and HTTP (OkHttp, URLSession).
+
+use crate::error::HealthpassError;
+use crate::types::{HttpRequest, HttpResponse};
+
+/// A P-256 key in the platform's key store that signs passes (ES256). The signature may be
+/// DER-encoded, as Android Keystore and the Secure Enclave return it, or raw r||s.
+#[uniffi::export(with_foreign)]
+pub trait Signer: Send + Sync {
+    fn sign(&self, data: Vec<u8>) -> Result<Vec<u8>, HealthpassError>;
+}
+
+/// The platform's HTTP client.
+#[uniffi::export(with_foreign)]
+#[async_trait::async_trait]
+pub trait Transport: Send + Sync {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HealthpassError>;
+}

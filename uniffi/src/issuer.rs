@@ -1,0 +1,108 @@
+//! `PassIssuer`: test certificates signed by the platform's key.
+
+use std::sync::Arc;
+
+use healthpass_core::dcc::value_sets;
+use healthpass_core::issue::{
+    self, Issuer, IssuingPolicy, SignerError, TestCertificateRequest, TestResult as CoreTestResult,
+    TestType as CoreTestType,
+};
+use healthpass_core::time::UnixTime;
+use healthpass_core::trust::{DocumentSignerCertificate, Kid};
+
+use crate::error::{HealthpassError, guard};
+use crate::foreign::Signer;
+use crate::types::{IssuedPass, TestPassRequest, TestResult, TestType, ValueSetEntry};
+
+/// Adapts a platform signer to the core's signer, under the certificate's kid.
+struct PlatformSigner {
+    signer: Arc<dyn Signer>,
+    kid: Kid,
+}
+
+impl issue::Signer for PlatformSigner {
+    fn key_id(&self) -> Kid {
+        self.kid
+    }
+
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {
+        self.signer.sign(data.to_vec()).map_err(|error| SignerError::Platform { message: error.to_string() })
+    }
+}
+
+#[derive(uniffi::Object)]
+pub struct PassIssuer {
+    issuer: Issuer,
+}
+
+#[uniffi::export]
+impl PassIssuer {
+    /// An issuer signing with the platform key `signer`, certified by `certificate` (DER or
+    /// PEM), for `issuing_country`; passes expire `pass_lifetime_hours` after the sample.
+    #[uniffi::constructor]
+    pub fn new(
+        signer: Arc<dyn Signer>,
+        certificate: Vec<u8>,
+        issuing_country: String,
+        pass_lifetime_hours: u32,
+    ) -> Result<Self, HealthpassError> {
+        guard(|| {
+            let certificate = DocumentSignerCertificate::from_file_bytes(&certificate)
+                .map_err(HealthpassError::invalid_input)?
+                .into_iter()
+                .next()
+                .ok_or_else(|| HealthpassError::invalid_input("no certificate given"))?;
+            let policy = IssuingPolicy {
+                pass_lifetime_seconds: i64::from(pass_lifetime_hours) * 3600,
+                ..IssuingPolicy::default()
+            };
+            let platform = PlatformSigner { signer, kid: certificate.kid() };
+            let issuer = Issuer::new(Arc::new(platform), certificate.der(), &issuing_country, policy)?;
+            Ok(Self { issuer })
+        })
+    }
+
+    /// Issues a test certificate at `at` (seconds since the Unix epoch). The pass is verified
+    /// with the issuer's own certificate before it is returned.
+    pub fn issue_test(&self, request: TestPassRequest, at: i64) -> Result<IssuedPass, HealthpassError> {
+        guard(|| {
+            let request = TestCertificateRequest {
+                family_name: request.family_name,
+                given_name: request.given_name,
+                date_of_birth: request.date_of_birth,
+                test_type: match request.test_type {
+                    TestType::RapidAntigen => CoreTestType::RapidAntigen,
+                    TestType::Naat => CoreTestType::Naat,
+                },
+                device: request.device,
+                test_name: request.test_name,
+                sampled_at: UnixTime::from_seconds(request.sampled_at),
+                result: match request.result {
+                    TestResult::Negative => CoreTestResult::Negative,
+                    TestResult::Positive => CoreTestResult::Positive,
+                },
+                centre: request.centre,
+                country: request.country,
+                issuer: request.issuer,
+            };
+            let pass = self.issuer.issue_test(&request, UnixTime::from_seconds(at))?;
+            Ok(IssuedPass {
+                text: pass.text,
+                certificate_id: pass.certificate_id,
+                issued_at: pass.issued_at.seconds(),
+                expires_at: pass.expires_at.seconds(),
+            })
+        })
+    }
+}
+
+/// The active rapid antigen test devices, for the issuing form.
+#[uniffi::export]
+pub fn rapid_test_devices() -> Vec<ValueSetEntry> {
+    value_sets::TEST_DEVICES
+        .entries()
+        .iter()
+        .filter(|entry| entry.active)
+        .map(|entry| ValueSetEntry { code: entry.code.to_owned(), display: entry.display.to_owned() })
+        .collect()
+}
