@@ -18,20 +18,21 @@ const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
 
 struct State {
     store: BundleStore,
-    verifier: Verifier,
+    /// Shared with calls in flight, which verify without holding the lock.
+    verifier: Arc<Verifier>,
     arrival_country: Option<String>,
     extra_signers: TrustStore,
 }
 
 impl State {
-    fn build(&self, bundle: Option<Arc<TrustBundle>>) -> Result<Verifier, HealthpassError> {
+    fn build(&self, bundle: Option<Arc<TrustBundle>>) -> Result<Arc<Verifier>, HealthpassError> {
         let verifier = match bundle {
             Some(bundle) => {
                 Verifier::with_bundle(bundle, self.arrival_country.as_deref()).map_err(HealthpassError::trust_data)?
             }
             None => Verifier::new(TrustStore::new()),
         };
-        Ok(verifier.with_extra_signers(self.extra_signers.clone()))
+        Ok(Arc::new(verifier.with_extra_signers(self.extra_signers.clone())))
     }
 }
 
@@ -67,7 +68,7 @@ impl PassVerifier {
             Ok(Self {
                 state: Mutex::new(State {
                     store,
-                    verifier: Verifier::new(TrustStore::new()),
+                    verifier: Arc::new(Verifier::new(TrustStore::new())),
                     arrival_country: None,
                     extra_signers: TrustStore::new(),
                 }),
@@ -81,15 +82,12 @@ impl PassVerifier {
     pub fn load_bundle(&self, bundle: Vec<u8>) -> Result<BundleInfo, HealthpassError> {
         guard(|| {
             let mut state = self.state();
-            if bundle.len() > MAX_BUNDLE_BYTES {
-                return Err(HealthpassError::trust_data(format!(
-                    "the trust bundle is {} bytes; at most {MAX_BUNDLE_BYTES} are accepted",
-                    bundle.len()
-                )));
-            }
-            let loaded = TrustBundle::load(&bundle, state.store.anchors()).map_err(HealthpassError::trust_data)?;
+            let loaded = TrustBundle::load_with_limit(&bundle, state.store.anchors(), MAX_BUNDLE_BYTES)
+                .map_err(HealthpassError::trust_data)?;
+            drop(bundle);
             // Build the verifier first (rules must parse), then install: nothing changes on error.
-            let verifier = state.build(Some(Arc::new(loaded.clone())))?;
+            let loaded = Arc::new(loaded);
+            let verifier = state.build(Some(loaded.clone()))?;
             let installed = state.store.install_loaded(loaded).map_err(HealthpassError::trust_data)?;
             state.verifier = verifier;
             Ok(BundleInfo::from(installed.as_ref()))

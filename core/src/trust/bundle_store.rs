@@ -50,11 +50,13 @@ impl BundleStore {
     /// Verifies and installs a bundle; on any error nothing changes.
     pub fn install(&mut self, bytes: &[u8]) -> Result<Arc<TrustBundle>, BundleError> {
         let bundle = TrustBundle::load_with_limit(bytes, &self.anchors, self.max_bundle_bytes)?;
-        self.install_loaded(bundle)
+        self.install_loaded(Arc::new(bundle))
     }
 
     /// Installs an already verified bundle (see [`TrustBundle::load`]); on error nothing changes.
-    pub fn install_loaded(&mut self, bundle: TrustBundle) -> Result<Arc<TrustBundle>, BundleError> {
+    /// Shared, so a caller that prepared something from the bundle first (a verifier with its
+    /// rules) installs the same bundle without copying it.
+    pub fn install_loaded(&mut self, bundle: Arc<TrustBundle>) -> Result<Arc<TrustBundle>, BundleError> {
         let installed = self
             .current
             .as_ref()
@@ -70,7 +72,6 @@ impl BundleStore {
             }
             return Err(BundleError::ConflictingSequence { sequence: bundle.sequence() });
         }
-        let bundle = Arc::new(bundle);
         self.minimum_sequence = bundle.sequence();
         self.current = Some(bundle.clone());
         Ok(bundle)
