@@ -19,6 +19,7 @@ use healthpass_core::codec::{CwtClaims, base45, cbor, zlib};
 use healthpass_core::dcc::payload::{TEST_RESULT_DETECTED, TEST_RESULT_NOT_DETECTED, TEST_TYPE_RAPID_ANTIGEN};
 use healthpass_core::dcc::{CertificateType, DateOfBirth, Dcc, Entry, PersonName, TestEntry, hcert, json as dcc_json};
 use healthpass_core::issue::authority::{self, CertificateRequest, KeyAndCertificate};
+use healthpass_core::issue::{Issuer, IssuingPolicy, SoftwareSigner, TestCertificateRequest, TestResult, TestType};
 use healthpass_core::time::{CivilDate, UnixTime};
 use healthpass_core::trust::Kid;
 
@@ -301,6 +302,36 @@ pub fn demo_authority() -> TestAuthority {
         time("2036-01-01T00:00:00Z"),
         0x44,
     )
+}
+
+/// The demo authority's document signer as a software `Signer`.
+pub fn demo_signer() -> std::sync::Arc<SoftwareSigner> {
+    let authority = demo_authority();
+    std::sync::Arc::new(SoftwareSigner::new(authority.dsc.key.clone(), authority.kid()))
+}
+
+/// An issuer signing with the demo authority's document signer, for France, default policy.
+pub fn demo_issuer() -> Issuer {
+    Issuer::new(demo_signer(), &demo_authority().dsc.certificate_der, "FR", IssuingPolicy::default())
+        .expect("the demo signer matches its certificate")
+}
+
+/// The demo holder's negative rapid antigen test (the fictitious holder of `healthpass demo`),
+/// sampled at `sampled_at`.
+pub fn demo_test_request(sampled_at: UnixTime) -> TestCertificateRequest {
+    TestCertificateRequest {
+        family_name: "Dubois-Lefèvre".into(),
+        given_name: "Amélie".into(),
+        date_of_birth: "1987-04-12".into(),
+        test_type: TestType::RapidAntigen,
+        device: Some("1232".into()),
+        test_name: None,
+        sampled_at,
+        result: TestResult::Negative,
+        centre: "Pharmacie du Centre, Lyon".into(),
+        country: "FR".into(),
+        issuer: "Agence régionale de santé".into(),
+    }
 }
 
 /// The pass, signer certificate and signer key the CLI embeds (`verify --demo`, `demo`).

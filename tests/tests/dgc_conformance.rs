@@ -4,26 +4,11 @@
 use healthpass_core::conformance::{Outcome, SuiteOptions, run_dcc_suite};
 use healthpass_tests::shared_data::{repository_root, require_conformance_dir};
 
-fn unexplained_failures(report: &healthpass_core::conformance::SuiteReport) -> Vec<String> {
-    let mut failures = Vec::new();
-    for vector in &report.vectors {
-        if let Some(error) = &vector.error {
-            failures.push(format!("{}: {error}", vector.file));
-        }
-        for check in &vector.checks {
-            if let Outcome::Failed { detail } = &check.outcome {
-                failures.push(format!("{} {}: {detail}", vector.file, check.check));
-            }
-        }
-    }
-    failures
-}
-
 #[test]
 fn shared_dgc_testdata_has_no_unexplained_failures() {
     let suite = require_conformance_dir().join("dgc-testdata");
     let report = run_dcc_suite(&suite, &SuiteOptions::default()).unwrap();
-    let failures = unexplained_failures(&report);
+    let failures = report.failures();
     assert!(failures.is_empty(), "{} unexplained failures:\n{}", failures.len(), failures.join("\n"));
     assert!(report.vectors.len() >= 200, "only {} vectors found below {}", report.vectors.len(), suite.display());
     assert!(report.passed >= 1550, "only {} checks passed", report.passed);
@@ -55,7 +40,7 @@ fn upstream_known_issues_are_reported_and_never_counted_as_passed() {
 fn self_made_vectors_pass_every_check() {
     let suite = repository_root().join("tests/vectors/dgc");
     let report = run_dcc_suite(&suite, &SuiteOptions::default()).unwrap();
-    let failures = unexplained_failures(&report);
+    let failures = report.failures();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert_eq!(report.skipped, 0);
     assert_eq!(report.known, 0);

@@ -21,17 +21,10 @@ use healthpass_core::trust::{Kid, TrustStore};
 use healthpass_core::verify::Verifier;
 use healthpass_tests::frames::Rng;
 use healthpass_tests::shared_data::repository_root;
-use healthpass_tests::vectors::{demo_authority, fixed_key};
+use healthpass_tests::vectors::{demo_authority, demo_issuer, fixed_key};
 
 fn now() -> UnixTime {
     UnixTime::parse_rfc3339("2027-03-15T10:00:00Z").unwrap()
-}
-
-fn issuer() -> Issuer {
-    let authority = demo_authority();
-    let kid = Kid::of_certificate(&authority.dsc.certificate_der);
-    let signer = SoftwareSigner::new(authority.dsc.key.clone(), kid);
-    Issuer::new(Arc::new(signer), &authority.dsc.certificate_der, "FR", IssuingPolicy::default()).unwrap()
 }
 
 fn request() -> TestCertificateRequest {
@@ -51,7 +44,7 @@ fn request() -> TestCertificateRequest {
 }
 
 fn input_error(request: &TestCertificateRequest) -> InputError {
-    match issuer().issue_test(request, now()) {
+    match demo_issuer().issue_test(request, now()) {
         Err(IssueError::Input(error)) => error,
         other => panic!("expected an input error, got {other:?}"),
     }
@@ -73,7 +66,7 @@ const GIVEN_NAMES: &[&str] = &["Amélie", "Jean-Baptiste", "Ærwin", "Юлия",
 
 #[test]
 fn random_valid_inputs_issue_render_scan_and_verify_with_the_same_content() {
-    let issuer = issuer();
+    let issuer = demo_issuer();
     let verifier = Verifier::new(TrustStore::from_iter([issuer.certificate().clone()]));
     let devices: Vec<&str> = value_sets::TEST_DEVICES.entries().iter().filter(|e| e.active).map(|e| e.code).collect();
     let countries: Vec<&str> = value_sets::COUNTRIES.entries().iter().map(|e| e.code).collect();
@@ -169,7 +162,7 @@ fn every_input_error_is_specific() {
         let mut bad = request();
         bad.date_of_birth = text.into();
         if text == "2027-03" {
-            assert!(issuer().issue_test(&bad, now()).is_ok(), "{text} is a valid partial date");
+            assert!(demo_issuer().issue_test(&bad, now()).is_ok(), "{text} is a valid partial date");
         } else {
             assert_eq!(input_error(&bad), expected, "{text}");
         }
@@ -180,7 +173,7 @@ fn every_input_error_is_specific() {
     assert_eq!(input_error(&bad), InputError::SampleInFuture { minutes: 60 });
     let mut skewed = request();
     skewed.sampled_at = now().saturating_add(120);
-    assert!(issuer().issue_test(&skewed, now()).is_ok(), "two minutes of clock skew are tolerated");
+    assert!(demo_issuer().issue_test(&skewed, now()).is_ok(), "two minutes of clock skew are tolerated");
     let mut bad = request();
     bad.sampled_at = now().saturating_sub(50 * 3600);
     assert_eq!(input_error(&bad), InputError::SampleTooOld { hours: 50, max_hours: 48 });
@@ -214,7 +207,7 @@ fn every_input_error_is_specific() {
 
 #[test]
 fn every_issued_payload_conforms_to_its_schema() {
-    let pass = issuer().issue_test(&request(), now()).unwrap();
+    let pass = demo_issuer().issue_test(&request(), now()).unwrap();
     let check = healthpass_core::dcc::schema::check_dcc(&pass.dcc.to_value()).unwrap();
     assert_eq!(check.release.to_string(), "1.3.0");
     assert!(check.violations.is_empty(), "{:?}", check.violations);
@@ -287,7 +280,7 @@ fn a_certificate_expiring_before_the_pass_is_refused_by_the_self_check() {
     let late = UnixTime::parse_rfc3339("2035-12-30T12:00:00Z").unwrap();
     let mut late_request = request();
     late_request.sampled_at = late.saturating_sub(600);
-    let error = issuer().issue_test(&late_request, late).unwrap_err();
+    let error = demo_issuer().issue_test(&late_request, late).unwrap_err();
     assert!(
         matches!(&error, IssueError::SelfCheckFailed { reasons } if reasons.contains("expires_after_signer")),
         "{error}"
@@ -323,7 +316,7 @@ fn python_with_cose() -> std::path::PathBuf {
 
 #[test]
 fn an_independent_implementation_verifies_our_passes() {
-    let issuer = issuer();
+    let issuer = demo_issuer();
     let mut texts = Vec::new();
     let mut passes = Vec::new();
     for (family, given) in [("Dubois-Lefèvre", "Amélie"), ("Щербаков", "Юлия"), ("ناصر", "")] {

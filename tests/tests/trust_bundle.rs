@@ -5,14 +5,14 @@
 use std::sync::Arc;
 
 use healthpass_core::codec::{self, AlgorithmHeader, PassLimits};
-use healthpass_core::issue::{Issuer, IssuingPolicy, SoftwareSigner, TestCertificateRequest, TestResult, TestType};
+use healthpass_core::issue::{TestCertificateRequest, TestResult};
 use healthpass_core::time::UnixTime;
 use healthpass_core::trust::revocation::{self, HashList};
 use healthpass_core::trust::{
-    BundleError, BundleSigner, BundleStore, Kid, RevocationLists, TrustAnchor, TrustBundle, TrustBundleContents,
+    BundleError, BundleSigner, BundleStore, RevocationLists, TrustAnchor, TrustBundle, TrustBundleContents,
 };
 use healthpass_core::verify::Verifier;
-use healthpass_tests::vectors::{demo_authority, demo_rules, fixed_key};
+use healthpass_tests::vectors::{demo_authority, demo_issuer, demo_rules, demo_test_request, fixed_key};
 
 fn at(text: &str) -> UnixTime {
     UnixTime::parse_rfc3339(text).unwrap()
@@ -50,29 +50,12 @@ fn contents(sequence: u64) -> TrustBundleContents {
 }
 
 fn issue(result: TestResult, family_name: &str) -> String {
-    let authority = demo_authority();
-    let kid = Kid::of_certificate(&authority.dsc.certificate_der);
-    let issuer = Issuer::new(
-        Arc::new(SoftwareSigner::new(authority.dsc.key.clone(), kid)),
-        &authority.dsc.certificate_der,
-        "FR",
-        IssuingPolicy::default(),
-    )
-    .unwrap();
     let request = TestCertificateRequest {
         family_name: family_name.into(),
-        given_name: "Léa".into(),
-        date_of_birth: "1990-01-01".into(),
-        test_type: TestType::RapidAntigen,
-        device: Some("1232".into()),
-        test_name: None,
-        sampled_at: now().saturating_sub(3600),
         result,
-        centre: "Pharmacie".into(),
-        country: "FR".into(),
-        issuer: "ARS".into(),
+        ..demo_test_request(now().saturating_sub(3600))
     };
-    issuer.issue_test(&request, now()).unwrap().text
+    demo_issuer().issue_test(&request, now()).unwrap().text
 }
 
 fn bundle_verifier(contents: &TrustBundleContents, arrival: Option<&str>) -> Verifier {

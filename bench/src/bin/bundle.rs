@@ -11,12 +11,11 @@ use std::time::{Duration, Instant};
 use healthpass_bench::{conformance_dir, measure, measure_with, micros};
 use healthpass_core::dcc::CertificateType;
 use healthpass_core::issue::authority::{self, CertificateRequest};
-use healthpass_core::issue::{Issuer, IssuingPolicy, SoftwareSigner, TestCertificateRequest, TestResult, TestType};
 use healthpass_core::time::UnixTime;
 use healthpass_core::trust::revocation::{HashList, RevocationHash};
-use healthpass_core::trust::{BundleSigner, Kid, RevocationLists, TrustAnchor, TrustBundle, TrustBundleContents};
+use healthpass_core::trust::{BundleSigner, RevocationLists, TrustAnchor, TrustBundle, TrustBundleContents};
 use healthpass_core::verify::Verifier;
-use healthpass_tests::vectors::{demo_authority, fixed_key};
+use healthpass_tests::vectors::{demo_authority, demo_issuer, demo_test_request, fixed_key};
 use sha2::{Digest, Sha256};
 
 const SIGNERS: usize = 1_000;
@@ -55,15 +54,33 @@ fn main() {
     let from = UnixTime::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
     let until = UnixTime::parse_rfc3339("2030-01-01T00:00:00Z").unwrap();
     let csca = authority::country_signing_ca(
-        &CertificateRequest { country: "FR", common_name: "Bench CSCA", organization: "Bench", not_before: from, not_after: until, serial: 1 },
+        &CertificateRequest {
+            country: "FR",
+            common_name: "Bench CSCA",
+            organization: "Bench",
+            not_before: from,
+            not_after: until,
+            serial: 1,
+        },
         fixed_key(0x70),
     )
     .expect("csca");
-    let mut signers = vec![BundleSigner { certificate_der: demo_authority().dsc.certificate_der.clone(), kid: None, allowed_types: None }];
+    let mut signers = vec![BundleSigner {
+        certificate_der: demo_authority().dsc.certificate_der.clone(),
+        kid: None,
+        allowed_types: None,
+    }];
     for index in 1..SIGNERS {
         let seed = Sha256::digest((index as u64).to_be_bytes());
         let key = p256::ecdsa::SigningKey::from_slice(&seed).expect("key");
-        let request = CertificateRequest { country: "FR", common_name: "Bench DSC", organization: "Bench", not_before: from, not_after: until, serial: index as u64 + 1 };
+        let request = CertificateRequest {
+            country: "FR",
+            common_name: "Bench DSC",
+            organization: "Bench",
+            not_before: from,
+            not_after: until,
+            serial: index as u64 + 1,
+        };
         let dsc = authority::document_signer(&request, key, &[CertificateType::Test], &csca).expect("dsc");
         signers.push(BundleSigner { certificate_der: dsc.certificate_der, kid: None, allowed_types: None });
     }
@@ -98,7 +115,11 @@ fn main() {
 
     let load = measure_with(&mut || TrustBundle::load(&bytes, &anchors).expect("load"), 7, Duration::from_millis(200));
     let bundle = Arc::new(TrustBundle::load(&bytes, &anchors).expect("load"));
-    let with_rules = measure_with(&mut || Verifier::with_bundle(bundle.clone(), Some("FR")).expect("rules"), 7, Duration::from_millis(100));
+    let with_rules = measure_with(
+        &mut || Verifier::with_bundle(bundle.clone(), Some("FR")).expect("rules"),
+        7,
+        Duration::from_millis(100),
+    );
 
     let child = std::process::Command::new(std::env::current_exe().expect("exe"))
         .arg("--load-and-report")
@@ -119,27 +140,7 @@ fn main() {
         revocations.uci.contains(&probes[index])
     });
 
-    let authority = demo_authority();
-    let kid = Kid::of_certificate(&authority.dsc.certificate_der);
-    let issuer = Issuer::new(Arc::new(SoftwareSigner::new(authority.dsc.key.clone(), kid)), &authority.dsc.certificate_der, "FR", IssuingPolicy::default()).expect("issuer");
-    let pass = issuer
-        .issue_test(
-            &TestCertificateRequest {
-                family_name: "Dubois-Lefèvre".into(),
-                given_name: "Amélie".into(),
-                date_of_birth: "1987-04-12".into(),
-                test_type: TestType::RapidAntigen,
-                device: Some("1232".into()),
-                test_name: None,
-                sampled_at: now.saturating_sub(3600),
-                result: TestResult::Negative,
-                centre: "Pharmacie".into(),
-                country: "FR".into(),
-                issuer: "ARS".into(),
-            },
-            now,
-        )
-        .expect("pass");
+    let pass = demo_issuer().issue_test(&demo_test_request(now.saturating_sub(3600)), now).expect("pass");
     let mut summaries = Vec::new();
     for country in ["FR", "AT", "DE"] {
         let verifier = Verifier::with_bundle(bundle.clone(), Some(country)).expect("verifier");
@@ -148,12 +149,27 @@ fn main() {
         summaries.push((country, verdict.rule_outcomes.len(), verdict.is_valid(), time));
     }
 
-    println!("load (signature over the whole file, decode, {SIGNERS} certificates parsed): {:>8.1} ms  (target <= 100 ms)", load.as_secs_f64() * 1e3);
-    println!("resident memory after load, fresh process:       {:>8.1} MB  (target <= 40 MB; {:.1} MB before)", after as f64 / 1024.0, before as f64 / 1024.0);
+    println!(
+        "load (signature over the whole file, decode, {SIGNERS} certificates parsed): {:>8.1} ms  (target <= 100 ms)",
+        load.as_secs_f64() * 1e3
+    );
+    println!(
+        "resident memory after load, fresh process:       {:>8.1} MB  (target <= 40 MB; {:.1} MB before)",
+        after as f64 / 1024.0,
+        before as f64 / 1024.0
+    );
     println!("revocation lookup among {REVOCATIONS} hashes:         {:>8.3} us  (target <= 2 us)", micros(lookup));
-    println!("rules parsed into a verifier ({} rules):            {:>8.1} ms", bundle.contents().rules.len(), with_rules.as_secs_f64() * 1e3);
+    println!(
+        "rules parsed into a verifier ({} rules):            {:>8.1} ms",
+        bundle.contents().rules.len(),
+        with_rules.as_secs_f64() * 1e3
+    );
     for (country, rules, valid, time) in summaries {
-        println!("full verify, arrival {country}: {rules:>2} rules applied, {}: {:>8.1} us  (target <= 1000 us)", if valid { "valid  " } else { "invalid" }, micros(time));
+        println!(
+            "full verify, arrival {country}: {rules:>2} rules applied, {}: {:>8.1} us  (target <= 1000 us)",
+            if valid { "valid  " } else { "invalid" },
+            micros(time)
+        );
     }
 }
 
@@ -164,10 +180,10 @@ fn collect_rules(dir: &std::path::Path, rules: &mut Vec<serde_json::Value>) {
     for path in paths {
         if path.is_dir() {
             collect_rules(&path, rules);
-        } else if path.file_name().is_some_and(|name| name == "rule.json") {
-            if let Ok(rule) = serde_json::from_slice(&std::fs::read(&path).unwrap_or_default()) {
-                rules.push(rule);
-            }
+        } else if path.file_name().is_some_and(|name| name == "rule.json")
+            && let Ok(rule) = serde_json::from_slice(&std::fs::read(&path).unwrap_or_default())
+        {
+            rules.push(rule);
         }
     }
 }

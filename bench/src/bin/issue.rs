@@ -3,37 +3,20 @@
 //!
 //!     cargo run --release --manifest-path bench/Cargo.toml --bin issue
 
-use std::sync::Arc;
-
 use healthpass_bench::{measure, micros};
 use healthpass_core::codec::{CwtClaims, cbor, wrap_cose};
 use healthpass_core::dcc::hcert;
 use healthpass_core::issue::test_certificate::build_test_dcc;
-use healthpass_core::issue::{Issuer, IssuingPolicy, SoftwareSigner, TestCertificateRequest, TestResult, TestType, sign_cose};
+use healthpass_core::issue::{IssuingPolicy, sign_cose};
 use healthpass_core::render::{QrMatrix, attestation_svg};
 use healthpass_core::time::UnixTime;
-use healthpass_core::trust::Kid;
-use healthpass_tests::vectors::demo_authority;
+use healthpass_tests::vectors::{demo_issuer, demo_signer, demo_test_request};
 
 fn main() {
-    let authority = demo_authority();
-    let kid = Kid::of_certificate(&authority.dsc.certificate_der);
-    let signer = Arc::new(SoftwareSigner::new(authority.dsc.key.clone(), kid));
-    let issuer = Issuer::new(signer.clone(), &authority.dsc.certificate_der, "FR", IssuingPolicy::default()).expect("issuer");
+    let signer = demo_signer();
+    let issuer = demo_issuer();
     let now = UnixTime::parse_rfc3339("2027-03-15T10:00:00Z").expect("time");
-    let request = TestCertificateRequest {
-        family_name: "Dubois-Lefèvre".into(),
-        given_name: "Amélie".into(),
-        date_of_birth: "1987-04-12".into(),
-        test_type: TestType::RapidAntigen,
-        device: Some("1232".into()),
-        test_name: None,
-        sampled_at: now.saturating_sub(1200),
-        result: TestResult::Negative,
-        centre: "Pharmacie du Centre, Lyon".into(),
-        country: "FR".into(),
-        issuer: "Agence régionale de santé".into(),
-    };
+    let request = demo_test_request(now.saturating_sub(1200));
     let policy = IssuingPolicy::default();
     let random = [7u8; 16];
 

@@ -50,7 +50,10 @@ fn candidates() -> Vec<(String, Scanner)> {
         ("rxing+otsu".into(), Scanner::new(vec![Attempt::new(Preprocess::Otsu, RxingDecoder::default())])),
         ("rxing>half".into(), chain(vec![(Preprocess::None, true), (Preprocess::DownscaleHalf, true)])),
         ("rxing>otsu".into(), chain(vec![(Preprocess::None, true), (Preprocess::Otsu, true)])),
-        ("rxing>half>otsu".into(), chain(vec![(Preprocess::None, true), (Preprocess::DownscaleHalf, true), (Preprocess::Otsu, true)])),
+        (
+            "rxing>half>otsu".into(),
+            chain(vec![(Preprocess::None, true), (Preprocess::DownscaleHalf, true), (Preprocess::Otsu, true)]),
+        ),
         ("rxing>double".into(), chain(vec![(Preprocess::None, true), (Preprocess::UpscaleDouble, true)])),
         ("default pipeline".into(), Scanner::default()),
     ]
@@ -90,7 +93,11 @@ fn zbar(samples: &[Sample]) -> Option<Tally> {
 fn zbar_batch_time(samples: &[Sample]) -> Option<Duration> {
     let empty_dir = std::env::temp_dir();
     let start = Instant::now();
-    Command::new("zbarimg").args(["--quiet", "--raw"]).arg(empty_dir.join("healthpass-scan-bench/none.png")).output().ok()?;
+    Command::new("zbarimg")
+        .args(["--quiet", "--raw"])
+        .arg(empty_dir.join("healthpass-scan-bench/none.png"))
+        .output()
+        .ok()?;
     let startup = start.elapsed();
     let start = Instant::now();
     Command::new("zbarimg").args(["--quiet", "--raw"]).args(samples.iter().map(|s| &s.png)).output().ok()?;
@@ -146,7 +153,11 @@ fn main() {
     print!("{:<18}", "zbar (zbarimg)");
     for (_, samples) in &sets {
         match zbar(samples) {
-            Some(tally) => print!(" {:>13.1}% {:>6.2}ms", 100.0 * tally.hits as f64 / tally.total as f64, zbar_batch_time(samples).map_or(0.0, |d| d.as_secs_f64() * 1000.0)),
+            Some(tally) => print!(
+                " {:>13.1}% {:>6.2}ms",
+                100.0 * tally.hits as f64 / tally.total as f64,
+                zbar_batch_time(samples).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+            ),
             None => print!(" {:>22}", "zbarimg missing"),
         }
     }

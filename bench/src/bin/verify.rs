@@ -67,11 +67,11 @@ fn main() {
         let signature_only = measure(|| check_signature(algorithm, signer.key(), &signed, pass.message.signature()));
 
         let mut trust = dgc::TrustList::default();
-        let certificate_base64 = serde_json::from_slice::<serde_json::Value>(&bytes).expect("json")["TESTCTX"]
-            ["CERTIFICATE"]
-            .as_str()
-            .expect("certificate")
-            .to_owned();
+        let certificate_base64 =
+            serde_json::from_slice::<serde_json::Value>(&bytes).expect("json")["TESTCTX"]["CERTIFICATE"]
+                .as_str()
+                .expect("certificate")
+                .to_owned();
         trust.add_key_from_certificate(&certificate_base64).expect("peer trust list");
         let (_, validity) = dgc::validate(&text, &trust).expect("peer parse");
         assert!(validity.is_valid(), "{}: the peer must verify the signature too", case.label);

@@ -125,6 +125,23 @@ impl SuiteReport {
         }
         self.vectors.push(result);
     }
+
+    /// Every failure, a line each: a vector that could not be run, or a check whose result
+    /// disagrees with its expectation (known upstream errors are not failures).
+    pub fn failures(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        for vector in &self.vectors {
+            if let Some(error) = &vector.error {
+                failures.push(format!("{}: {error}", vector.file));
+            }
+            for check in &vector.checks {
+                if let Outcome::Failed { detail } = &check.outcome {
+                    failures.push(format!("{} {}: {detail}", vector.file, check.check));
+                }
+            }
+        }
+        failures
+    }
 }
 
 fn run_vector(
