@@ -185,6 +185,39 @@ impl fmt::Display for CivilDate {
     }
 }
 
+/// Why a duration text could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    #[error("expected a whole number and a unit (s, m, h, d or w), e.g. 48h or 2d")]
+    Malformed,
+    #[error("the duration must be more than zero and at most 100 years")]
+    OutOfRange,
+}
+
+/// Reads `30s`, `15m`, `48h`, `2d` or `1w` as seconds.
+pub fn parse_duration_seconds(text: &str) -> Result<i64, DurationError> {
+    const MAX_SECONDS: i64 = 100 * 366 * 86_400;
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    if number.is_empty() || number.len() > 12 {
+        return Err(DurationError::Malformed);
+    }
+    let number: i64 = number.parse().map_err(|_| DurationError::Malformed)?;
+    let unit_seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => SECONDS_PER_DAY,
+        "w" => 7 * SECONDS_PER_DAY,
+        _ => return Err(DurationError::Malformed),
+    };
+    number
+        .checked_mul(unit_seconds)
+        .filter(|seconds| (1..=MAX_SECONDS).contains(seconds))
+        .ok_or(DurationError::OutOfRange)
+}
+
 pub fn is_leap_year(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
@@ -284,6 +317,19 @@ fn not_digits(field: &'static str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_durations_with_units() {
+        assert_eq!(parse_duration_seconds("30s"), Ok(30));
+        assert_eq!(parse_duration_seconds("48h"), Ok(48 * 3600));
+        assert_eq!(parse_duration_seconds(" 2d "), Ok(2 * 86_400));
+        assert_eq!(parse_duration_seconds("1w"), Ok(7 * 86_400));
+        assert_eq!(parse_duration_seconds("0h"), Err(DurationError::OutOfRange));
+        assert_eq!(parse_duration_seconds("99999999999w"), Err(DurationError::OutOfRange));
+        for bad in ["", "h", "12", "1.5h", "-3h", "3 h", "3y", "99999999999999999999s"] {
+            assert_eq!(parse_duration_seconds(bad), Err(DurationError::Malformed), "{bad}");
+        }
+    }
 
     #[test]
     fn parses_every_offset_form_the_schema_examples_use() {

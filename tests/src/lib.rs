@@ -3,6 +3,7 @@
 
 pub mod bindings;
 pub mod frames;
+pub mod hostile_frames;
 pub mod shared_data;
 pub mod tables;
 pub mod vectors;

@@ -47,6 +47,18 @@ pub struct TestAuthority {
 
 impl TestAuthority {
     pub fn new(country: &str, organization: &str, from: UnixTime, until: UnixTime, seed: u8) -> Self {
+        Self::for_types(country, organization, from, until, seed, &[CertificateType::Test])
+    }
+
+    /// An authority whose DSC may sign `types`.
+    pub fn for_types(
+        country: &str,
+        organization: &str,
+        from: UnixTime,
+        until: UnixTime,
+        seed: u8,
+        types: &[CertificateType],
+    ) -> Self {
         let request = |common_name: &'static str, serial| CertificateRequest {
             country,
             common_name,
@@ -57,13 +69,9 @@ impl TestAuthority {
         };
         let csca = authority::country_signing_ca(&request("Country Signing CA", 1), fixed_key(seed))
             .unwrap_or_else(|error| unreachable!("fixed inputs build a CSCA: {error}"));
-        let dsc = authority::document_signer(
-            &request("Document Signer", 2),
-            fixed_key(seed.wrapping_add(1)),
-            &[CertificateType::Test],
-            &csca,
-        )
-        .unwrap_or_else(|error| unreachable!("fixed inputs build a DSC: {error}"));
+        let dsc =
+            authority::document_signer(&request("Document Signer", 2), fixed_key(seed.wrapping_add(1)), types, &csca)
+                .unwrap_or_else(|error| unreachable!("fixed inputs build a DSC: {error}"));
         Self { csca, dsc }
     }
 
@@ -304,10 +312,49 @@ pub fn demo_authority() -> TestAuthority {
     )
 }
 
+/// CWT claims around a DCC given as CBOR: `iss`, `iat`, `exp` and `-260: {1: dcc}`, as a
+/// CBOR map a test may still alter (repeat a key, change a value) before signing it.
+pub fn claims_around(dcc: Value, issuer_country: &str, issued_at: UnixTime, expires_at: UnixTime) -> Value {
+    CwtClaims {
+        issuer: Some(issuer_country.into()),
+        issued_at: Some(issued_at),
+        expires_at: Some(expires_at),
+        other: vec![(hcert::CLAIM_HCERT, hcert::container(dcc))],
+    }
+    .to_value()
+}
+
+/// A pass over whatever claims a test writes (duplicate keys, odd values: what no issuer
+/// should produce), signed ES256 by the demo authority's document signer.
+pub fn demo_signed_pass(claims: &Value) -> String {
+    let authority = demo_authority();
+    sign_claims(claims, &authority.dsc.key, authority.kid())
+}
+
+/// A pass over `claims`, signed ES256 with `key` under `kid`.
+pub fn sign_claims(claims: &Value, key: &SigningKey, kid: Kid) -> String {
+    let payload = cbor::encode(claims);
+    let protected = cbor::encode(&Value::Map(vec![
+        (Value::Integer(1.into()), Value::Integer((-7).into())),
+        (Value::Integer(4.into()), Value::Bytes(kid.as_bytes().to_vec())),
+    ]));
+    let signature: p256::ecdsa::Signature = key.sign(&sig_structure(&protected, &payload));
+    let cose = cbor::encode(&Value::Tag(
+        18,
+        Box::new(Value::Array(vec![
+            Value::Bytes(protected),
+            Value::Map(vec![]),
+            Value::Bytes(payload),
+            Value::Bytes(signature.to_bytes().to_vec()),
+        ])),
+    ));
+    healthpass_core::codec::wrap_cose(&cose)
+}
+
 /// The demo authority's document signer as a software `Signer`.
 pub fn demo_signer() -> std::sync::Arc<SoftwareSigner> {
     let authority = demo_authority();
-    std::sync::Arc::new(SoftwareSigner::new(authority.dsc.key.clone(), authority.kid()))
+    std::sync::Arc::new(SoftwareSigner::new(authority.dsc.key.clone()))
 }
 
 /// An issuer signing with the demo authority's document signer, for France, default policy.
@@ -422,7 +469,7 @@ pub fn demo_bundle() -> Vec<u8> {
             ..RevocationLists::default()
         },
     };
-    contents.sign(&demo_anchor_key())
+    contents.sign(&demo_anchor_key()).unwrap_or_else(|error| panic!("the demo bundle cannot be signed: {error}"))
 }
 
 /// Every generated vector and demo file, with its path in the repository.

@@ -17,7 +17,7 @@ use healthpass_core::render::QrMatrix;
 use healthpass_core::scan::Scanner;
 use healthpass_core::scan::image_input::decode_image;
 use healthpass_core::time::UnixTime;
-use healthpass_core::trust::{Kid, TrustStore};
+use healthpass_core::trust::{Kid, SignerKey, TrustStore};
 use healthpass_core::verify::Verifier;
 use healthpass_tests::frames::Rng;
 use healthpass_tests::shared_data::repository_root;
@@ -217,8 +217,8 @@ fn every_issued_payload_conforms_to_its_schema() {
 struct DerSigner(SoftwareSigner);
 
 impl Signer for DerSigner {
-    fn key_id(&self) -> Kid {
-        self.0.key_id()
+    fn public_key(&self) -> Result<SignerKey, SignerError> {
+        self.0.public_key()
     }
     fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {
         let raw = self.0.sign(data)?;
@@ -227,23 +227,23 @@ impl Signer for DerSigner {
     }
 }
 
-/// A faulty platform signer: signs with a key other than the certified one.
-struct WrongKeySigner(Kid);
+/// A faulty platform signer: reports the certified key but signs with another one.
+struct WrongKeySigner(SignerKey);
 
 impl Signer for WrongKeySigner {
-    fn key_id(&self) -> Kid {
-        self.0
+    fn public_key(&self) -> Result<SignerKey, SignerError> {
+        Ok(self.0.clone())
     }
     fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {
-        SoftwareSigner::new(fixed_key(0x77), self.0).sign(data)
+        SoftwareSigner::new(fixed_key(0x77)).sign(data)
     }
 }
 
-struct FailingSigner(Kid);
+struct FailingSigner(SignerKey);
 
 impl Signer for FailingSigner {
-    fn key_id(&self) -> Kid {
-        self.0
+    fn public_key(&self) -> Result<SignerKey, SignerError> {
+        Ok(self.0.clone())
     }
     fn sign(&self, _data: &[u8]) -> Result<Vec<u8>, SignerError> {
         Err(SignerError::Platform { message: "user authentication required".into() })
@@ -254,25 +254,26 @@ impl Signer for FailingSigner {
 fn platform_signers_are_normalised_and_faulty_ones_caught() {
     let authority = demo_authority();
     let der = &authority.dsc.certificate_der;
-    let kid = Kid::of_certificate(der);
+    let certified = SignerKey::P256(*authority.dsc.key.verifying_key());
     let with = |signer: Arc<dyn Signer>| Issuer::new(signer, der, "FR", IssuingPolicy::default()).unwrap();
 
-    let pass =
-        with(Arc::new(DerSigner(SoftwareSigner::new(authority.dsc.key.clone(), kid)))).issue_test(&request(), now());
+    let pass = with(Arc::new(DerSigner(SoftwareSigner::new(authority.dsc.key.clone())))).issue_test(&request(), now());
     assert!(pass.is_ok(), "{pass:?}");
 
-    let error = with(Arc::new(WrongKeySigner(kid))).issue_test(&request(), now()).unwrap_err();
+    let error = with(Arc::new(WrongKeySigner(certified.clone()))).issue_test(&request(), now()).unwrap_err();
     assert!(
         matches!(&error, IssueError::SelfCheckFailed { reasons } if reasons.contains("signature_invalid")),
         "{error}"
     );
 
-    let error = with(Arc::new(FailingSigner(kid))).issue_test(&request(), now()).unwrap_err();
+    let error = with(Arc::new(FailingSigner(certified))).issue_test(&request(), now()).unwrap_err();
     assert_eq!(error.to_string(), "the signing key failed: user authentication required");
 
-    let other = Kid::from_bytes([1; 8]);
-    let mismatch = Issuer::new(Arc::new(FailingSigner(other)), der, "FR", IssuingPolicy::default());
-    assert!(matches!(mismatch, Err(IssueError::KeyCertificateMismatch { .. })));
+    // A key that is not the certified one is named as such before anything is signed.
+    let other = Issuer::new(Arc::new(SoftwareSigner::new(fixed_key(0x77))), der, "FR", IssuingPolicy::default());
+    let Err(error) = other else { panic!("a foreign key was accepted") };
+    assert!(matches!(error, IssueError::KeyCertificateMismatch { .. }));
+    assert!(error.to_string().contains("does not belong to the signer certificate"), "{error}");
 }
 
 #[test]
@@ -355,8 +356,8 @@ fn an_independent_implementation_verifies_our_passes() {
         let cose = healthpass_core::codec::unwrap_text(&passes[0].text, &Default::default()).unwrap();
         let payload =
             healthpass_core::codec::decode_cose(&cose, &Default::default()).unwrap().message.payload().to_vec();
-        let signer = WrongKeySigner(passes_kid());
-        healthpass_core::codec::wrap_cose(&healthpass_core::issue::sign_cose(&payload, &signer).unwrap())
+        let signer = SoftwareSigner::new(fixed_key(0x77));
+        healthpass_core::codec::wrap_cose(&healthpass_core::issue::sign_cose(&payload, &signer, passes_kid()).unwrap())
     };
     let output = Command::new(python_with_cose())
         .arg(repository_root().join("tests/python/verify_pass.py"))

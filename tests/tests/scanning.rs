@@ -143,3 +143,59 @@ fn the_checkpoint_verifies_each_pass_once_and_again_after_the_window() {
         }
     }
 }
+
+/// The frame classes that froze a checkpoint for seconds to minutes (tiled finder patterns,
+/// bull's-eyes) and their relatives: each returns nothing, within its frame's work budget.
+/// The budget is counted, not timed; a watchdog only catches a hang (its limit is hundreds of
+/// times what the corpus takes).
+#[test]
+fn hostile_frames_return_within_their_work_budget() {
+    use healthpass_core::scan::ScanBudget;
+    use healthpass_core::scan::budget::{FINDER_CHECKS_PER_REFERENCE_FRAME, SAMPLES_PER_REFERENCE_FRAME};
+    use healthpass_tests::hostile_frames;
+
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let scanner = Scanner::default();
+        let mut report = Vec::new();
+        for hostile in hostile_frames::camera_sized().into_iter().chain(hostile_frames::large()) {
+            let view = hostile.frame.view();
+            let mut budget = ScanBudget::for_frame(view.width(), view.height());
+            let allowance = budget.clone();
+            let codes = scanner.scan_within(&view, &mut budget);
+            report.push((hostile.name, codes.len(), allowance, budget));
+        }
+        let _ = done.send(report);
+    });
+    let report = finished
+        .recv_timeout(std::time::Duration::from_secs(300))
+        .expect("scanning the hostile corpus hung (it takes well under a second when bounded)");
+    for (name, codes, allowance, left) in &report {
+        assert_eq!(*codes, 0, "{name}: a code was read from a hostile frame");
+        assert!(left.finder_checks_left() <= allowance.finder_checks_left(), "{name}");
+        assert!(left.samples_left() <= allowance.samples_left(), "{name}");
+    }
+    // A camera-sized hostile frame gets the reference budget, no more.
+    let (_, _, camera, _) = &report[0];
+    assert_eq!(camera.finder_checks_left(), FINDER_CHECKS_PER_REFERENCE_FRAME);
+    assert_eq!(camera.samples_left(), SAMPLES_PER_REFERENCE_FRAME);
+    // The finder tiles that used to cost 4-25 s exhaust the budget: the frame is given up.
+    assert!(
+        report.iter().filter(|(name, ..)| name.starts_with("finder tiles")).all(|(_, _, _, left)| left.is_exhausted())
+    );
+}
+
+/// The budget never costs a readable code: frames from the benchmark's mild tier decode
+/// within the reference budget, and spend a fraction of it.
+#[test]
+fn readable_frames_decode_well_within_the_budget() {
+    use healthpass_core::scan::ScanBudget;
+    let scanner = Scanner::default();
+    for frame in frames::generate(&sources(), Tier::Mild, 12) {
+        let view = frame.frame.view();
+        let mut budget = ScanBudget::for_frame(view.width(), view.height());
+        let codes = scanner.scan_within(&view, &mut budget);
+        assert!(codes.iter().any(|code| Some(&code.text) == frame.expected.as_ref()), "{}", frame.name);
+        assert!(!budget.is_exhausted(), "{}", frame.name);
+    }
+}

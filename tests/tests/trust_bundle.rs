@@ -59,7 +59,7 @@ fn issue(result: TestResult, family_name: &str) -> String {
 }
 
 fn bundle_verifier(contents: &TrustBundleContents, arrival: Option<&str>) -> Verifier {
-    let bundle = TrustBundle::load(&contents.sign(&anchor_key()), &[anchor()]).unwrap();
+    let bundle = TrustBundle::load(&contents.sign(&anchor_key()).unwrap(), &[anchor()]).unwrap();
     Verifier::with_bundle(Arc::new(bundle), arrival).unwrap()
 }
 
@@ -70,7 +70,7 @@ fn codes(verifier: &Verifier, text: &str, at: UnixTime) -> Vec<&'static str> {
 #[test]
 fn a_bundle_round_trips_and_its_signers_rules_and_value_sets_apply() {
     let contents = contents(7);
-    let bytes = contents.sign(&anchor_key());
+    let bytes = contents.sign(&anchor_key()).unwrap();
     let bundle = TrustBundle::load(&bytes, &[anchor()]).unwrap();
     assert_eq!(bundle.contents(), &contents);
     assert_eq!(bundle.anchor_kid(), anchor().kid());
@@ -161,72 +161,114 @@ fn a_bundle_can_narrow_what_a_signer_may_sign() {
 #[test]
 fn nothing_wrong_replaces_the_bundle_in_force() {
     let mut store = BundleStore::new(vec![anchor()]).with_max_bundle_bytes(1 << 20);
-    let good = contents(5).sign(&anchor_key());
-    assert_eq!(store.install(&good).unwrap().sequence(), 5);
+    let good = contents(5).sign(&anchor_key()).unwrap();
+    assert_eq!(store.install(&good, now()).unwrap().sequence(), 5);
     let still_five = |store: &BundleStore| assert_eq!(store.current().map(|bundle| bundle.sequence()), Some(5));
 
     // A bad signature.
-    let mut tampered = contents(6).sign(&anchor_key());
+    let mut tampered = contents(6).sign(&anchor_key()).unwrap();
     let last = tampered.len() - 1;
     tampered[last] ^= 0x01;
-    assert!(matches!(store.install(&tampered), Err(BundleError::BadSignature { .. })));
+    assert!(matches!(store.install(&tampered, now()), Err(BundleError::BadSignature { .. })));
     still_five(&store);
 
     // Content changed after signing.
-    let mut altered = contents(6).sign(&anchor_key());
+    let mut altered = contents(6).sign(&anchor_key()).unwrap();
     let position = altered.windows(8).position(|window| window == b"TR-FR-00").unwrap();
     altered[position + 7] = b'9';
-    assert!(matches!(store.install(&altered), Err(BundleError::BadSignature { .. })));
+    assert!(matches!(store.install(&altered, now()), Err(BundleError::BadSignature { .. })));
     still_five(&store);
 
     // A key that is not a pinned anchor.
-    let foreign = contents(6).sign(&fixed_key(0x62));
-    assert!(matches!(store.install(&foreign), Err(BundleError::UnknownAnchor { .. })));
+    let foreign = contents(6).sign(&fixed_key(0x62)).unwrap();
+    assert!(matches!(store.install(&foreign, now()), Err(BundleError::UnknownAnchor { .. })));
     still_five(&store);
 
     // An older bundle: no rollback, and the same sequence with other content is refused.
     assert_eq!(
-        store.install(&contents(4).sign(&anchor_key())).unwrap_err(),
+        store.install(&contents(4).sign(&anchor_key()).unwrap(), now()).unwrap_err(),
         BundleError::Rollback { offered: 4, installed: 5 }
     );
     let mut other_five = contents(5);
     other_five.rules.clear();
     assert_eq!(
-        store.install(&other_five.sign(&anchor_key())).unwrap_err(),
+        store.install(&other_five.sign(&anchor_key()).unwrap(), now()).unwrap_err(),
         BundleError::ConflictingSequence { sequence: 5 }
     );
-    assert!(store.install(&good).is_ok(), "re-installing the same bundle is harmless");
+    assert!(store.install(&good, now()).is_ok(), "re-installing the same bundle is harmless");
     still_five(&store);
 
     // Truncated at every length, and oversized.
     for length in (0..good.len()).step_by(7) {
-        assert!(store.install(&good[..length]).is_err(), "a {length}-byte prefix installed");
+        assert!(store.install(&good[..length], now()).is_err(), "a {length}-byte prefix installed");
     }
     let mut oversized = contents(6);
     oversized.revocations.uci =
         HashList::from_hashes((0..70_000u32).map(|i| revocation::uci_hash(&i.to_string())).collect());
-    assert!(matches!(store.install(&oversized.sign(&anchor_key())), Err(BundleError::TooLarge { .. })));
+    assert!(matches!(store.install(&oversized.sign(&anchor_key()).unwrap(), now()), Err(BundleError::TooLarge { .. })));
     still_five(&store);
 
     // Garbage and lies about sizes.
-    assert!(store.install(b"not a bundle").is_err());
-    assert!(store.install(&[0xd2, 0x84, 0x5a, 0xff, 0xff, 0xff, 0xff]).is_err());
+    assert!(store.install(b"not a bundle", now()).is_err());
+    assert!(store.install(&[0xd2, 0x84, 0x5a, 0xff, 0xff, 0xff, 0xff], now()).is_err());
     still_five(&store);
 
-    // A newer bundle replaces it; the persisted minimum survives a fresh store.
-    assert_eq!(store.install(&contents(6).sign(&anchor_key())).unwrap().sequence(), 6);
-    let mut restarted = BundleStore::new(vec![anchor()]).with_minimum_sequence(store.minimum_sequence());
-    assert_eq!(restarted.install(&good).unwrap_err(), BundleError::Rollback { offered: 5, installed: 6 });
+    // A newer bundle replaces it.
+    assert_eq!(store.install(&contents(6).sign(&anchor_key()).unwrap(), now()).unwrap().sequence(), 6);
+}
+
+/// After a restart the app gives the store the mark it persisted (sequence and digest): the
+/// stored bundle may be gone, but neither an older bundle nor a different bundle under the
+/// same sequence gets in.
+#[test]
+fn the_persisted_mark_survives_a_restart() {
+    let mut store = BundleStore::new(vec![anchor()]);
+    let five = contents(5).sign(&anchor_key()).unwrap();
+    let six = contents(6).sign(&anchor_key()).unwrap();
+    store.install(&five, now()).unwrap();
+    store.install(&six, now()).unwrap();
+    let mark = store.installed_mark().unwrap();
+    assert_eq!(mark.sequence, 6);
+
+    let restarted = || BundleStore::new(vec![anchor()]).with_installed_mark(Some(mark));
+    assert_eq!(restarted().install(&five, now()).unwrap_err(), BundleError::Rollback { offered: 5, installed: 6 });
+    let mut other_six = contents(6);
+    other_six.rules.clear();
+    assert_eq!(
+        restarted().install(&other_six.sign(&anchor_key()).unwrap(), now()).unwrap_err(),
+        BundleError::ConflictingSequence { sequence: 6 },
+        "a different bundle under the installed sequence is refused even with nothing loaded"
+    );
+    let mut again = restarted();
+    assert_eq!(again.install(&six, now()).unwrap().sequence(), 6, "the same bundle loads again");
+    assert_eq!(again.installed_mark(), Some(mark));
+}
+
+/// Installing an expired bundle is refused (it could only make every verdict stale, and would
+/// raise the sequence floor above a bundle still in force); one not yet in force installs, and
+/// its verdicts say so until it begins.
+#[test]
+fn an_expired_bundle_is_refused_and_an_early_one_installed() {
+    let mut store = BundleStore::new(vec![anchor()]);
+    store.install(&contents(5).sign(&anchor_key()).unwrap(), now()).unwrap();
+    let after_expiry = at("2027-03-02T00:00:00Z");
+    assert!(matches!(
+        store.install(&contents(6).sign(&anchor_key()).unwrap(), after_expiry),
+        Err(BundleError::Expired { sequence: 6, .. })
+    ));
+    assert_eq!(store.installed_mark().map(|mark| mark.sequence), Some(5), "nothing changed");
+    let before_start = at("2026-12-01T00:00:00Z");
+    assert_eq!(store.install(&contents(6).sign(&anchor_key()).unwrap(), before_start).unwrap().sequence(), 6);
 }
 
 #[test]
 fn broken_contents_under_a_valid_signature_are_refused_with_the_field() {
     let mut bad_rule = contents(1);
     bad_rule.rules = vec![serde_json::json!({"Identifier": "X"})];
-    let bundle = TrustBundle::load(&bad_rule.sign(&anchor_key()), &[anchor()]).unwrap();
+    let bundle = TrustBundle::load(&bad_rule.sign(&anchor_key()).unwrap(), &[anchor()]).unwrap();
     assert!(Verifier::with_bundle(Arc::new(bundle), None).is_err(), "a rule the verifier cannot run is an error");
     let mut expired_first = contents(1);
     expired_first.expires_at = expired_first.not_before;
-    let error = TrustBundle::load(&expired_first.sign(&anchor_key()), &[anchor()]).unwrap_err();
+    let error = TrustBundle::load(&expired_first.sign(&anchor_key()).unwrap(), &[anchor()]).unwrap_err();
     assert_eq!(error.to_string(), "the trust bundle's field \"expires_at\" is not after not_before");
 }

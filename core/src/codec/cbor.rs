@@ -36,12 +36,107 @@ pub enum CborError {
     TrailingBytes { count: usize },
     #[error("CBOR could not be decoded: {detail}")]
     Undecodable { detail: String },
+    /// RFC 8949 §5.6: a map with a key twice is not valid CBOR for any protocol here, and
+    /// readers would disagree on which value counts (a typed reader, the JSON given to
+    /// business rules and the schema check must all read the same pass).
+    #[error("the map at {path} holds the key {key} more than once")]
+    DuplicateKey { path: String, key: String },
 }
 
-/// Decodes exactly one CBOR item that fits `limits`.
+/// Decodes exactly one CBOR item that fits `limits` and has no map with a duplicate key.
 pub fn decode(bytes: &[u8], limits: CborLimits) -> Result<Value, CborError> {
     check_well_formed(bytes, limits)?;
-    ciborium::de::from_reader(bytes).map_err(|error| CborError::Undecodable { detail: describe(&error) })
+    let value: Value =
+        ciborium::de::from_reader(bytes).map_err(|error| CborError::Undecodable { detail: describe(&error) })?;
+    check_unique_keys(&value)?;
+    Ok(value)
+}
+
+/// Maps up to this size are checked pairwise; larger ones through a set of encoded keys.
+const PAIRWISE_KEY_CHECK: usize = 16;
+
+/// Refuses any map, at any depth, that holds the same key twice; the error names the map by
+/// its path (`/-260/1/t/0`) and the key (escaped, shortened).
+pub fn check_unique_keys(value: &Value) -> Result<(), CborError> {
+    let mut path = Vec::new();
+    unique_keys_at(value, &mut path)
+}
+
+fn unique_keys_at<'a>(value: &'a Value, path: &mut Vec<PathStep<'a>>) -> Result<(), CborError> {
+    match value {
+        Value::Map(entries) => {
+            if let Some(key) = first_duplicate_key(entries) {
+                return Err(CborError::DuplicateKey { path: render_path(path), key: describe_key(key) });
+            }
+            for (key, value) in entries {
+                path.push(PathStep::Key(key));
+                unique_keys_at(value, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                path.push(PathStep::Index(index));
+                unique_keys_at(item, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+        Value::Tag(_, inner) => unique_keys_at(inner, path),
+        _ => Ok(()),
+    }
+}
+
+fn first_duplicate_key(entries: &[(Value, Value)]) -> Option<&Value> {
+    if entries.len() <= PAIRWISE_KEY_CHECK {
+        return entries.iter().enumerate().find_map(|(index, (key, _))| {
+            entries.iter().skip(index + 1).any(|(other, _)| other == key).then_some(key)
+        });
+    }
+    // Equal values encode to equal bytes: ciborium writes the shortest form of every head.
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    entries.iter().map(|(key, _)| key).find(|key| !seen.insert(encode(key)))
+}
+
+enum PathStep<'a> {
+    Key(&'a Value),
+    Index(usize),
+}
+
+fn render_path(path: &[PathStep<'_>]) -> String {
+    if path.is_empty() {
+        return "/".into();
+    }
+    let mut rendered = String::new();
+    for step in path {
+        rendered.push('/');
+        match step {
+            PathStep::Index(index) => rendered.push_str(&index.to_string()),
+            PathStep::Key(Value::Text(text)) => rendered.push_str(&shorten_escaped(text)),
+            PathStep::Key(key) => rendered.push_str(&describe_key(key)),
+        }
+    }
+    rendered
+}
+
+/// A key as an error message may show it: integers as numbers, text quoted, escaped and
+/// shortened (keys are chosen by whoever wrote the bytes), other kinds by their kind only.
+fn describe_key(key: &Value) -> String {
+    match key {
+        Value::Integer(integer) => i128::from(*integer).to_string(),
+        Value::Text(text) => format!("\"{}\"", shorten_escaped(text)),
+        other => kind_of(other).to_owned(),
+    }
+}
+
+fn shorten_escaped(text: &str) -> String {
+    const MAX_CHARS: usize = 32;
+    let mut shown: String = text.chars().take(MAX_CHARS).flat_map(char::escape_debug).collect();
+    if text.chars().count() > MAX_CHARS {
+        shown.push('…');
+    }
+    shown
 }
 
 /// Encodes a value; encoding into a `Vec` cannot fail for the values the core builds.
@@ -207,6 +302,22 @@ impl Walker<'_> {
     }
 }
 
+/// A short name for the kind of a CBOR value, for error messages (never its content).
+pub fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Integer(_) => "an integer",
+        Value::Bytes(_) => "a byte string",
+        Value::Float(_) => "a float",
+        Value::Text(_) => "a text string",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+        Value::Tag(..) => "a tagged value",
+        Value::Array(_) => "an array",
+        Value::Map(_) => "a map",
+        _ => "an unknown CBOR value",
+    }
+}
+
 /// Integer value of a CBOR integer, if it fits an `i64`.
 pub fn as_i64(value: &Value) -> Option<i64> {
     match value {
@@ -265,6 +376,39 @@ mod tests {
         assert_eq!(check_well_formed(&wide, limits()), Err(CborError::TooManyItems { limit: 4_096 }));
         // Invalid UTF-8 in a text string is caught by the decoder.
         assert!(matches!(decode(&[0x62, 0xff, 0xfe], limits()), Err(CborError::Undecodable { .. })));
+    }
+
+    #[test]
+    fn refuses_duplicate_keys_at_any_depth_and_names_the_place() {
+        let text = |text: &str| Value::Text(text.into());
+        let int = |value: i64| Value::Integer(value.into());
+        let top = Value::Map(vec![(int(4), int(1)), (int(4), int(2))]);
+        assert_eq!(decode(&encode(&top), limits()), Err(CborError::DuplicateKey { path: "/".into(), key: "4".into() }));
+        let entry = Value::Map(vec![(text("tr"), text("260415000")), (text("tr"), text("260373001"))]);
+        let nested = Value::Map(vec![(
+            int(-260),
+            Value::Map(vec![(int(1), Value::Map(vec![(text("t"), Value::Array(vec![entry]))]))]),
+        )]);
+        assert_eq!(
+            decode(&encode(&nested), limits()),
+            Err(CborError::DuplicateKey { path: "/-260/1/t/0".into(), key: "\"tr\"".into() })
+        );
+        // A large map goes through the set-based check.
+        let mut wide: Vec<(Value, Value)> = (0..100).map(|index| (int(index), Value::Null)).collect();
+        assert!(decode(&encode(&Value::Map(wide.clone())), limits()).is_ok());
+        wide.push((int(57), Value::Null));
+        assert!(matches!(
+            decode(&encode(&Value::Map(wide)), limits()),
+            Err(CborError::DuplicateKey { key, .. }) if key == "57"
+        ));
+        // Keys chosen by an attacker are escaped and shortened in the message.
+        let hostile = "\u{1b}[2J".repeat(20);
+        let map = Value::Map(vec![(text(&hostile), Value::Null), (text(&hostile), Value::Null)]);
+        let Err(CborError::DuplicateKey { key, .. }) = decode(&encode(&map), limits()) else { panic!() };
+        assert!(!key.contains('\u{1b}') && key.ends_with("…\""), "{key}");
+        // The same key in different maps is fine.
+        let siblings = Value::Array(vec![Value::Map(vec![(int(1), int(1))]), Value::Map(vec![(int(1), int(1))])]);
+        assert!(decode(&encode(&siblings), limits()).is_ok());
     }
 
     #[test]

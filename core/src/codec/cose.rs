@@ -7,7 +7,7 @@
 use ciborium::Value;
 use coset::{AsCborValue, Header, RegisteredLabelWithPrivate, iana};
 
-use super::cbor::{self, CborError, CborLimits};
+use super::cbor::{self, CborError, CborLimits, kind_of};
 
 const TAG_COSE_SIGN1: u64 = 18;
 const TAG_CWT: u64 = 61;
@@ -203,22 +203,6 @@ fn strip_tags(value: Value) -> Result<(Value, Envelope), CoseError> {
         Value::Tag(TAG_COSE_SIGN1, message) => Ok((*message, Envelope::CoseSign1Tag)),
         Value::Tag(tag, _) => Err(CoseError::UnexpectedTag { tag }),
         other => Ok((other, Envelope::Untagged)),
-    }
-}
-
-/// A short name for the kind of a CBOR value, for error messages (never its content).
-pub fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Integer(_) => "an integer",
-        Value::Bytes(_) => "a byte string",
-        Value::Float(_) => "a float",
-        Value::Text(_) => "a text string",
-        Value::Bool(_) => "a boolean",
-        Value::Null => "null",
-        Value::Tag(..) => "a tagged value",
-        Value::Array(_) => "an array",
-        Value::Map(_) => "a map",
-        _ => "an unknown CBOR value",
     }
 }
 

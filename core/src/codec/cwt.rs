@@ -3,8 +3,8 @@
 
 use ciborium::Value;
 
+use super::cbor::kind_of;
 use super::cbor::{self, CborError, CborLimits};
-use super::cose::kind_of;
 use crate::time::UnixTime;
 
 pub const CLAIM_ISSUER: i64 = 1;

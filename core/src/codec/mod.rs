@@ -8,6 +8,7 @@ pub mod base45;
 pub mod cbor;
 pub mod cose;
 pub mod cwt;
+pub mod hex;
 pub mod prefix;
 pub mod zlib;
 

@@ -1,6 +1,7 @@
 //! zlib (RFC 1950) with a hard cap on the inflated size, so a compression bomb costs nothing.
 
 use miniz_oxide::inflate::TINFLStatus;
+use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InflateError {
@@ -14,19 +15,55 @@ pub enum InflateError {
     /// dgc-testdata common/Z1: a broken deflate stream or checksum.
     #[error("the zlib stream is corrupt ({detail})")]
     Corrupt { detail: &'static str },
+    /// Bytes after the end of the stream: a signed pass never has them, and accepting them
+    /// would let two different texts carry the same pass.
+    #[error("{count} unexpected bytes follow the end of the zlib stream")]
+    TrailingBytes { count: usize },
 }
 
-/// Inflates a zlib stream, refusing to produce more than `limit` bytes.
+/// Inflates a zlib stream, refusing to produce more than `limit` bytes and refusing any byte
+/// after the end of the stream.
 pub fn inflate(compressed: &[u8], limit: usize) -> Result<Vec<u8>, InflateError> {
     if !has_zlib_header(compressed) {
         return Err(InflateError::NotZlib);
     }
-    miniz_oxide::inflate::decompress_to_vec_zlib_with_limit(compressed, limit).map_err(|error| match error.status {
-        TINFLStatus::HasMoreOutput => InflateError::TooLarge { limit },
-        TINFLStatus::FailedCannotMakeProgress | TINFLStatus::NeedsMoreInput => InflateError::Truncated,
-        TINFLStatus::Adler32Mismatch => InflateError::Corrupt { detail: "checksum mismatch" },
-        _ => InflateError::Corrupt { detail: "invalid deflate data" },
-    })
+    let flags = inflate_flags::TINFL_FLAG_PARSE_ZLIB_HEADER
+        | inflate_flags::TINFL_FLAG_COMPUTE_ADLER32
+        | inflate_flags::TINFL_FLAG_USING_NON_WRAPPING_OUTPUT_BUF;
+    let mut decompressor = Box::<DecompressorOxide>::default();
+    // Start small (a pass is about 1 kB) and grow by doubling up to the limit.
+    let mut output = vec![0u8; compressed.len().saturating_mul(4).max(256).min(limit.max(1))];
+    let mut input = compressed;
+    let mut written = 0;
+    loop {
+        let (status, consumed, produced) = decompress(&mut decompressor, input, &mut output, written, flags);
+        written += produced;
+        input = input.get(consumed..).unwrap_or_default();
+        match status {
+            TINFLStatus::Done => {
+                if written > limit {
+                    return Err(InflateError::TooLarge { limit });
+                }
+                if !input.is_empty() {
+                    return Err(InflateError::TrailingBytes { count: input.len() });
+                }
+                output.truncate(written);
+                return Ok(output);
+            }
+            TINFLStatus::HasMoreOutput => {
+                if output.len() >= limit {
+                    return Err(InflateError::TooLarge { limit });
+                }
+                let grown = output.len().saturating_mul(2).min(limit);
+                output.resize(grown, 0);
+            }
+            TINFLStatus::FailedCannotMakeProgress | TINFLStatus::NeedsMoreInput => {
+                return Err(InflateError::Truncated);
+            }
+            TINFLStatus::Adler32Mismatch => return Err(InflateError::Corrupt { detail: "checksum mismatch" }),
+            _ => return Err(InflateError::Corrupt { detail: "invalid deflate data" }),
+        }
+    }
 }
 
 /// Deflates into a zlib stream at the highest compression level (a pass is read far more
@@ -75,5 +112,22 @@ mod tests {
         let last = bad_checksum.len() - 1;
         bad_checksum[last] ^= 1;
         assert!(matches!(inflate(&bad_checksum, 1000), Err(InflateError::Corrupt { .. })));
+    }
+
+    #[test]
+    fn refuses_bytes_after_the_stream() {
+        let data = b"a health pass payload, repeated, repeated, repeated".to_vec();
+        for junk in [&b"\0"[..], b"HC1", &[0xff; 40]] {
+            let mut compressed = deflate(&data);
+            compressed.extend_from_slice(junk);
+            assert_eq!(inflate(&compressed, 1000), Err(InflateError::TrailingBytes { count: junk.len() }));
+        }
+        // A second zlib stream glued on is trailing data too.
+        let mut two = deflate(&data);
+        two.extend(deflate(b"another"));
+        assert!(matches!(inflate(&two, 1000), Err(InflateError::TrailingBytes { .. })));
+        // Exactly at the limit is fine, one byte less is not.
+        assert_eq!(inflate(&deflate(&data), data.len()).unwrap(), data);
+        assert_eq!(inflate(&deflate(&data), data.len() - 1), Err(InflateError::TooLarge { limit: data.len() - 1 }));
     }
 }

@@ -119,7 +119,9 @@ impl DccVector {
         let hex_field = |field: &'static str| -> Result<Option<Vec<u8>>, VectorError> {
             match document.get(field).and_then(Json::as_str) {
                 None => Ok(None),
-                Some(text) => decode_hex(text).map(Some).ok_or(VectorError::BadField { field, expected: "hex" }),
+                Some(text) => crate::codec::hex::decode_hex(text)
+                    .map(Some)
+                    .ok_or(VectorError::BadField { field, expected: "hex" }),
             }
         };
         let base64_of = |value: Option<&Json>, field: &'static str| -> Result<Option<Vec<u8>>, VectorError> {
@@ -170,15 +172,4 @@ impl DccVector {
             expected,
         })
     }
-}
-
-pub fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim();
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|index| text.get(index..index + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-        .collect()
 }

@@ -4,7 +4,7 @@ use ciborium::Value;
 
 use crate::codec::CwtClaims;
 use crate::codec::cbor;
-use crate::codec::cose::kind_of;
+use crate::codec::cbor::kind_of;
 
 /// CWT claim key of the health certificate container.
 pub const CLAIM_HCERT: i64 = -260;

@@ -10,7 +10,7 @@ use std::fmt;
 use ciborium::Value;
 
 use super::certificate_type::CertificateType;
-use crate::codec::cose::kind_of;
+use crate::codec::cbor::kind_of;
 use crate::time::{CivilDate, UnixTime};
 
 /// SNOMED CT codes of the test-result value set (`covid-19-lab-result`).
@@ -46,8 +46,9 @@ pub struct Dcc {
     pub entry: Entry,
 }
 
-/// `nam`: names as printed and in ICAO 9303 machine-readable form.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `nam`: names as printed and in ICAO 9303 machine-readable form. `Debug` shows which names
+/// are present, never their content (logs and panics must not carry personal data).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct PersonName {
     pub family_name: Option<String>,
     pub family_name_transliterated: Option<String>,
@@ -56,7 +57,8 @@ pub struct PersonName {
 }
 
 /// `dob`: a full date, a year and month, a year, or empty when unknown (schema 1.3.0+).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `Debug` shows the precision, never the date.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum DateOfBirth {
     Unknown,
     Year(u16),
@@ -247,6 +249,29 @@ impl DateOfBirth {
         })?;
         Self::parse(text)
             .ok_or(DccError::Invalid { path: "/dob".into(), expected: "date of birth (YYYY, YYYY-MM or YYYY-MM-DD)" })
+    }
+}
+
+impl fmt::Debug for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |field: &Option<String>| if field.is_some() { "<redacted>" } else { "None" };
+        f.debug_struct("PersonName")
+            .field("family_name", &format_args!("{}", shown(&self.family_name)))
+            .field("family_name_transliterated", &format_args!("{}", shown(&self.family_name_transliterated)))
+            .field("given_name", &format_args!("{}", shown(&self.given_name)))
+            .field("given_name_transliterated", &format_args!("{}", shown(&self.given_name_transliterated)))
+            .finish()
+    }
+}
+
+impl fmt::Debug for DateOfBirth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unknown => "DateOfBirth::Unknown",
+            Self::Year(_) => "DateOfBirth::Year(<redacted>)",
+            Self::YearMonth(..) => "DateOfBirth::YearMonth(<redacted>)",
+            Self::Full(_) => "DateOfBirth::Full(<redacted>)",
+        })
     }
 }
 
@@ -505,6 +530,16 @@ mod tests {
                 certificate_id: "URN:UVCI:01:AT:B5921A35D6A0D696421B3E2462178297#I".into(),
             }),
         }
+    }
+
+    #[test]
+    fn debug_output_carries_no_names_or_birth_dates() {
+        let dcc = sample_test_dcc();
+        let shown = format!("{dcc:?} {:?}", dcc.name);
+        for secret in ["Musterfrau", "GOESSINGER", "Gabriele", "GABRIELE", "1998", "02-26"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("<redacted>"));
     }
 
     #[test]

@@ -21,8 +21,8 @@ pub enum IssueError {
     Signer(#[from] SignerError),
     #[error("the signing certificate is unusable: {0}")]
     Certificate(#[from] DscError),
-    #[error("the signing key's kid {key} differs from the certificate's kid {certificate}")]
-    KeyCertificateMismatch { key: String, certificate: String },
+    #[error("the signing key does not belong to the signer certificate (kid {certificate}); use the key it certifies")]
+    KeyCertificateMismatch { certificate: String },
     #[error("the signing certificate may not sign test certificates (extended key usage)")]
     CertificateNotForTests,
     #[error("randomness for the certificate identifier is unavailable: {detail}")]
@@ -62,11 +62,8 @@ impl Issuer {
         policy: IssuingPolicy,
     ) -> Result<Self, IssueError> {
         let certificate = DocumentSignerCertificate::from_der(certificate_der)?;
-        if signer.key_id() != certificate.kid() {
-            return Err(IssueError::KeyCertificateMismatch {
-                key: signer.key_id().to_base64(),
-                certificate: certificate.kid().to_base64(),
-            });
+        if signer.public_key()? != *certificate.key() {
+            return Err(IssueError::KeyCertificateMismatch { certificate: certificate.kid().to_base64() });
         }
         if !certificate.key_usage().allows(CertificateType::Test) {
             return Err(IssueError::CertificateNotForTests);
@@ -115,7 +112,7 @@ impl Issuer {
             expires_at: Some(expires_at),
             other: vec![(hcert::CLAIM_HCERT, hcert::container(dcc.to_value()))],
         };
-        let cose = sign_cose(&cbor::encode(&claims.to_value()), self.signer.as_ref())?;
+        let cose = sign_cose(&cbor::encode(&claims.to_value()), self.signer.as_ref(), self.certificate.kid())?;
         let text = wrap_cose(&cose);
         self.self_check(&text, now)?;
         Ok(IssuedPass { text, certificate_id, dcc, issued_at: now, expires_at })

@@ -12,5 +12,5 @@ pub mod uvci;
 
 pub use cose_sign::{sign_cose, sign_cose_with_headers};
 pub use issuer::{IssueError, IssuedPass, Issuer};
-pub use signer::{Signer, SignerError, SoftwareSigner, normalize_es256};
+pub use signer::{Signer, SignerError, SoftwareSigner, normalize_es256, p256_public_key};
 pub use test_certificate::{InputError, IssuingPolicy, TestCertificateRequest, TestResult, TestType};

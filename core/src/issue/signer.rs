@@ -5,7 +5,7 @@ use p256::ecdsa::signature::Signer as _;
 use p256::pkcs8::DecodePrivateKey;
 
 use crate::codec::SignatureAlgorithm;
-use crate::trust::Kid;
+use crate::trust::SignerKey;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignerError {
@@ -16,12 +16,14 @@ pub enum SignerError {
     MalformedSignature { length: usize },
     #[error("the private key is not a P-256 key in PKCS#8 (PEM or DER)")]
     UnreadableKey,
+    #[error("the platform's public key is not a P-256 key (SEC1 point or SubjectPublicKeyInfo)")]
+    UnreadablePublicKey,
 }
 
-/// A key that signs passes.
+/// A key that signs passes. The private key never leaves it; the public key is what an issuer
+/// compares with its certificate and what a pharmacy device enrols with.
 pub trait Signer: Send + Sync {
-    /// The kid of the signer's certificate (first 8 bytes of the SHA-256 of its DER).
-    fn key_id(&self) -> Kid;
+    fn public_key(&self) -> Result<SignerKey, SignerError>;
     fn algorithm(&self) -> SignatureAlgorithm {
         SignatureAlgorithm::Es256
     }
@@ -44,25 +46,33 @@ pub fn normalize_es256(signature: &[u8]) -> Result<[u8; 64], SignerError> {
     Ok(raw)
 }
 
+/// Reads a P-256 public key as platforms export it: a SEC1 point (iOS
+/// `SecKeyCopyExternalRepresentation`) or a SubjectPublicKeyInfo DER (Android `PublicKey.encoded`).
+pub fn p256_public_key(bytes: &[u8]) -> Result<p256::ecdsa::VerifyingKey, SignerError> {
+    use p256::pkcs8::DecodePublicKey;
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
+        .or_else(|_| p256::ecdsa::VerifyingKey::from_public_key_der(bytes))
+        .map_err(|_| SignerError::UnreadablePublicKey)
+}
+
 /// A P-256 key held in memory, for the CLI, the reference issuer and tests.
 pub struct SoftwareSigner {
     key: p256::ecdsa::SigningKey,
-    kid: Kid,
 }
 
 impl SoftwareSigner {
-    pub fn new(key: p256::ecdsa::SigningKey, kid: Kid) -> Self {
-        Self { key, kid }
+    pub fn new(key: p256::ecdsa::SigningKey) -> Self {
+        Self { key }
     }
 
     /// Reads a PKCS#8 private key, PEM or DER.
-    pub fn from_pkcs8(bytes: &[u8], kid: Kid) -> Result<Self, SignerError> {
+    pub fn from_pkcs8(bytes: &[u8]) -> Result<Self, SignerError> {
         let key = match std::str::from_utf8(bytes) {
             Ok(pem) if pem.contains("-----BEGIN") => p256::ecdsa::SigningKey::from_pkcs8_pem(pem),
             _ => p256::ecdsa::SigningKey::from_pkcs8_der(bytes),
         }
         .map_err(|_| SignerError::UnreadableKey)?;
-        Ok(Self { key, kid })
+        Ok(Self { key })
     }
 
     pub fn signing_key(&self) -> &p256::ecdsa::SigningKey {
@@ -71,8 +81,8 @@ impl SoftwareSigner {
 }
 
 impl Signer for SoftwareSigner {
-    fn key_id(&self) -> Kid {
-        self.kid
+    fn public_key(&self) -> Result<SignerKey, SignerError> {
+        Ok(SignerKey::P256(*self.key.verifying_key()))
     }
 
     fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {

@@ -59,8 +59,8 @@ impl TestResult {
     }
 }
 
-/// What the pharmacist enters.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the pharmacist enters. `Debug` leaves out names and the date of birth.
+#[derive(Clone, PartialEq, Eq)]
 pub struct TestCertificateRequest {
     pub family_name: String,
     pub given_name: String,
@@ -78,6 +78,24 @@ pub struct TestCertificateRequest {
     pub country: String,
     /// The issuing authority's name (`is`).
     pub issuer: String,
+}
+
+impl std::fmt::Debug for TestCertificateRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestCertificateRequest")
+            .field("family_name", &format_args!("<redacted>"))
+            .field("given_name", &format_args!("<redacted>"))
+            .field("date_of_birth", &format_args!("<redacted>"))
+            .field("test_type", &self.test_type)
+            .field("device", &self.device)
+            .field("test_name", &self.test_name)
+            .field("sampled_at", &self.sampled_at)
+            .field("result", &self.result)
+            .field("centre", &self.centre)
+            .field("country", &self.country)
+            .field("issuer", &self.issuer)
+            .finish()
+    }
 }
 
 /// How an issuer sets times and identifiers.

@@ -1,6 +1,7 @@
 //! One interface for every 2D-code decoder, so they can be measured on the same frames and
 //! chained.
 
+use super::budget::ScanBudget;
 use super::frame::LumaFrame;
 
 /// The kind of symbol a code was read from.
@@ -27,11 +28,18 @@ pub struct FoundCode {
     pub corners: Vec<(f32, f32)>,
 }
 
+/// The code to verify among those found in one picture: the first that carries a pass prefix,
+/// else the first code (whose "not a pass" error then names what it is).
+pub fn choose_pass_code(codes: &[FoundCode]) -> Option<&FoundCode> {
+    codes.iter().find(|code| code.text.starts_with(crate::codec::HC1_PREFIX)).or(codes.first())
+}
+
 /// A 2D-code decoder.
 pub trait CodeDecoder: Send + Sync {
     fn name(&self) -> &'static str;
-    /// Every code the decoder reads in `frame`; empty when it finds none.
-    fn decode(&self, frame: &LumaFrame<'_>) -> Vec<FoundCode>;
+    /// Every code the decoder reads in `frame`, spending at most `budget`; empty when it finds
+    /// none or the budget runs out.
+    fn decode(&self, frame: &LumaFrame<'_>, budget: &mut ScanBudget) -> Vec<FoundCode>;
 }
 
 /// Runs third-party decoding code so that a panic inside it becomes "nothing found" instead

@@ -4,6 +4,7 @@
 //! interface ([`CodeDecoder`]) and are chained with cheap fallbacks by a [`Scanner`]; the
 //! default chain is the one the scan benchmark measured best.
 
+pub mod budget;
 pub mod decoder;
 pub mod frame;
 #[cfg(feature = "images")]
@@ -13,7 +14,8 @@ pub mod preprocess;
 pub mod rqrr_decoder;
 pub mod rxing_decoder;
 
-pub use decoder::{CodeDecoder, FoundCode, Symbology};
+pub use budget::ScanBudget;
+pub use decoder::{CodeDecoder, FoundCode, Symbology, choose_pass_code};
 pub use frame::{FrameError, LumaFrame, OwnedLumaFrame, luma_from_yuyv};
 pub use pipeline::{Attempt, Preprocess, Scanner};
 pub use rqrr_decoder::RqrrDecoder;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::budget::ScanBudget;
 use super::decoder::{CodeDecoder, FoundCode};
 use super::frame::LumaFrame;
 use super::preprocess;
@@ -52,17 +53,18 @@ impl Attempt {
         }
     }
 
-    /// Runs the attempt; corners are mapped back into the original frame's coordinates.
-    pub fn run(&self, frame: &LumaFrame<'_>) -> Vec<FoundCode> {
+    /// Runs the attempt within `budget`; corners are mapped back into the original frame's
+    /// coordinates.
+    pub fn run(&self, frame: &LumaFrame<'_>, budget: &mut ScanBudget) -> Vec<FoundCode> {
         let (transformed, scale, offset) = match self.preprocess {
-            Preprocess::None => return self.decoder.decode(frame),
+            Preprocess::None => return self.decoder.decode(frame, budget),
             Preprocess::DownscaleHalf => (preprocess::downscale_half(frame), 2.0, 0.0),
             Preprocess::Otsu => (Some(preprocess::binarize_otsu(frame)), 1.0, 0.0),
             Preprocess::QuietZone(margin) => (preprocess::pad_quiet_zone(frame, margin), 1.0, margin as f32),
             Preprocess::UpscaleDouble => (preprocess::upscale_double(frame), 0.5, 0.0),
         };
         let Some(transformed) = transformed else { return Vec::new() };
-        let mut codes = self.decoder.decode(&transformed.view());
+        let mut codes = self.decoder.decode(&transformed.view(), budget);
         for code in &mut codes {
             for corner in &mut code.corners {
                 *corner = ((corner.0 - offset) * scale, (corner.1 - offset) * scale);
@@ -92,10 +94,19 @@ impl Scanner {
         &self.attempts
     }
 
-    /// Every code found by the first attempt that finds any, without duplicates.
+    /// Every code found by the first attempt that finds any, without duplicates. All attempts
+    /// share the frame's [`ScanBudget`]: a frame that exhausts it yields nothing more.
     pub fn scan(&self, frame: &LumaFrame<'_>) -> Vec<FoundCode> {
+        self.scan_within(frame, &mut ScanBudget::for_frame(frame.width(), frame.height()))
+    }
+
+    /// As [`Scanner::scan`], within a given budget (what is left of it tells what the frame cost).
+    pub fn scan_within(&self, frame: &LumaFrame<'_>, budget: &mut ScanBudget) -> Vec<FoundCode> {
         for attempt in &self.attempts {
-            let mut codes = attempt.run(frame);
+            if budget.is_exhausted() {
+                break;
+            }
+            let mut codes = attempt.run(frame, budget);
             if !codes.is_empty() {
                 let mut seen = Vec::new();
                 codes.retain(|code| {

@@ -1,5 +1,8 @@
-//! `rqrr`: a small pure-Rust QR decoder (quirc port), named by the product design.
+//! `rqrr`: a small pure-Rust QR decoder (quirc port), named by the product design. Measured
+//! beside rxing in the scan benchmark; not in the default pipeline, and it does not take part
+//! in the work budget (its grid search has no bound a caller can set).
 
+use super::budget::ScanBudget;
 use super::decoder::{CodeDecoder, FoundCode, Symbology, contain_panics};
 use super::frame::LumaFrame;
 
@@ -11,7 +14,7 @@ impl CodeDecoder for RqrrDecoder {
         "rqrr"
     }
 
-    fn decode(&self, frame: &LumaFrame<'_>) -> Vec<FoundCode> {
+    fn decode(&self, frame: &LumaFrame<'_>, _budget: &mut ScanBudget) -> Vec<FoundCode> {
         contain_panics(|| {
             let mut prepared =
                 rqrr::PreparedImage::prepare_from_greyscale(frame.width() as usize, frame.height() as usize, |x, y| {

@@ -17,8 +17,8 @@ use super::key_usage::KeyUsage;
 use super::kid::Kid;
 use super::revocation::{HashList, RevocationListError, RevocationLists};
 use super::store::TrustStore;
+use crate::codec::cbor::kind_of;
 use crate::codec::cbor::{self, CborError, CborLimits};
-use crate::codec::cose::kind_of;
 use crate::dcc::CertificateType;
 use crate::time::UnixTime;
 
@@ -56,6 +56,10 @@ pub enum BundleError {
     Rollback { offered: u64, installed: u64 },
     #[error("trust bundle {sequence} differs from the installed bundle with the same sequence number")]
     ConflictingSequence { sequence: u64 },
+    #[error("trust bundle {sequence} expired at {expired_at}; install a current one")]
+    Expired { sequence: u64, expired_at: UnixTime },
+    #[error("the trust bundle could not be written: {detail}")]
+    Encode { detail: String },
 }
 
 /// A signer certificate in a bundle, with the certificate types the bundle lets it sign.
@@ -478,7 +482,7 @@ fn list_name(key: &str) -> &'static str {
 
 impl TrustBundleContents {
     /// The payload as CBOR bytes.
-    pub fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> Result<Vec<u8>, BundleError> {
         let text = |value: &str| Value::Text(value.to_owned());
         let entry = |key: &str, value: Value| (text(key), value);
         let signers = self
@@ -517,8 +521,12 @@ impl TrustBundleContents {
                 ])
             })
             .collect();
-        let json = |value: &serde_json::Value| Value::Bytes(serde_json::to_vec(value).unwrap_or_default());
-        cbor::encode(&Value::Map(vec![
+        let json = |value: &serde_json::Value| {
+            serde_json::to_vec(value)
+                .map(Value::Bytes)
+                .map_err(|error| BundleError::Encode { detail: format!("rules or value sets: {error}") })
+        };
+        Ok(cbor::encode(&Value::Map(vec![
             entry("format", Value::Integer(BUNDLE_FORMAT.into())),
             entry("sequence", Value::Integer(self.sequence.into())),
             entry("issued_at", Value::Integer(self.issued_at.seconds().into())),
@@ -527,8 +535,8 @@ impl TrustBundleContents {
             entry("signers", Value::Array(signers)),
             entry("fallback_roots", Value::Array(fallback_roots)),
             entry("device_revocations", Value::Array(device_revocations)),
-            entry("rules", json(&serde_json::Value::Array(self.rules.clone()))),
-            entry("value_sets", json(&self.value_sets)),
+            entry("rules", json(&serde_json::Value::Array(self.rules.clone()))?),
+            entry("value_sets", json(&self.value_sets)?),
             entry(
                 "revocations",
                 Value::Map(vec![
@@ -537,25 +545,23 @@ impl TrustBundleContents {
                     entry("signature", Value::Bytes(self.revocations.signature.as_bytes().to_vec())),
                 ]),
             ),
-        ]))
+        ])))
     }
 
     /// Signs the contents with an anchor key (ES256), producing the bundle file.
-    pub fn sign(&self, anchor_key: &p256::ecdsa::SigningKey) -> Vec<u8> {
+    pub fn sign(&self, anchor_key: &p256::ecdsa::SigningKey) -> Result<Vec<u8>, BundleError> {
         use p256::ecdsa::signature::hazmat::PrehashSigner;
         let kid = super::anchor::key_kid(anchor_key.verifying_key());
         let protected = cbor::encode(&Value::Map(vec![
             (Value::Integer(1.into()), Value::Integer((-7).into())),
             (Value::Integer(4.into()), Value::Bytes(kid.as_bytes().to_vec())),
         ]));
-        let payload = self.encode();
+        let payload = self.encode()?;
         let digest = sig_structure_digest(&protected, &payload);
-        let signature: p256::ecdsa::Signature = match anchor_key.sign_prehash(&digest) {
-            Ok(signature) => signature,
-            // A 32-byte digest is always a valid prehash for P-256.
-            Err(_) => return Vec::new(),
-        };
-        cbor::encode(&Value::Tag(
+        let signature: p256::ecdsa::Signature = anchor_key
+            .sign_prehash(&digest)
+            .map_err(|error| BundleError::Encode { detail: format!("signing failed: {error}") })?;
+        Ok(cbor::encode(&Value::Tag(
             TAG_COSE_SIGN1,
             Box::new(Value::Array(vec![
                 Value::Bytes(protected),
@@ -563,7 +569,7 @@ impl TrustBundleContents {
                 Value::Bytes(payload),
                 Value::Bytes(signature.to_bytes().to_vec()),
             ])),
-        ))
+        )))
     }
 }
 

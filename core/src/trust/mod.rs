@@ -13,7 +13,7 @@ pub mod trust_list;
 
 pub use anchor::{AnchorError, TrustAnchor};
 pub use bundle::{BundleError, BundleSigner, DeviceRevocation, FallbackRoot, TrustBundle, TrustBundleContents};
-pub use bundle_store::BundleStore;
+pub use bundle_store::{BundleStore, InstalledBundleMark};
 pub use dsc::{DocumentSignerCertificate, DscError, SignerKey};
 pub use key_usage::KeyUsage;
 pub use kid::Kid;

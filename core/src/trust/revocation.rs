@@ -70,6 +70,38 @@ pub fn signature_hash(algorithm: SignatureAlgorithm, signature: &[u8]) -> Revoca
     truncated(&[hashed])
 }
 
+/// The three revocation hashes of one pass, as a revocation list publisher computes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassRevocationHashes {
+    pub uci: RevocationHash,
+    pub country_code_uci: RevocationHash,
+    pub signature: RevocationHash,
+}
+
+impl PassRevocationHashes {
+    /// `issuer_country` is the CWT `iss` (or else the entry's country); it is upper-cased here,
+    /// as the verifier does, so a pass written with "fr" is found under "FR".
+    pub fn compute(uci: &str, issuer_country: &str, algorithm: SignatureAlgorithm, signature: &[u8]) -> Self {
+        let country = issuer_country.trim().to_ascii_uppercase();
+        Self {
+            uci: uci_hash(uci),
+            country_code_uci: country_code_uci_hash(&country, uci),
+            signature: signature_hash(algorithm, signature),
+        }
+    }
+
+    /// The hashes of a decoded pass, when it holds a readable certificate and a supported
+    /// algorithm.
+    pub fn of_pass(pass: &crate::codec::DecodedPass) -> Option<Self> {
+        let crate::codec::AlgorithmHeader::Supported(algorithm) = pass.message.algorithm() else { return None };
+        let dcc = crate::dcc::hcert::dcc_value(&pass.claims)
+            .ok()
+            .and_then(|value| crate::dcc::Dcc::from_value(value).ok())?;
+        let country = pass.claims.issuer.clone().unwrap_or_else(|| dcc.entry_country().to_owned());
+        Some(Self::compute(dcc.certificate_id(), &country, algorithm, pass.message.signature()))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RevocationListError {
     #[error("a revocation list of {length} bytes is not a whole number of {HASH_LENGTH}-byte hashes")]

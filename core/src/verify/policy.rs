@@ -2,6 +2,7 @@
 
 use super::verdict::Reason;
 use crate::codec::CwtClaims;
+use crate::dcc::payload::{TEST_RESULT_DETECTED, TEST_RESULT_NOT_DETECTED};
 use crate::dcc::{CertificateType, Dcc, Entry};
 use crate::time::UnixTime;
 use crate::trust::DocumentSignerCertificate;
@@ -50,16 +51,45 @@ pub fn key_usage_reason(signer: &DocumentSignerCertificate, certificate_type: Ce
     (!signer.key_usage().allows(certificate_type)).then_some(Reason::KeyUsageMismatch { certificate_type })
 }
 
-/// What the statement itself must say to be worth anything.
+/// What the statement itself must say to be worth anything. Fail-closed: a test result that is
+/// not exactly "not detected" is never accepted, and a recovery is accepted only within its
+/// own validity window. Everything else medical (doses, intervals, test types, products) is
+/// left to the business rules of the arrival country.
 pub fn content_reasons(dcc: &Dcc, now: UnixTime) -> Vec<Reason> {
     let mut reasons = Vec::new();
-    if let Entry::Test(test) = &dcc.entry {
-        if test.is_positive() {
-            reasons.push(Reason::TestResultPositive);
+    match &dcc.entry {
+        Entry::Test(test) => {
+            match test.result.as_str() {
+                TEST_RESULT_NOT_DETECTED => {}
+                TEST_RESULT_DETECTED => reasons.push(Reason::TestResultPositive),
+                _ => reasons.push(Reason::TestResultUnknown),
+            }
+            if test.sample_time > now {
+                reasons.push(Reason::SampleTimeInFuture { sample_time: test.sample_time });
+            }
         }
-        if test.sample_time > now {
-            reasons.push(Reason::SampleTimeInFuture { sample_time: test.sample_time });
+        // The DCC dates are calendar dates without a zone; UTC is the hcert spec's reading.
+        Entry::Recovery(recovery) => {
+            let today = now.date();
+            if today < recovery.valid_from {
+                reasons.push(Reason::RecoveryNotYetValid { valid_from: recovery.valid_from });
+            }
+            if today > recovery.valid_until {
+                reasons.push(Reason::RecoveryExpired { valid_until: recovery.valid_until });
+            }
         }
+        Entry::Vaccination(_) => {}
     }
     reasons
+}
+
+/// A signer may only issue for its own country: the CWT `iss` must name the country of the
+/// signer certificate when both are known (otherwise a signer of one country could choose
+/// another's invalidation rules and revocation entries).
+pub fn issuer_country_reason(claims: &CwtClaims, signer: &DocumentSignerCertificate) -> Option<Reason> {
+    let (Some(claimed), Some(signer_country)) = (claims.issuer.as_deref(), signer.country()) else { return None };
+    (!claimed.trim().eq_ignore_ascii_case(signer_country.trim())).then(|| Reason::IssuerCountryMismatch {
+        signer_country: signer_country.to_owned(),
+        issuer_country: claimed.to_owned(),
+    })
 }

@@ -6,7 +6,7 @@ use crate::codec::SignatureAlgorithm;
 use crate::dcc::schema::{SchemaVersion, SchemaViolation};
 use crate::dcc::{CertificateType, DateOfBirth, PersonName};
 use crate::rules::RuleOutcome;
-use crate::time::UnixTime;
+use crate::time::{CivilDate, UnixTime};
 use crate::trust::{Kid, RevocationKind};
 
 /// The overall outcome.
@@ -97,6 +97,21 @@ pub enum Reason {
     },
     /// BasicDgcTestsList DGC7: a test certificate saying "detected" proves nothing good.
     TestResultPositive,
+    /// A test result other than the value set's two codes: fail-closed, never read as negative.
+    TestResultUnknown,
+    /// A recovery certificate before its `df`.
+    RecoveryNotYetValid {
+        valid_from: CivilDate,
+    },
+    /// A recovery certificate after its `du`.
+    RecoveryExpired {
+        valid_until: CivilDate,
+    },
+    /// The signer certificate's country differs from the `iss` claim.
+    IssuerCountryMismatch {
+        signer_country: String,
+        issuer_country: String,
+    },
     /// BasicDgcTestsList DGC8: a sample taken after the verification time.
     SampleTimeInFuture {
         sample_time: UnixTime,
@@ -148,6 +163,10 @@ impl Reason {
             Self::SchemaUnavailable { .. } => "schema_unavailable",
             Self::PayloadInvalid { .. } => "payload_invalid",
             Self::TestResultPositive => "test_result_positive",
+            Self::TestResultUnknown => "test_result_unknown",
+            Self::RecoveryNotYetValid { .. } => "recovery_not_yet_valid",
+            Self::RecoveryExpired { .. } => "recovery_expired",
+            Self::IssuerCountryMismatch { .. } => "issuer_country_mismatch",
             Self::SampleTimeInFuture { .. } => "sample_time_in_future",
             Self::TrustDataStale { .. } => "trust_data_stale",
             Self::TrustDataNotYetValid { .. } => "trust_data_not_yet_valid",
@@ -174,11 +193,15 @@ impl Reason {
             | Self::Expired { .. }
             | Self::SignedOutsideSignerValidity { .. }
             | Self::ExpiresAfterSigner { .. } => ReasonCategory::Validity,
-            Self::KeyUsageMismatch { .. } => ReasonCategory::KeyUsage,
+            Self::KeyUsageMismatch { .. } | Self::IssuerCountryMismatch { .. } => ReasonCategory::KeyUsage,
             Self::SchemaViolations { .. } | Self::SchemaUnavailable { .. } | Self::PayloadInvalid { .. } => {
                 ReasonCategory::Schema
             }
-            Self::TestResultPositive | Self::SampleTimeInFuture { .. } => ReasonCategory::Content,
+            Self::TestResultPositive
+            | Self::TestResultUnknown
+            | Self::SampleTimeInFuture { .. }
+            | Self::RecoveryNotYetValid { .. }
+            | Self::RecoveryExpired { .. } => ReasonCategory::Content,
             Self::TrustDataStale { .. } | Self::TrustDataNotYetValid { .. } => ReasonCategory::TrustData,
             Self::Revoked { .. } => ReasonCategory::Revocation,
             Self::RuleFailed { .. } | Self::RuleOpen { .. } => ReasonCategory::Rules,
@@ -197,6 +220,33 @@ pub enum ReasonCategory {
     TrustData,
     Revocation,
     Rules,
+}
+
+impl ReasonCategory {
+    pub const ALL: [ReasonCategory; 8] = [
+        Self::Signature,
+        Self::Validity,
+        Self::KeyUsage,
+        Self::Schema,
+        Self::Content,
+        Self::TrustData,
+        Self::Revocation,
+        Self::Rules,
+    ];
+
+    /// A stable machine-readable name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Signature => "signature",
+            Self::Validity => "validity",
+            Self::KeyUsage => "key_usage",
+            Self::Schema => "schema",
+            Self::Content => "content",
+            Self::TrustData => "trust_data",
+            Self::Revocation => "revocation",
+            Self::Rules => "rules",
+        }
+    }
 }
 
 impl fmt::Display for Reason {
@@ -243,6 +293,17 @@ impl fmt::Display for Reason {
             Self::SchemaUnavailable { detail } => write!(f, "the payload cannot be schema-checked: {detail}"),
             Self::PayloadInvalid { detail } => write!(f, "the payload is not a readable certificate: {detail}"),
             Self::TestResultPositive => write!(f, "the test result is positive (detected)"),
+            Self::TestResultUnknown => {
+                write!(f, "the test result is not a known code; only 260415000 (not detected) is accepted")
+            }
+            Self::RecoveryNotYetValid { valid_from } => {
+                write!(f, "the recovery certificate is valid only from {valid_from}")
+            }
+            Self::RecoveryExpired { valid_until } => write!(f, "the recovery certificate expired on {valid_until}"),
+            Self::IssuerCountryMismatch { signer_country, issuer_country } => write!(
+                f,
+                "the pass claims issuer country {issuer_country:?} but its signer certificate is of {signer_country:?}"
+            ),
             Self::SampleTimeInFuture { sample_time } => {
                 write!(f, "the sample was taken at {sample_time}, after the verification time")
             }

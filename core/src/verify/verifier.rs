@@ -119,6 +119,7 @@ impl Verifier {
         reasons.extend(policy::validity_reasons(&pass.claims, now));
         if let Some((signer, _)) = signer {
             reasons.extend(policy::signer_validity_reasons(&pass.claims, signer));
+            reasons.extend(policy::issuer_country_reason(&pass.claims, signer));
         }
 
         let declared_types = CertificateType::declared_in(dcc_value);
@@ -142,8 +143,14 @@ impl Verifier {
             }
         };
 
-        let issuer_country =
-            pass.claims.issuer.clone().or_else(|| dcc.as_ref().map(|dcc| dcc.entry_country().to_owned()));
+        // Upper-cased once, so revocation hashes (COUNTRYCODEUCI hashes "FR" + UCI), rule
+        // selection and the verdict all read the country the same way, however it was written.
+        let issuer_country = pass
+            .claims
+            .issuer
+            .as_deref()
+            .or_else(|| dcc.as_ref().map(|dcc| dcc.entry_country()))
+            .map(|country| country.trim().to_ascii_uppercase());
         let mut rule_outcomes = Vec::new();
         if let Some(context) = &self.bundle {
             bundle_reasons(context, now, &mut reasons);

@@ -5,6 +5,7 @@
 //! of values found, never data values (the data is a health certificate).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use serde_json::Value as Json;
 
@@ -24,15 +25,80 @@ fn error<T>(message: impl Into<String>) -> Result<T, CertLogicError> {
     Err(CertLogicError { message: message.into() })
 }
 
-/// Evaluates `expression` against the data context `data`.
-pub fn evaluate<'a>(expression: &'a Json, data: &Value<'a>) -> Result<Value<'a>, CertLogicError> {
-    evaluate_at(expression, data, 0)
+/// Work units one evaluation may spend: one per operation evaluated, plus one per value
+/// element an operation builds or copies. Real rules spend a few hundred (a vaccination rule
+/// with a value-set lookup about 600); nested `reduce`s over literal arrays, which grow
+/// exponentially, stop here after a few milliseconds instead of running for minutes.
+pub const DEFAULT_STEP_BUDGET: u64 = 200_000;
+/// Elements one value may hold: a value set has a few hundred codes; an accumulator that
+/// doubles at each `reduce` step stops here long before it costs memory.
+pub const MAX_VALUE_ELEMENTS: usize = 100_000;
+
+/// What an evaluation may still spend.
+#[derive(Debug)]
+pub struct Budget {
+    remaining: Cell<u64>,
+    limit: u64,
 }
 
-fn evaluate_at<'a>(expression: &'a Json, data: &Value<'a>, depth: usize) -> Result<Value<'a>, CertLogicError> {
+impl Budget {
+    pub fn new(steps: u64) -> Self {
+        Self { remaining: Cell::new(steps), limit: steps }
+    }
+
+    /// Steps used so far.
+    pub fn spent(&self) -> u64 {
+        self.limit - self.remaining.get()
+    }
+
+    fn charge(&self, steps: u64) -> Result<(), CertLogicError> {
+        match self.remaining.get().checked_sub(steps) {
+            Some(left) => {
+                self.remaining.set(left);
+                Ok(())
+            }
+            None => {
+                self.remaining.set(0);
+                error(format!("the expression exceeded its evaluation budget of {} steps", self.limit))
+            }
+        }
+    }
+
+    /// Charges for a value an operation built or copied, refusing oversized ones.
+    fn charge_value<'a>(&self, value: Value<'a>) -> Result<Value<'a>, CertLogicError> {
+        let elements = value.elements();
+        if elements > MAX_VALUE_ELEMENTS {
+            return error(format!("a value of more than {MAX_VALUE_ELEMENTS} elements was built"));
+        }
+        self.charge(elements as u64)?;
+        Ok(value)
+    }
+}
+
+/// Evaluates `expression` against the data context `data`, within [`DEFAULT_STEP_BUDGET`].
+pub fn evaluate<'a>(expression: &'a Json, data: &Value<'a>) -> Result<Value<'a>, CertLogicError> {
+    evaluate_with_budget(expression, data, &Budget::new(DEFAULT_STEP_BUDGET))
+}
+
+/// Evaluates within `budget`; an exhausted budget is an error like any other.
+pub fn evaluate_with_budget<'a>(
+    expression: &'a Json,
+    data: &Value<'a>,
+    budget: &Budget,
+) -> Result<Value<'a>, CertLogicError> {
+    evaluate_at(expression, data, 0, budget)
+}
+
+fn evaluate_at<'a>(
+    expression: &'a Json,
+    data: &Value<'a>,
+    depth: usize,
+    budget: &Budget,
+) -> Result<Value<'a>, CertLogicError> {
     if depth > MAX_DEPTH {
         return error(format!("expression nests deeper than {MAX_DEPTH} levels"));
     }
+    budget.charge(1)?;
     match expression {
         Json::String(text) => Ok(Value::Text(Cow::Borrowed(text))),
         Json::Bool(flag) => Ok(Value::Bool(*flag)),
@@ -42,7 +108,12 @@ fn evaluate_at<'a>(expression: &'a Json, data: &Value<'a>, depth: usize) -> Resu
         },
         Json::Null => error("invalid CertLogic expression"),
         Json::Array(items) => {
-            items.iter().map(|item| evaluate_at(item, data, depth + 1)).collect::<Result<_, _>>().map(Value::Array)
+            let items = items
+                .iter()
+                .map(|item| evaluate_at(item, data, depth + 1, budget))
+                .collect::<Result<_, _>>()
+                .map(Value::Array)?;
+            budget.charge_value(items)
         }
         Json::Object(entries) => {
             let mut entries = entries.iter();
@@ -53,13 +124,13 @@ fn evaluate_at<'a>(expression: &'a Json, data: &Value<'a>, depth: usize) -> Resu
                 ));
             };
             if operator == "var" {
-                return var(operands, data);
+                return budget.charge_value(var(operands, data)?);
             }
             let operands = match operands {
                 Json::Array(operands) if !operands.is_empty() => operands.as_slice(),
                 _ => return error("operation not of the form { \"<operator>\": [ <values...> ] }"),
             };
-            operation(operator, operands, data, depth + 1)
+            operation(operator, operands, data, depth + 1, budget)
         }
     }
 }
@@ -104,8 +175,9 @@ fn operation<'a>(
     operands: &'a [Json],
     data: &Value<'a>,
     depth: usize,
+    budget: &Budget,
 ) -> Result<Value<'a>, CertLogicError> {
-    let eval = |operand: &'a Json| evaluate_at(operand, data, depth);
+    let eval = |operand: &'a Json| evaluate_at(operand, data, depth, budget);
     match operator {
         "if" => {
             arity(operator, operands, &[3])?;
@@ -152,6 +224,7 @@ fn operation<'a>(
             let Some(items) = haystack.array_items() else {
                 return error("right-hand side of an \"in\" operation must be an array");
             };
+            budget.charge(items.len() as u64)?;
             Ok(Value::Bool(items.iter().any(|item| needle.strictly_equals(item))))
         }
         "+" => {
@@ -263,12 +336,13 @@ fn operation<'a>(
             let Some(items) = list.array_items() else {
                 return error(format!("operand of \"reduce\" must be an array, found {}", list.kind()));
             };
+            budget.charge(items.len() as u64)?;
             for current in items {
                 let context = Value::Object(vec![
                     (Cow::Borrowed("current"), current),
                     (Cow::Borrowed("accumulator"), accumulator),
                 ]);
-                accumulator = evaluate_at(lambda, &context, depth)?;
+                accumulator = evaluate_at(lambda, &context, depth, budget)?;
             }
             Ok(accumulator)
         }

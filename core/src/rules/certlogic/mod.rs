@@ -8,6 +8,6 @@ pub mod validate;
 pub mod value;
 
 pub use date_time::{DateTime, TimeUnit};
-pub use evaluate::{CertLogicError, evaluate, extract_from_uvci};
+pub use evaluate::{Budget, CertLogicError, DEFAULT_STEP_BUDGET, evaluate, evaluate_with_budget, extract_from_uvci};
 pub use validate::{ValidationIssue, validate};
 pub use value::Value;

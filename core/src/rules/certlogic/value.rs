@@ -114,6 +114,18 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// Elements the value owns: 1 for a scalar or a borrowed piece of data, plus the elements
+    /// of every item of an array or object built during evaluation (what a copy costs).
+    pub fn elements(&self) -> usize {
+        match self {
+            Self::Array(items) => items.iter().fold(1usize, |total, item| total.saturating_add(item.elements())),
+            Self::Object(entries) => {
+                entries.iter().fold(1usize, |total, (_, value)| total.saturating_add(value.elements()))
+            }
+            _ => 1,
+        }
+    }
+
     /// A short description of the value's type, for error messages.
     pub fn kind(&self) -> &'static str {
         match self {
