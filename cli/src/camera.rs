@@ -6,20 +6,20 @@
 
 use healthpass_core::checkpoint::FrameSource;
 
-use crate::UsageError;
+use crate::error::CliError;
 
 #[cfg(not(feature = "camera"))]
-pub fn open(_index: u32) -> Result<Box<dyn FrameSource>, UsageError> {
-    Err(UsageError(
+pub fn open(_index: u32) -> Result<Box<dyn FrameSource>, CliError> {
+    Err(CliError::Usage(
         "this build has no camera support; rebuild with `cargo build -p healthpass-cli --features camera`".into(),
     ))
 }
 
 #[cfg(feature = "camera")]
-pub fn open(index: u32) -> Result<Box<dyn FrameSource>, UsageError> {
+pub fn open(index: u32) -> Result<Box<dyn FrameSource>, CliError> {
     device::CameraSource::open(index)
         .map(|source| Box::new(source) as Box<dyn FrameSource>)
-        .map_err(|error| UsageError(error.to_string()))
+        .map_err(|error| CliError::Usage(error.to_string()))
 }
 
 #[cfg(feature = "camera")]

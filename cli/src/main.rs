@@ -1,17 +1,29 @@
 //! `healthpass`: verify, issue and scan signed health passes (EU DCC, `HC1:` QR codes).
 //!
-//! Exit codes: 0 valid / success, 1 invalid pass or failed conformance, 2 unusable input.
+//! Exit codes: 0 valid / success; 1 an invalid pass, or a check that failed; 2 unusable input;
+//! 3 a file could not be written or the system failed; 4 an internal error.
 
 mod camera;
 mod commands;
+mod demo_material;
+mod error;
+mod inputs;
 mod output;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use error::CliError;
+
 #[derive(Parser)]
-#[command(name = "healthpass", version, about = "Verify, issue and scan signed health passes (EU DCC, HC1: QR codes).")]
+#[command(
+    name = "healthpass",
+    version,
+    about = "Verify, issue and scan signed health passes (EU DCC, HC1: QR codes).",
+    after_help = "Exit codes: 0 valid or done, 1 invalid pass or failed check, 2 unusable input, \
+                  3 could not write a file or the system failed, 4 internal error."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,23 +42,14 @@ enum Command {
     /// Create keys and certificates.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
-    /// Verify a pass offline and print the verdict (exit 0 valid, 1 invalid, 2 unusable input).
-    Verify(commands::verify::VerifyArgs),
-    /// Read codes from pictures (--images DIR) or watch a camera (--camera [INDEX]).
-    Scan(commands::scan::ScanArgs),
+    /// Verify a pass offline and print the verdict (exit 0 valid, 1 invalid, 2 not a pass).
+    Verify(Box<commands::verify::VerifyArgs>),
+    /// Read codes from pictures (--images DIR) or watch a camera (--camera [INDEX]); verify them
+    /// when trust is given.
+    Scan(Box<commands::scan::ScanArgs>),
     /// Run a conformance suite and print a report ending in "N passed, M failed, K skipped".
     #[command(subcommand)]
     Conformance(commands::conformance::ConformanceCommand),
-}
-
-/// An error that makes the input unusable (exit code 2).
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl<E: std::fmt::Display> From<E> for UsageError {
-    fn from(error: E) -> Self {
-        Self(error.to_string())
-    }
 }
 
 fn main() -> ExitCode {
@@ -62,9 +65,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(UsageError(message)) => {
-            eprintln!("healthpass: {message}");
-            ExitCode::from(2)
+        Err(error) => {
+            eprintln!("healthpass: {}", output::safe(&error.to_string()));
+            ExitCode::from(error.exit_code())
         }
     }
 }

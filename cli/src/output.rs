@@ -1,11 +1,81 @@
-//! How verdicts are shown: text for people, JSON for programs.
+//! How results are shown: text for people, JSON for programs.
+//!
+//! Everything a pass, a bundle, a certificate or a file name brings into human output goes
+//! through [`safe`]: control characters (C0, DEL, C1), bidirectional overrides and invisible
+//! format characters are shown as `\u{..}` escapes, so a name cannot move the cursor, clear
+//! the screen or reorder the verdict line. JSON output keeps every string exact (JSON escapes
+//! control characters itself).
+//!
+//! Standard output may be a pipe that closes early (`| head`): writes then stop quietly
+//! instead of panicking, and the exit code still says what the command found.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use healthpass_core::dcc::PersonName;
 use healthpass_core::rules::RuleResult;
 use healthpass_core::verify::{Verdict, VerdictStatus};
 use serde_json::json;
+
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Writes to standard output; a closed pipe ends output silently.
+pub fn write_stdout(text: &str) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `println!` that survives a closed pipe.
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::output::write_stdout("\n") };
+    ($($arg:tt)*) => { $crate::output::write_stdout(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Pretty JSON on standard output.
+pub fn print_json(value: &serde_json::Value) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => write_stdout(&format!("{text}\n")),
+        Err(_) => write_stdout("{}\n"),
+    }
+}
+
+/// Text from outside made safe for a terminal.
+pub fn safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 16);
+    for character in text.chars() {
+        if needs_escape(character) {
+            let _ = write!(escaped, "\\u{{{:x}}}", u32::from(character));
+        } else {
+            escaped.push(character);
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+fn needs_escape(character: char) -> bool {
+    character.is_control()
+        || matches!(
+            character,
+            '\u{061c}'              // Arabic letter mark
+            | '\u{180e}'            // Mongolian vowel separator
+            | '\u{200b}'..='\u{200f}' // zero-width characters, LRM, RLM
+            | '\u{2028}'..='\u{202e}' // line/paragraph separators, bidi embeddings and overrides
+            | '\u{2060}'..='\u{206f}' // word joiner, bidi isolates, deprecated format characters
+            | '\u{feff}'            // zero-width no-break space
+            | '\u{fff9}'..='\u{fffb}' // interlinear annotation
+        )
+}
 
 pub fn verdict_text(verdict: &Verdict) -> String {
     let mut out = String::new();
@@ -17,14 +87,14 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     let _ = writeln!(
         out,
         "{status}  {kind} certificate from {}",
-        verdict.issuer_country.as_deref().unwrap_or("an unknown country")
+        safe(verdict.issuer_country.as_deref().unwrap_or("an unknown country"))
     );
     for reason in &verdict.reasons {
-        let _ = writeln!(out, "  - {reason} [{}]", reason.code());
+        let _ = writeln!(out, "  - {} [{}]", safe(&reason.to_string()), reason.code());
     }
     if let Some(holder) = &verdict.holder {
         let _ = writeln!(out, "  name           {}", display_name(&holder.name));
-        let _ = writeln!(out, "  date of birth  {}", non_empty(&holder.date_of_birth.to_string()));
+        let _ = writeln!(out, "  date of birth  {}", safe(non_empty(&holder.date_of_birth.to_string())));
     }
     let time = |value: Option<healthpass_core::time::UnixTime>| value.map_or("-".to_owned(), |time| time.to_string());
     let _ = writeln!(out, "  issued at      {}", time(verdict.issued_at));
@@ -35,7 +105,7 @@ pub fn verdict_text(verdict: &Verdict) -> String {
                 out,
                 "  signed by      kid {} ({}, {})",
                 signer.kid,
-                signer.country.as_deref().unwrap_or("no country"),
+                safe(signer.country.as_deref().unwrap_or("no country")),
                 signer.algorithm.name()
             );
         }
@@ -46,8 +116,12 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     if !verdict.rule_outcomes.is_empty() {
         let passed = verdict.rule_outcomes.iter().filter(|outcome| outcome.result == RuleResult::Passed).count();
         let names: Vec<&str> = verdict.rule_outcomes.iter().map(|outcome| outcome.identifier.as_str()).collect();
-        let _ =
-            writeln!(out, "  rules          {passed} of {} passed ({})", verdict.rule_outcomes.len(), names.join(", "));
+        let _ = writeln!(
+            out,
+            "  rules          {passed} of {} passed ({})",
+            verdict.rule_outcomes.len(),
+            safe(&names.join(", "))
+        );
     }
     if let Some(sequence) = verdict.trust_sequence {
         let _ = writeln!(out, "  trust bundle   sequence {sequence}");
@@ -64,7 +138,7 @@ fn display_name(name: &PersonName) -> String {
         name.family_name_transliterated.as_deref().unwrap_or(""),
         name.given_name_transliterated.as_deref().unwrap_or("")
     );
-    format!("{family}, {given}  ({machine})")
+    format!("{}, {}  ({})", safe(family), safe(given), safe(&machine))
 }
 
 fn non_empty(text: &str) -> &str {
@@ -74,7 +148,7 @@ fn non_empty(text: &str) -> &str {
 pub fn verdict_json(verdict: &Verdict) -> serde_json::Value {
     json!({
         "status": verdict.status.name(),
-        "reasons": verdict.reasons.iter().map(|reason| json!({"code": reason.code(), "message": reason.to_string()})).collect::<Vec<_>>(),
+        "reasons": verdict.reasons.iter().map(|reason| json!({"code": reason.code(), "category": reason.category().name(), "message": reason.to_string()})).collect::<Vec<_>>(),
         "certificate_type": verdict.certificate_type.map(|kind| kind.name()),
         "issuer_country": verdict.issuer_country,
         "issued_at": verdict.issued_at.map(|time| time.to_string()),
@@ -110,4 +184,28 @@ pub fn verdict_json(verdict: &Verdict) -> serde_json::Value {
         "trust_sequence": verdict.trust_sequence,
         "verified_at": verdict.verified_at.to_string(),
     })
+}
+
+/// The JSON a `--json` command prints when its input is not a pass at all.
+pub fn not_a_pass_json(stage: Option<&str>, message: &str) -> serde_json::Value {
+    json!({"status": "not_a_pass", "stage": stage, "error": message})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_every_character_that_could_steer_a_terminal() {
+        assert_eq!(safe("Dubois-Lefèvre Ζωή محمد"), "Dubois-Lefèvre Ζωή محمد");
+        assert_eq!(safe("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(safe("x\ny\rz\t"), "x\\u{a}y\\u{d}z\\u{9}");
+        assert_eq!(safe("\u{7f}\u{9b}31m"), "\\u{7f}\\u{9b}31m");
+        assert_eq!(safe("\u{202e}DILAVNI"), "\\u{202e}DILAVNI");
+        assert_eq!(safe("\u{2067}\u{200f}"), "\\u{2067}\\u{200f}");
+        for code in (0u32..0x20).chain(0x7f..0xa0) {
+            let character = char::from_u32(code).unwrap();
+            assert!(!safe(&character.to_string()).contains(character), "U+{code:04X}");
+        }
+    }
 }

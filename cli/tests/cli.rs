@@ -154,17 +154,18 @@ fn scan_images_lists_texts_and_times_and_sums_up() {
     std::fs::write(dir.join("notes.txt"), "not an image").unwrap();
     std::fs::write(dir.join("broken.jpg"), "not a jpeg").unwrap();
     let output = healthpass(&["scan", "--images", dir.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(output.status.code(), Some(2), "an unreadable picture is unusable input");
     let text = stdout(&output);
     assert!(text.contains("a.png  ("), "{text}");
     assert!(text.contains("  HC1:"), "{text}");
-    assert!(text.contains("broken.jpg") && text.contains("unreadable image"), "{text}");
-    assert_eq!(text.lines().last().unwrap(), "2 decoded, 2 not decoded");
+    assert!(text.contains("broken.jpg") && text.contains("unreadable picture"), "{text}");
+    assert_eq!(text.lines().last().unwrap(), "2 decoded, 1 without a code, 1 unreadable");
 
     let output = healthpass(&["scan", "--images", dir.to_str().unwrap(), "--json"]);
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["decoded"], 2);
-    assert_eq!(json["not_decoded"], 2);
+    assert_eq!(json["not_decoded"], 1);
+    assert_eq!(json["unreadable"], 1);
     let images = json["images"].as_array().unwrap();
     assert_eq!(images.len(), 4);
     assert_eq!(images[0]["file"], "a.png");
@@ -382,8 +383,11 @@ fn a_built_bundle_inspects_and_verifies_and_a_forged_one_is_refused() {
     assert_eq!(json["revocations"]["uci"], 2);
     assert_eq!(json["current"], true);
 
-    // Without the anchor pinned, the bundle is refused.
+    // Without an anchor the command refuses to start; under another anchor the bundle is refused.
     let output = healthpass(&["bundle", "inspect", bundle.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--anchor"));
+    let output = healthpass(&["bundle", "inspect", bundle.to_str().unwrap(), "--demo"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a pinned trust anchor"));
 
@@ -409,4 +413,236 @@ fn a_built_bundle_inspects_and_verifies_and_a_forged_one_is_refused() {
     std::fs::write(&forged, bytes).unwrap();
     let output = healthpass(&["bundle", "inspect", forged.to_str().unwrap(), "--anchor", anchor.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The demo anchor's private key is derivable from a published scalar: anyone can sign a
+/// bundle around a signer of their own with it. Such a bundle is refused beside a real anchor
+/// and without any; only an explicit --demo trusts it.
+#[test]
+fn a_bundle_signed_with_the_demo_key_is_trusted_only_with_demo() {
+    use healthpass_tests::vectors::{demo_anchor_key, sign_claims};
+    use p256::pkcs8::EncodePrivateKey;
+    let dir = scratch_dir("forged-demo-bundle");
+    // The attacker's own authority and a pass it signs.
+    assert_eq!(
+        healthpass(&["keys", "demo-authority", "--out", dir.join("evil").to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    let evil_cert = dir.join("evil/dsc.pem");
+    let evil_key = std::fs::read_to_string(dir.join("evil/dsc-key.pem")).unwrap();
+    let evil_key = <p256::ecdsa::SigningKey as p256::pkcs8::DecodePrivateKey>::from_pkcs8_pem(&evil_key).unwrap();
+    let der = healthpass_core::trust::DocumentSignerCertificate::from_file_bytes(&std::fs::read(&evil_cert).unwrap())
+        .unwrap()
+        .remove(0);
+    let now = healthpass_core::time::UnixTime::from_seconds(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64,
+    );
+    let mut dcc = healthpass_tests::vectors::sample_test_dcc(now.saturating_sub(3600), "260415000", "EVIL");
+    dcc.version = "1.3.0".into();
+    let claims = healthpass_tests::vectors::claims_around(
+        dcc.to_value(),
+        "FR",
+        now.saturating_sub(60),
+        now.saturating_add(86_400),
+    );
+    let forged_pass = sign_claims(&claims, &evil_key, der.kid());
+    // A bundle carrying the attacker's signer, signed with the demo anchor key.
+    let demo_key_file = dir.join("demo-anchor-key.pem");
+    std::fs::write(&demo_key_file, demo_anchor_key().to_pkcs8_pem(p256::pkcs8::LineEnding::LF).unwrap().as_bytes())
+        .unwrap();
+    let bundle = dir.join("forged.cbor");
+    let output = healthpass(&[
+        "bundle",
+        "build",
+        "--anchor-key",
+        demo_key_file.to_str().unwrap(),
+        "--dsc",
+        evil_cert.to_str().unwrap(),
+        "--sequence",
+        "99",
+        "--valid-for",
+        "2d",
+        "-o",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // A real anchor: the authority of a real deployment (here, one made for the test).
+    assert_eq!(
+        healthpass(&["keys", "demo-authority", "--out", dir.join("real").to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    let real_anchor = dir.join("real/csca.pem");
+
+    let output = healthpass(&[
+        "verify",
+        &forged_pass,
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--anchor",
+        real_anchor.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(!stdout(&output).contains("VALID"));
+    assert!(stderr(&output).contains("not a pinned trust anchor"), "{}", stderr(&output));
+
+    let output = healthpass(&["verify", &forged_pass, "--bundle", bundle.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    assert!(stderr(&output).contains("--anchor"), "{}", stderr(&output));
+
+    // The demo is never trusted beside a real anchor.
+    let output = healthpass(&[
+        "verify",
+        &forged_pass,
+        "--demo",
+        "--bundle",
+        bundle.to_str().unwrap(),
+        "--anchor",
+        real_anchor.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    // Asked for explicitly, the demo anchor is the demo anchor (and says so in --help).
+    let output = healthpass(&["verify", &forged_pass, "--demo", "--bundle", bundle.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
+}
+
+/// Names from a pass must not steer the terminal: escape sequences, carriage returns and bidi
+/// overrides are shown escaped; JSON keeps them exact.
+#[test]
+fn pass_text_cannot_rewrite_the_terminal() {
+    use healthpass_tests::vectors::{claims_around, demo_signed_pass, sample_test_dcc};
+    let now = healthpass_core::time::UnixTime::parse_rfc3339("2027-01-01T00:00:00Z").unwrap();
+    let mut dcc = sample_test_dcc(now.saturating_sub(3600), "260373001", "TTY");
+    let hostile = "\r\x1b[2K\x1b[1A\x1b[32mVALID\x1b[0m\u{202e}\u{9b}2J\n";
+    dcc.name.family_name = Some(format!("Dubois{hostile}"));
+    dcc.name.given_name = Some(hostile.into());
+    let pass = demo_signed_pass(&claims_around(dcc.to_value(), "FR", now.saturating_sub(60), now.saturating_add(3600)));
+    let output = healthpass(&["verify", &pass, "--demo", "--at", "2027-01-01T00:00:00Z"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    for forbidden in ['\x1b', '\r', '\u{202e}', '\u{9b}'] {
+        assert!(!text.contains(forbidden), "U+{:04X} reached the terminal:\n{text:?}", forbidden as u32);
+    }
+    assert!(text.starts_with("INVALID"), "{text}");
+    assert!(text.contains("\\u{1b}[2K") && text.contains("\\u{202e}"), "{text}");
+    assert_eq!(
+        text.lines().filter(|line| line.contains("VALID")).count(),
+        2,
+        "only the headline and the escaped name: {text}"
+    );
+    let output = healthpass(&["verify", &pass, "--demo", "--json", "--at", "2027-01-01T00:00:00Z"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["holder"]["given_name"], hostile, "JSON stays exact");
+}
+
+/// `healthpass ... | head` closes the pipe early: no panic, no exit code 101.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let suite = repository().join("tests/vectors/dgc");
+    for args in
+        [vec!["conformance", "dcc", suite.to_str().unwrap()], vec!["verify", "--demo", "--at", "2027-01-01T00:00:00Z"]]
+    {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_healthpass"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        assert_ne!(output.status.code(), Some(101), "{args:?}: {}", stderr(&output));
+        assert!(!stderr(&output).contains("panicked"), "{args:?}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn json_output_describes_input_that_is_not_a_pass() {
+    let output = healthpass(&["verify", "HC1:NOT*VALID*BASE45~", "--json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["status"], "not_a_pass");
+    assert_eq!(json["stage"], "base45");
+    assert!(json["error"].as_str().unwrap().contains("base45"));
+}
+
+/// Every option of every command says what it is for.
+#[test]
+fn every_option_has_a_help_text() {
+    let commands: &[&[&str]] = &[
+        &[],
+        &["verify"],
+        &["scan"],
+        &["demo"],
+        &["issue", "test"],
+        &["keys", "demo-authority"],
+        &["bundle", "build"],
+        &["bundle", "inspect"],
+        &["conformance", "dcc"],
+        &["conformance", "certlogic"],
+        &["conformance", "rules"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let output = healthpass(&args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        let text = stdout(&output);
+        let mut undocumented = Vec::new();
+        let mut lines = text.lines().peekable();
+        while let Some(line) = lines.next() {
+            let trimmed = line.trim_start();
+            let is_entry = line.starts_with("  ") && (trimmed.starts_with('-') || trimmed.starts_with('<'));
+            if !is_entry {
+                continue;
+            }
+            // "  --flag <V>  Description" on one line, or the description indented below it; a
+            // bare "[default: ...]" is not a description.
+            let after = trimmed.split_once("  ").map_or("", |(_, rest)| rest.trim());
+            let described = (!after.is_empty() && !after.starts_with('['))
+                || (after.is_empty()
+                    && lines.peek().is_some_and(|next| next.starts_with("          ") && !next.trim().is_empty()));
+            if !described {
+                undocumented.push(trimmed.to_owned());
+            }
+        }
+        assert!(undocumented.is_empty(), "healthpass {}: options without help: {undocumented:?}", command.join(" "));
+    }
+}
+
+/// After `healthpass demo`, verifying its picture without --demo tells the user what to do.
+#[test]
+fn a_demo_pass_without_demo_trust_gets_a_hint() {
+    let dir = scratch_dir("demo-hint");
+    assert_eq!(healthpass(&["demo", "--out", dir.to_str().unwrap()]).status.code(), Some(0));
+    let png = dir.join("pass.png");
+    let output = healthpass(&["verify", "--image", png.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("[kid_unknown]"));
+    assert!(stderr(&output).contains("add --demo"), "{}", stderr(&output));
+    let output = healthpass(&["verify", "--image", png.to_str().unwrap(), "--demo"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+}
+
+/// `scan --images` with trust verifies each pass, and its exit code says how it went.
+#[test]
+fn scan_images_verifies_with_the_trust_given() {
+    let dir = scratch_dir("scan-verify");
+    let pictures = dir.join("pictures");
+    std::fs::create_dir_all(&pictures).unwrap();
+    assert_eq!(healthpass(&["demo", "--out", dir.to_str().unwrap()]).status.code(), Some(0));
+    std::fs::copy(dir.join("pass.png"), pictures.join("demo.png")).unwrap();
+    let signer = repository().join("cli/demo/signer.pem");
+    let output = healthpass(&["scan", "--images", pictures.to_str().unwrap(), "--dsc", signer.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
+    assert!(stdout(&output).contains("    VALID  test certificate from FR"), "{}", stdout(&output));
+    // Without trust for its signer the pass is not valid: exit 1.
+    let other = dir.join("other");
+    assert_eq!(healthpass(&["keys", "demo-authority", "--out", other.to_str().unwrap()]).status.code(), Some(0));
+    let output =
+        healthpass(&["scan", "--images", pictures.to_str().unwrap(), "--dsc", other.join("dsc.pem").to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(stdout(&output).contains("[kid_unknown]"));
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use healthpass_core::conformance::{SuiteOptions, report, run_certlogic_suites, run_dcc_suite, run_rule_suites};
 
-use crate::UsageError;
+use crate::error::CliError;
 
 #[derive(Subcommand)]
 pub enum ConformanceCommand {
@@ -23,6 +23,7 @@ pub enum ConformanceCommand {
     Certlogic {
         /// The suite folder, e.g. ../shared/conformance/certlogic.
         dir: PathBuf,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
@@ -30,12 +31,13 @@ pub enum ConformanceCommand {
     Rules {
         /// The rules folder, e.g. ../shared/conformance/business-rules.
         dir: PathBuf,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
 }
 
-pub fn run(command: &ConformanceCommand) -> Result<ExitCode, UsageError> {
+pub fn run(command: &ConformanceCommand) -> Result<ExitCode, CliError> {
     let (report, json, labels) = match command {
         ConformanceCommand::Dcc { dir, json } => {
             (run_dcc_suite(dir, &SuiteOptions::default())?, *json, report::DCC_TABLES)
@@ -44,9 +46,10 @@ pub fn run(command: &ConformanceCommand) -> Result<ExitCode, UsageError> {
         ConformanceCommand::Rules { dir, json } => (run_rule_suites(dir)?, *json, report::SUITE_TABLES),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        let value = serde_json::to_value(&report).map_err(CliError::internal)?;
+        crate::output::print_json(&value);
     } else {
-        print!("{}", report::render(&report, labels));
+        crate::output::write_stdout(&report::render(&report, labels));
     }
     Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

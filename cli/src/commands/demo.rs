@@ -10,17 +10,15 @@ use clap::Args;
 use healthpass_core::issue::{Issuer, IssuingPolicy, SoftwareSigner, TestCertificateRequest, TestResult, TestType};
 use healthpass_core::scan::Scanner;
 use healthpass_core::scan::image_input::decode_image;
-use healthpass_core::trust::{BundleStore, DocumentSignerCertificate};
+use healthpass_core::trust::BundleStore;
 use healthpass_core::verify::Verifier;
 
-use super::bundle::{DEMO_BUNDLE, anchors};
 use super::issue::write_outputs;
-use super::verify::{DEMO_SIGNER, system_now};
-use crate::UsageError;
+use crate::demo_material;
+use crate::error::CliError;
+use crate::inputs::{read_file, system_now};
+use crate::outln;
 use crate::output;
-
-/// The demo signer's key: a fixed, published key for demonstrations only.
-const DEMO_SIGNER_KEY: &str = include_str!("../../demo/signer-key.pem");
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -29,18 +27,15 @@ pub struct DemoArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
+pub fn run(args: &DemoArgs) -> Result<ExitCode, CliError> {
     let out = args.out.clone().unwrap_or_else(|| std::env::temp_dir().join("healthpass-demo"));
-    std::fs::create_dir_all(&out).map_err(|error| UsageError(format!("{}: {error}", out.display())))?;
-    let certificate = DocumentSignerCertificate::from_file_bytes(DEMO_SIGNER.as_bytes())?
-        .into_iter()
-        .next()
-        .ok_or_else(|| UsageError("the embedded demo certificate is missing".into()))?;
-    let signer = SoftwareSigner::from_pkcs8(DEMO_SIGNER_KEY.as_bytes(), certificate.kid())?;
+    std::fs::create_dir_all(&out).map_err(|error| CliError::writing(&out, error))?;
+    let certificate = demo_material::signer()?;
+    let signer = SoftwareSigner::from_pkcs8(demo_material::SIGNER_KEY.as_bytes()).map_err(CliError::internal)?;
     let issuer = Issuer::new(Arc::new(signer), certificate.der(), "FR", IssuingPolicy::default())?;
     let now = system_now();
 
-    println!("1. A pharmacist enters a rapid antigen test result (fictitious holder)");
+    outln!("1. A pharmacist enters a rapid antigen test result (fictitious holder)");
     let request = TestCertificateRequest {
         family_name: "Dubois-Lefèvre".into(),
         given_name: "Amélie".into(),
@@ -54,52 +49,53 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, UsageError> {
         country: "FR".into(),
         issuer: "Healthpass Demo Authority".into(),
     };
-    println!(
+    outln!(
         "   Dubois-Lefèvre, Amélie, born 1987-04-12; Abbott Panbio (1232), negative, sampled {}",
         request.sampled_at
     );
 
     let started = Instant::now();
     let pass = issuer.issue_test(&request, now)?;
-    println!("2. Issued and signed on this device in {:.1} ms (ES256, kid {})", ms(started), certificate.kid());
-    println!("   certificate id {}", pass.certificate_id);
-    println!("   valid until {}", pass.expires_at);
-    println!("   {} characters: {}…", pass.text.len(), pass.text.get(..48).unwrap_or(&pass.text));
+    outln!("2. Issued and signed on this device in {:.1} ms (ES256, kid {})", ms(started), certificate.kid());
+    outln!("   certificate id {}", pass.certificate_id);
+    outln!("   valid until {}", pass.expires_at);
+    outln!("   {} characters: {}…", pass.text.len(), pass.text.get(..48).unwrap_or(&pass.text));
 
     let started = Instant::now();
     let png_path = out.join("pass.png");
     let page_path = out.join("page.svg");
     let qr = write_outputs(&pass, Some(&png_path), None, Some(&page_path))?;
-    println!("3. Rendered the QR code (version {}, error correction Q) in {:.1} ms", qr.version(), ms(started));
-    println!("   {}", png_path.display());
-    println!("   {} (printable attestation)", page_path.display());
+    outln!("3. Rendered the QR code (version {}, error correction Q) in {:.1} ms", qr.version(), ms(started));
+    outln!("   {}", png_path.display());
+    outln!("   {} (printable attestation)", page_path.display());
 
     let started = Instant::now();
-    let png = std::fs::read(&png_path).map_err(|error| UsageError(format!("{}: {error}", png_path.display())))?;
+    let png = read_file(&png_path)?;
     let frame = decode_image(&png)?;
     let codes = Scanner::default().scan(&frame.view());
     let scanned = codes.iter().find(|code| code.text == pass.text);
-    println!(
+    outln!(
         "4. Scanned the PNG back in {:.1} ms: {}",
         ms(started),
         if scanned.is_some() { "the same text" } else { "NOT READ" }
     );
     let Some(scanned) = scanned else {
-        return Err(UsageError("the rendered QR code did not scan back".into()));
+        return Err(CliError::internal("the rendered QR code did not scan back"));
     };
 
     let started = Instant::now();
-    let mut store = BundleStore::new(anchors(&[])?);
-    let bundle =
-        store.install(DEMO_BUNDLE).map_err(|error| UsageError(format!("the embedded demo bundle: {error}")))?;
-    let verifier = Verifier::with_bundle(bundle, Some("FR"))?;
-    let verdict = verifier.verify_text(&scanned.text, now).map_err(|error| UsageError(error.to_string()))?;
-    println!(
+    let mut store = BundleStore::new(vec![demo_material::anchor()?]);
+    let bundle = store
+        .install(demo_material::BUNDLE, now)
+        .map_err(|error| CliError::internal(format!("the embedded demo bundle: {error}")))?;
+    let verifier = Verifier::with_bundle(bundle, Some("FR")).map_err(CliError::internal)?;
+    let verdict = verifier.verify_text(&scanned.text, now).map_err(CliError::internal)?;
+    outln!(
         "5. Verified offline in {:.1} ms with the signed demo trust bundle (signers, revocations, French rules):",
         ms(started)
     );
     for line in output::verdict_text(&verdict).lines() {
-        println!("   {line}");
+        outln!("   {line}");
     }
     Ok(if verdict.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -9,12 +9,12 @@ use healthpass_core::issue::{
     IssuedPass, Issuer, IssuingPolicy, SoftwareSigner, TestCertificateRequest, TestResult, TestType,
 };
 use healthpass_core::render::{QrMatrix, attestation_svg};
-use healthpass_core::time::UnixTime;
 use healthpass_core::trust::DocumentSignerCertificate;
 use serde_json::json;
 
-use super::verify::{read_file, system_now};
-use crate::UsageError;
+use crate::error::CliError;
+use crate::inputs::{read_file, system_now, write_file};
+use crate::outln;
 
 #[derive(Subcommand)]
 pub enum IssueCommand {
@@ -24,8 +24,11 @@ pub enum IssueCommand {
 
 #[derive(Args)]
 pub struct IssueTestArgs {
+    /// The holder's family name as on the identity document (any script the ICAO 9303
+    /// tables cover: Latin, Cyrillic, Arabic).
     #[arg(long)]
     pub family_name: String,
+    /// The holder's given names; empty for people with a single name.
     #[arg(long, default_value = "")]
     pub given_name: String,
     /// Date of birth: YYYY-MM-DD, or YYYY-MM / YYYY when partly unknown.
@@ -89,12 +92,12 @@ fn parse_result(text: &str) -> Result<TestResult, String> {
     TestResult::parse(text).ok_or_else(|| "expected negative or positive".into())
 }
 
-pub fn run(command: &IssueCommand) -> Result<ExitCode, UsageError> {
+pub fn run(command: &IssueCommand) -> Result<ExitCode, CliError> {
     let IssueCommand::Test(args) = command;
     let certificate_der = certificate_der(&read_file(&args.cert)?, &args.cert)?;
     let certificate = DocumentSignerCertificate::from_der(&certificate_der)?;
-    let signer = SoftwareSigner::from_pkcs8(&read_file(&args.key)?, certificate.kid())
-        .map_err(|error| UsageError(format!("{}: {error}", args.key.display())))?;
+    let signer =
+        SoftwareSigner::from_pkcs8(&read_file(&args.key)?).map_err(|error| CliError::in_file(&args.key, error))?;
     let policy = IssuingPolicy { pass_lifetime_seconds: args.valid_hours * 3600, ..IssuingPolicy::default() };
     let country = certificate.country().unwrap_or(&args.country).to_owned();
     let issuer = Issuer::new(Arc::new(signer), &certificate_der, &country, policy)?;
@@ -105,7 +108,7 @@ pub fn run(command: &IssueCommand) -> Result<ExitCode, UsageError> {
         test_type: args.test_type,
         device: args.device.clone(),
         test_name: args.test_name.clone(),
-        sampled_at: parse_time(&args.sampled_at, "--sampled-at")?,
+        sampled_at: crate::inputs::parse_time(&args.sampled_at, "--sampled-at")?,
         result: args.result,
         centre: args.centre.clone(),
         country: args.country.clone(),
@@ -116,7 +119,7 @@ pub fn run(command: &IssueCommand) -> Result<ExitCode, UsageError> {
             .unwrap_or_else(|| "Healthpass issuer".into()),
     };
     let now = match &args.at {
-        Some(text) => parse_time(text, "--at")?,
+        Some(text) => crate::inputs::parse_time(text, "--at")?,
         None => system_now(),
     };
     let pass = issuer.issue_test(&request, now)?;
@@ -129,9 +132,9 @@ pub fn run(command: &IssueCommand) -> Result<ExitCode, UsageError> {
             "expires_at": pass.expires_at.to_string(),
             "qr_version": qr.version(),
         });
-        println!("{}", serde_json::to_string_pretty(&output).unwrap_or_default());
+        crate::output::print_json(&output);
     } else {
-        println!("{}", pass.text);
+        outln!("{}", pass.text);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -142,11 +145,9 @@ pub fn write_outputs(
     png: Option<&Path>,
     svg: Option<&Path>,
     page: Option<&Path>,
-) -> Result<QrMatrix, UsageError> {
+) -> Result<QrMatrix, CliError> {
     let qr = QrMatrix::for_text(&pass.text)?;
-    let write = |path: &Path, bytes: &[u8]| {
-        std::fs::write(path, bytes).map_err(|error| UsageError(format!("{}: {error}", path.display())))
-    };
+    let write = write_file;
     if let Some(path) = png {
         write(path, &qr.to_png(8))?;
     }
@@ -159,16 +160,12 @@ pub fn write_outputs(
     Ok(qr)
 }
 
-fn parse_time(text: &str, option: &str) -> Result<UnixTime, UsageError> {
-    UnixTime::parse_rfc3339(text).map_err(|error| UsageError(format!("{option}: {error}")))
-}
-
 /// The DER of the first certificate in a PEM or DER file.
-pub fn certificate_der(bytes: &[u8], path: &Path) -> Result<Vec<u8>, UsageError> {
+pub fn certificate_der(bytes: &[u8], path: &Path) -> Result<Vec<u8>, CliError> {
     DocumentSignerCertificate::from_file_bytes(bytes)
-        .map_err(|error| UsageError(format!("{}: {error}", path.display())))?
+        .map_err(|error| CliError::in_file(path, error))?
         .into_iter()
         .next()
         .map(|certificate| certificate.der().to_vec())
-        .ok_or_else(|| UsageError(format!("{}: no certificate in the file", path.display())))
+        .ok_or_else(|| CliError::in_file(path, "no certificate in the file"))
 }

@@ -8,8 +8,9 @@ use healthpass_core::dcc::CertificateType;
 use healthpass_core::issue::authority::{self, CertificateRequest};
 use healthpass_core::trust::Kid;
 
-use super::verify::system_now;
-use crate::UsageError;
+use crate::error::CliError;
+use crate::inputs::system_now;
+use crate::outln;
 
 #[derive(Subcommand)]
 pub enum KeysCommand {
@@ -17,11 +18,13 @@ pub enum KeysCommand {
     /// certificates, with their keys, as PEM files in DIR (csca.pem, csca-key.pem, dsc.pem,
     /// dsc-key.pem). For demonstrations and tests only.
     DemoAuthority {
+        /// Where to write the four PEM files (created if missing).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// ISO 3166-1 alpha-2 country of the authority.
         #[arg(long, default_value = "FR")]
         country: String,
+        /// The organization named in both certificates.
         #[arg(long, default_value = "Healthpass Demo Authority")]
         organization: String,
         /// Validity of the document signer certificate, in days (the CA gets twice as long).
@@ -30,13 +33,13 @@ pub enum KeysCommand {
     },
 }
 
-pub fn run(command: &KeysCommand) -> Result<ExitCode, UsageError> {
+pub fn run(command: &KeysCommand) -> Result<ExitCode, CliError> {
     let KeysCommand::DemoAuthority { out, country, organization, days } = command;
     if !(1..=3650).contains(days) {
-        return Err(UsageError("--days must be between 1 and 3650".into()));
+        return Err(CliError::usage("--days must be between 1 and 3650"));
     }
     let country = country.to_ascii_uppercase();
-    std::fs::create_dir_all(out).map_err(|error| UsageError(format!("{}: {error}", out.display())))?;
+    std::fs::create_dir_all(out).map_err(|error| CliError::writing(out, error))?;
     let now = system_now();
     let serial = u64::try_from(now.seconds()).unwrap_or(1);
     let request = |common_name: &'static str, lifetime_days: i64, serial: u64| CertificateRequest {
@@ -62,11 +65,11 @@ pub fn run(command: &KeysCommand) -> Result<ExitCode, UsageError> {
     ];
     for (name, contents) in &files {
         let path = out.join(name);
-        std::fs::write(&path, contents).map_err(|error| UsageError(format!("{}: {error}", path.display())))?;
+        crate::inputs::write_file(&path, contents.as_bytes())?;
         restrict_permissions(&path, name.ends_with("-key.pem"));
-        println!("wrote {}", path.display());
+        outln!("wrote {}", crate::output::safe(&path.display().to_string()));
     }
-    println!(
+    outln!(
         "document signer kid {} ({country}), valid {days} days, may sign: test certificates",
         Kid::of_certificate(&dsc.certificate_der)
     );
@@ -74,15 +77,15 @@ pub fn run(command: &KeysCommand) -> Result<ExitCode, UsageError> {
 }
 
 /// A fresh P-256 key from the operating system's randomness.
-fn random_key() -> Result<p256::ecdsa::SigningKey, UsageError> {
+fn random_key() -> Result<p256::ecdsa::SigningKey, CliError> {
     for _ in 0..8 {
         let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).map_err(|error| UsageError(format!("no randomness: {error}")))?;
+        getrandom::fill(&mut bytes).map_err(|error| CliError::System(format!("no randomness: {error}")))?;
         if let Ok(key) = p256::ecdsa::SigningKey::from_slice(&bytes) {
             return Ok(key);
         }
     }
-    Err(UsageError("could not draw a valid P-256 key".into()))
+    Err(CliError::System("could not draw a valid P-256 key".into()))
 }
 
 #[cfg(unix)]

@@ -11,41 +11,59 @@ use healthpass_core::scan::image_input::decode_image;
 use healthpass_core::verify::Verifier;
 use serde_json::json;
 
-use super::verify::{TrustArgs, load_trust, system_now, warn_if_no_trust};
-use crate::UsageError;
-use crate::output;
+use crate::error::CliError;
+use crate::inputs::{self, BundleArgs, TrustArgs};
+use crate::outln;
+use crate::output::{self, safe};
 
 #[derive(Args)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["images", "camera"])))]
 pub struct ScanArgs {
-    /// Scan every PNG and JPEG in this folder; print each one's texts and time.
+    /// Scan every PNG and JPEG in this folder and print each one's codes and time; with
+    /// trust (--dsc, --trust-list, --bundle, --demo) verify each pass too. Exit 0 when every
+    /// picture held a code (and every pass was valid), 1 when some did not, 2 when a file
+    /// was not a readable picture.
     #[arg(long, value_name = "DIR")]
     pub images: Option<PathBuf>,
     /// Watch a camera (V4L2 device index, default 0): each new pass is verified and shown
     /// once; the same pass within 5 seconds is ignored. Needs the `camera` build feature.
     #[arg(long, value_name = "INDEX", num_args = 0..=1, default_missing_value = "0")]
     pub camera: Option<u32>,
+    /// Trust the demo material (see `healthpass verify --help`).
+    #[arg(long, conflicts_with_all = ["dsc", "trust_list", "anchors"])]
+    pub demo: bool,
     #[command(flatten)]
     pub trust: TrustArgs,
+    #[command(flatten)]
+    pub bundle: BundleArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(args: &ScanArgs) -> Result<ExitCode, UsageError> {
+impl ScanArgs {
+    fn has_trust(&self) -> bool {
+        self.demo || !self.trust.dsc.is_empty() || !self.trust.trust_list.is_empty() || self.bundle.bundle.is_some()
+    }
+}
+
+pub fn run(args: &ScanArgs) -> Result<ExitCode, CliError> {
+    let verifier = if args.has_trust() || args.images.is_none() {
+        Some(super::verify::build_verifier(args.demo, &args.trust, &args.bundle)?)
+    } else {
+        None
+    };
     if let Some(dir) = &args.images {
-        return scan_folder(dir, args.json);
+        return scan_folder(dir, verifier.as_ref(), args.json);
     }
     let index = args.camera.unwrap_or(0);
     let mut source = crate::camera::open(index)?;
-    let trust = load_trust(&args.trust)?;
-    warn_if_no_trust(&trust);
-    let mut session = CheckpointSession::new(Scanner::default(), Verifier::new(trust));
+    let mut session = CheckpointSession::new(Scanner::default(), verifier.unwrap_or_default());
     eprintln!("healthpass: watching camera {index}; show a pass (Ctrl-C to stop)");
     let json = args.json;
     let stats = session
-        .run(source.as_mut(), &mut system_now, &mut |event| print_event(event, json))
-        .map_err(|error| UsageError(error.to_string()))?;
+        .run(source.as_mut(), &mut inputs::system_now, &mut |event| print_event(event, json))
+        .map_err(CliError::usage)?;
     eprintln!(
         "healthpass: {} frames, {} passes verified, {} repeats ignored",
         stats.frames, stats.verified, stats.repeats_ignored
@@ -55,20 +73,29 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode, UsageError> {
 
 pub fn print_event(event: &CheckpointEvent, json: bool) {
     match (event, json) {
-        (CheckpointEvent::Verified { verdict, .. }, false) => print!("{}", output::verdict_text(verdict)),
+        (CheckpointEvent::Verified { verdict, .. }, false) => output::write_stdout(&output::verdict_text(verdict)),
         (CheckpointEvent::Verified { verdict, captured_at_ms, .. }, true) => {
-            println!("{}", json!({"captured_at_ms": captured_at_ms, "verdict": output::verdict_json(verdict)}))
+            outln!("{}", json!({"captured_at_ms": captured_at_ms, "verdict": output::verdict_json(verdict)}))
         }
-        (CheckpointEvent::NotAPass { reason, .. }, false) => println!("NOT A PASS  {reason}"),
+        (CheckpointEvent::NotAPass { reason, .. }, false) => outln!("NOT A PASS  {}", safe(reason)),
         (CheckpointEvent::NotAPass { reason, captured_at_ms }, true) => {
-            println!("{}", json!({"captured_at_ms": captured_at_ms, "not_a_pass": reason}))
+            outln!("{}", json!({"captured_at_ms": captured_at_ms, "not_a_pass": reason}))
         }
     }
 }
 
-fn scan_folder(dir: &Path, json: bool) -> Result<ExitCode, UsageError> {
+/// What became of one picture.
+#[derive(Default)]
+struct Tally {
+    decoded: usize,
+    no_code: usize,
+    unreadable: usize,
+    invalid_passes: usize,
+}
+
+fn scan_folder(dir: &Path, verifier: Option<&Verifier>, json: bool) -> Result<ExitCode, CliError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|error| UsageError(format!("{}: {error}", dir.display())))?
+        .map_err(|error| CliError::in_file(dir, error))?
         .flatten()
         .map(|entry| entry.path())
         .filter(|path| {
@@ -78,13 +105,17 @@ fn scan_folder(dir: &Path, json: bool) -> Result<ExitCode, UsageError> {
         })
         .collect();
     files.sort();
+    if files.is_empty() {
+        return Err(CliError::in_file(dir, "holds no PNG or JPEG pictures"));
+    }
     let scanner = Scanner::default();
-    let (mut decoded, mut not_decoded) = (0usize, 0usize);
+    let now = inputs::system_now();
+    let mut tally = Tally::default();
     let mut images = Vec::new();
     for path in &files {
         let name = path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
         let start = Instant::now();
-        let result = std::fs::read(path)
+        let result = inputs::read_file(path)
             .map_err(|error| error.to_string())
             .and_then(|bytes| decode_image(&bytes).map_err(|error| error.to_string()))
             .map(|frame| scanner.scan(&frame.view()));
@@ -93,37 +124,70 @@ fn scan_folder(dir: &Path, json: bool) -> Result<ExitCode, UsageError> {
             Ok(codes) => (codes.into_iter().map(|code| code.text).collect::<Vec<_>>(), None),
             Err(error) => (Vec::new(), Some(error)),
         };
-        if texts.is_empty() {
-            not_decoded += 1
-        } else {
-            decoded += 1
+        match (&error, texts.is_empty()) {
+            (Some(_), _) => tally.unreadable += 1,
+            (None, true) => tally.no_code += 1,
+            (None, false) => tally.decoded += 1,
         }
         if !json {
             match (&error, texts.as_slice()) {
-                (Some(error), _) => println!("{name}  ({ms:.1} ms)  unreadable image: {error}"),
-                (None, []) => println!("{name}  ({ms:.1} ms)  no code found"),
-                (None, texts) => {
-                    println!("{name}  ({ms:.1} ms)");
-                    for text in texts {
-                        println!("  {text}");
-                    }
-                }
+                (Some(error), _) => outln!("{}  ({ms:.1} ms)  unreadable picture: {}", safe(&name), safe(error)),
+                (None, []) => outln!("{}  ({ms:.1} ms)  no code found", safe(&name)),
+                (None, _) => outln!("{}  ({ms:.1} ms)", safe(&name)),
             }
         }
-        let mut entry = json!({"file": name, "texts": texts, "ms": (ms * 100.0).round() / 100.0});
+        let mut codes = Vec::new();
+        for text in &texts {
+            let verdict = verifier.map(|verifier| verifier.verify_text(text, now));
+            if matches!(&verdict, Some(Ok(verdict)) if !verdict.is_valid()) || matches!(verdict, Some(Err(_))) {
+                tally.invalid_passes += 1;
+            }
+            if !json {
+                outln!("  {}", safe(text));
+                match &verdict {
+                    Some(Ok(verdict)) => {
+                        for line in output::verdict_text(verdict).lines() {
+                            outln!("    {line}");
+                        }
+                    }
+                    Some(Err(error)) => outln!("    NOT A PASS  {}", safe(&error.to_string())),
+                    None => {}
+                }
+            }
+            codes.push(match verdict {
+                Some(Ok(verdict)) => json!({"text": text, "verdict": output::verdict_json(&verdict)}),
+                Some(Err(error)) => json!({"text": text, "not_a_pass": error.to_string()}),
+                None => json!({"text": text}),
+            });
+        }
+        let mut entry = json!({"file": name, "texts": texts, "codes": codes, "ms": (ms * 100.0).round() / 100.0});
         if let Some(error) = error {
             entry["error"] = json!(error);
         }
         images.push(entry);
     }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({"decoded": decoded, "not_decoded": not_decoded, "images": images}))
-                .unwrap_or_default()
-        );
+        output::print_json(&json!({
+            "decoded": tally.decoded,
+            "not_decoded": tally.no_code,
+            "unreadable": tally.unreadable,
+            "invalid_passes": tally.invalid_passes,
+            "images": images,
+        }));
     } else {
-        println!("{decoded} decoded, {not_decoded} not decoded");
+        outln!(
+            "{} decoded, {} without a code, {} unreadable{}",
+            tally.decoded,
+            tally.no_code,
+            tally.unreadable,
+            if verifier.is_some() { format!(", {} passes not valid", tally.invalid_passes) } else { String::new() }
+        );
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::from(if tally.unreadable > 0 {
+        2
+    } else if tally.no_code > 0 || tally.invalid_passes > 0 {
+        1
+    } else {
+        0
+    }))
 }
