@@ -49,3 +49,41 @@ pub fn measure_with<T>(work: &mut impl FnMut() -> T, rounds: usize, round_time: 
 pub fn micros(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e6
 }
+
+/// A global allocator that counts the bytes live and their peak, so a benchmark can report the
+/// memory one call needed (the process's resident size cannot: freed heap is reused).
+pub struct CountingAllocator;
+
+static LIVE_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static PEAK_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; only counters are added.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on to the system allocator as is.
+        let pointer = unsafe { std::alloc::System.alloc(layout) };
+        if !pointer.is_null() {
+            let live = LIVE_BYTES.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed) + layout.size();
+            PEAK_BYTES.fetch_max(live, std::sync::atomic::Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as for `alloc`.
+        unsafe { std::alloc::System.dealloc(pointer, layout) };
+        LIVE_BYTES.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Starts a new peak measurement from the bytes live now; returns them.
+pub fn reset_peak_allocation() -> usize {
+    let live = LIVE_BYTES.load(std::sync::atomic::Ordering::Relaxed);
+    PEAK_BYTES.store(live, std::sync::atomic::Ordering::Relaxed);
+    live
+}
+
+/// The most bytes live since the last reset.
+pub fn peak_allocation() -> usize {
+    PEAK_BYTES.load(std::sync::atomic::Ordering::Relaxed)
+}

@@ -76,12 +76,14 @@ int main(int argc, char **argv) {
     RustBuffer anchors = buffer_from(list, list_length);
     free(list);
 
-    uint64_t verifier = uniffi_healthpass_ffi_fn_constructor_passverifier_new(anchors, 0, &status);
+    /* installed: Option<BundleMark> is one byte, 0 = None. */
+    const uint8_t none = 0;
+    uint64_t verifier = uniffi_healthpass_ffi_fn_constructor_passverifier_new(anchors, buffer_from(&none, 1), &status);
     expect(status.code == 0, "PassVerifier::new");
 
     RustBuffer bundle = uniffi_healthpass_ffi_fn_func_demo_trust_bundle(&status);
     expect(status.code == 0, "demo_trust_bundle");
-    RustBuffer info = uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(handle_for_call(verifier), bundle, &status);
+    RustBuffer info = uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(handle_for_call(verifier), bundle, 1798761600, &status);
     expect(status.code == 0 && info.len >= 8, "load_bundle");
     uint64_t sequence = info.len >= 8 ? read_u64_be(info.data) : 0;
     expect(sequence == 1, "the demo bundle's sequence is 1");

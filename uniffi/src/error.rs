@@ -2,6 +2,10 @@
 //! Core errors are converted here and nowhere else.
 
 use healthpass_core::issue::IssueError;
+use healthpass_core::rules::RuleError;
+use healthpass_core::scan::FrameError;
+use healthpass_core::trust::BundleError;
+use healthpass_core::verify::VerifyError;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 #[uniffi::export(Display)]
@@ -46,6 +50,31 @@ impl From<IssueError> for HealthpassError {
                 Self::Platform { reason }
             }
         }
+    }
+}
+
+impl From<VerifyError> for HealthpassError {
+    fn from(error: VerifyError) -> Self {
+        Self::NotAPass { reason: error.to_string() }
+    }
+}
+
+impl From<FrameError> for HealthpassError {
+    fn from(error: FrameError) -> Self {
+        Self::InvalidInput { reason: error.to_string() }
+    }
+}
+
+impl From<BundleError> for HealthpassError {
+    fn from(error: BundleError) -> Self {
+        Self::TrustData { reason: error.to_string() }
+    }
+}
+
+/// A bundle's rule that cannot run: the bundle is refused as trust data.
+impl From<RuleError> for HealthpassError {
+    fn from(error: RuleError) -> Self {
+        Self::TrustData { reason: error.to_string() }
     }
 }
 

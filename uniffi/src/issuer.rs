@@ -8,21 +8,21 @@ use healthpass_core::issue::{
     TestType as CoreTestType,
 };
 use healthpass_core::time::UnixTime;
-use healthpass_core::trust::{DocumentSignerCertificate, Kid};
+use healthpass_core::trust::{DocumentSignerCertificate, SignerKey};
 
 use crate::error::{HealthpassError, guard};
 use crate::foreign::Signer;
 use crate::types::{IssuedPass, TestPassRequest, TestResult, TestType, ValueSetEntry};
 
-/// Adapts a platform signer to the core's signer, under the certificate's kid.
-struct PlatformSigner {
-    signer: Arc<dyn Signer>,
-    kid: Kid,
+/// Adapts a platform signer to the core's signer.
+pub(crate) struct PlatformSigner {
+    pub(crate) signer: Arc<dyn Signer>,
 }
 
 impl issue::Signer for PlatformSigner {
-    fn key_id(&self) -> Kid {
-        self.kid
+    fn public_key(&self) -> Result<SignerKey, SignerError> {
+        let bytes = self.signer.public_key().map_err(|error| SignerError::Platform { message: error.to_string() })?;
+        issue::p256_public_key(&bytes).map(SignerKey::P256)
     }
 
     fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {
@@ -56,7 +56,7 @@ impl PassIssuer {
                 pass_lifetime_seconds: i64::from(pass_lifetime_hours) * 3600,
                 ..IssuingPolicy::default()
             };
-            let platform = PlatformSigner { signer, kid: certificate.kid() };
+            let platform = PlatformSigner { signer };
             let issuer = Issuer::new(Arc::new(platform), certificate.der(), &issuing_country, policy)?;
             Ok(Self { issuer })
         })
@@ -98,11 +98,13 @@ impl PassIssuer {
 
 /// The active rapid antigen test devices, for the issuing form.
 #[uniffi::export]
-pub fn rapid_test_devices() -> Vec<ValueSetEntry> {
-    value_sets::TEST_DEVICES
-        .entries()
-        .iter()
-        .filter(|entry| entry.active)
-        .map(|entry| ValueSetEntry { code: entry.code.to_owned(), display: entry.display.to_owned() })
-        .collect()
+pub fn rapid_test_devices() -> Result<Vec<ValueSetEntry>, HealthpassError> {
+    guard(|| {
+        Ok(value_sets::TEST_DEVICES
+            .entries()
+            .iter()
+            .filter(|entry| entry.active)
+            .map(|entry| ValueSetEntry { code: entry.code.to_owned(), display: entry.display.to_owned() })
+            .collect())
+    })
 }

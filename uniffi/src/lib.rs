@@ -24,17 +24,18 @@ pub use scanner::PassScanner;
 pub use types::*;
 pub use verifier::PassVerifier;
 
-/// The pinned anchor of the demo trust bundle (P-256 public key, PEM): for demos and tests.
+/// The pinned anchor of the demo trust bundle (P-256 public key, PEM). Its private key is
+/// published: pin it in demos and tests only, never in an app that checks real passes.
 #[uniffi::export]
-pub fn demo_trust_anchor() -> Vec<u8> {
-    include_bytes!("../../cli/demo/anchor.pem").to_vec()
+pub fn demo_trust_anchor() -> Result<Vec<u8>, HealthpassError> {
+    error::guard(|| Ok(include_bytes!("../../cli/demo/anchor.pem").to_vec()))
 }
 
 /// The demo trust bundle: the demo signer (test certificates), value sets, French demo
 /// rules; in force 2026–2036. For demos and tests, never for real checks.
 #[uniffi::export]
-pub fn demo_trust_bundle() -> Vec<u8> {
-    include_bytes!("../../cli/demo/bundle.cbor").to_vec()
+pub fn demo_trust_bundle() -> Result<Vec<u8>, HealthpassError> {
+    error::guard(|| Ok(include_bytes!("../../cli/demo/bundle.cbor").to_vec()))
 }
 
 /// The library version.

@@ -13,8 +13,8 @@ pub struct PassScanner {
 #[uniffi::export]
 impl PassScanner {
     #[uniffi::constructor]
-    pub fn new() -> Self {
-        Self { scanner: Scanner::default() }
+    pub fn new() -> Result<Self, HealthpassError> {
+        guard(|| Ok(Self { scanner: Scanner::default() }))
     }
 
     /// Every code in a luma frame. `data` may be as short as Android guarantees:
@@ -27,14 +27,8 @@ impl PassScanner {
         row_stride: u32,
     ) -> Result<Vec<ScannedCode>, HealthpassError> {
         guard(|| {
-            let frame = LumaFrame::new(&data, width, height, row_stride).map_err(HealthpassError::invalid_input)?;
+            let frame = LumaFrame::new(&data, width, height, row_stride)?;
             Ok(self.scanner.scan(&frame).into_iter().map(Into::into).collect())
         })
-    }
-}
-
-impl Default for PassScanner {
-    fn default() -> Self {
-        Self::new()
     }
 }

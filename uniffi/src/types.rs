@@ -3,7 +3,9 @@
 use healthpass_core::dcc::CertificateType as CoreCertificateType;
 use healthpass_core::rules::{RuleOutcome as CoreRuleOutcome, RuleResult as CoreRuleResult};
 use healthpass_core::scan::{FoundCode, Symbology as CoreSymbology};
-use healthpass_core::trust::TrustBundle;
+use healthpass_core::trust::{InstalledBundleMark, TrustBundle};
+
+use crate::error::HealthpassError;
 use healthpass_core::verify::{Verdict as CoreVerdict, VerdictStatus as CoreVerdictStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -26,8 +28,8 @@ pub struct Reason {
     pub message: String,
 }
 
-/// What a controller may see to check the holder's identity document.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// What a controller may see to check the holder's identity document. `Debug` shows none of it.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Holder {
     pub family_name: Option<String>,
     pub given_name: Option<String>,
@@ -35,6 +37,12 @@ pub struct Holder {
     pub given_name_transliterated: Option<String>,
     /// `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or empty when unknown.
     pub date_of_birth: String,
+}
+
+impl std::fmt::Debug for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Holder { <redacted> }")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -208,6 +216,32 @@ impl From<&TrustBundle> for BundleInfo {
     }
 }
 
+/// What identifies the installed trust bundle: persist it (or the bundle's bytes) and give it
+/// back to [`crate::PassVerifier::new`], so a restart opens neither a rollback nor a second
+/// bundle under the same sequence number.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BundleMark {
+    pub sequence: u64,
+    /// SHA-256 of the bundle's signed data, 32 bytes.
+    pub digest: Vec<u8>,
+}
+
+impl From<InstalledBundleMark> for BundleMark {
+    fn from(mark: InstalledBundleMark) -> Self {
+        Self { sequence: mark.sequence, digest: mark.digest.to_vec() }
+    }
+}
+
+impl TryFrom<&BundleMark> for InstalledBundleMark {
+    type Error = HealthpassError;
+    fn try_from(mark: &BundleMark) -> Result<Self, HealthpassError> {
+        let digest = <[u8; 32]>::try_from(mark.digest.as_slice()).map_err(|_| HealthpassError::InvalidInput {
+            reason: format!("a bundle mark's digest has 32 bytes, not {}", mark.digest.len()),
+        })?;
+        Ok(Self { sequence: mark.sequence, digest })
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum TestType {
     RapidAntigen,
@@ -220,8 +254,9 @@ pub enum TestResult {
     Positive,
 }
 
-/// What a pharmacist enters for a test certificate.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+/// What a pharmacist enters for a test certificate. `Debug` leaves out names and the date of
+/// birth.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TestPassRequest {
     pub family_name: String,
     pub given_name: String,
@@ -237,6 +272,17 @@ pub struct TestPassRequest {
     pub centre: String,
     pub country: String,
     pub issuer: String,
+}
+
+impl std::fmt::Debug for TestPassRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestPassRequest")
+            .field("test_type", &self.test_type)
+            .field("device", &self.device)
+            .field("sampled_at", &self.sampled_at)
+            .field("result", &self.result)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

@@ -1,43 +1,55 @@
 //! `PassVerifier`: verdicts offline, from text or straight from a camera frame, against the
 //! trust bundle in force.
+//!
+//! Threading: verification never waits for a bundle update. A new bundle's signature check
+//! and rule parsing happen without the lock; the lock is taken only to swap the prepared
+//! verifier in (microseconds). Verifications in flight keep the verifier they started with.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use healthpass_core::codec::HC1_PREFIX;
-use healthpass_core::scan::{LumaFrame, Scanner};
+use healthpass_core::scan::{LumaFrame, Scanner, choose_pass_code};
 use healthpass_core::time::UnixTime;
-use healthpass_core::trust::{BundleStore, DocumentSignerCertificate, TrustAnchor, TrustBundle, TrustStore};
+use healthpass_core::trust::{
+    BundleStore, DocumentSignerCertificate, InstalledBundleMark, TrustAnchor, TrustBundle, TrustStore,
+};
 use healthpass_core::verify::Verifier;
 
 use crate::error::{HealthpassError, guard};
 use crate::foreign::Transport;
-use crate::types::{BundleInfo, FrameVerification, HttpRequest, ScannedCode, Verdict};
+use crate::types::{BundleInfo, BundleMark, FrameVerification, HttpRequest, ScannedCode, Verdict};
 
 /// Trust bundles larger than this are not downloaded or installed on a phone.
 const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
 
-struct State {
-    store: BundleStore,
-    /// Shared with calls in flight, which verify without holding the lock.
-    verifier: Arc<Verifier>,
+/// What a verifier is built from; replaced as a whole, never edited in place.
+#[derive(Clone)]
+struct Settings {
     arrival_country: Option<String>,
     extra_signers: TrustStore,
 }
 
-impl State {
-    fn build(&self, bundle: Option<Arc<TrustBundle>>) -> Result<Arc<Verifier>, HealthpassError> {
+impl Settings {
+    fn verifier(&self, bundle: Option<Arc<TrustBundle>>) -> Result<Arc<Verifier>, HealthpassError> {
         let verifier = match bundle {
-            Some(bundle) => {
-                Verifier::with_bundle(bundle, self.arrival_country.as_deref()).map_err(HealthpassError::trust_data)?
-            }
+            Some(bundle) => Verifier::with_bundle(bundle, self.arrival_country.as_deref())?,
             None => Verifier::new(TrustStore::new()),
         };
         Ok(Arc::new(verifier.with_extra_signers(self.extra_signers.clone())))
     }
 }
 
+struct State {
+    store: BundleStore,
+    settings: Settings,
+    /// Counts settings changes, so a bundle prepared without the lock notices one.
+    generation: u64,
+    /// Shared with calls in flight, which verify without holding the lock.
+    verifier: Arc<Verifier>,
+}
+
 #[derive(uniffi::Object)]
 pub struct PassVerifier {
+    anchors: Vec<TrustAnchor>,
     state: Mutex<State>,
     scanner: Scanner,
 }
@@ -48,57 +60,79 @@ impl PassVerifier {
         // computed first and assigned last.
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Replaces the settings and the verifier together, or changes nothing.
+    fn change_settings(&self, change: impl FnOnce(&mut Settings)) -> Result<(), HealthpassError> {
+        let mut state = self.state();
+        let mut settings = state.settings.clone();
+        change(&mut settings);
+        let verifier = settings.verifier(state.store.current())?;
+        state.settings = settings;
+        state.generation += 1;
+        state.verifier = verifier;
+        Ok(())
+    }
 }
 
 #[uniffi::export]
 impl PassVerifier {
     /// A verifier pinning `anchors` (P-256 public keys as PEM or DER, or certificates) for
-    /// trust bundles. `minimum_sequence` is the highest bundle sequence the app has installed
-    /// before (persist [`PassVerifier::minimum_sequence`]): older bundles are refused.
+    /// trust bundles. `installed` is the mark of the bundle installed before the restart
+    /// ([`PassVerifier::installed_mark`]): older bundles, and a different bundle under the same
+    /// sequence, are refused.
     #[uniffi::constructor]
-    pub fn new(anchors: Vec<Vec<u8>>, minimum_sequence: u64) -> Result<Self, HealthpassError> {
+    pub fn new(anchors: Vec<Vec<u8>>, installed: Option<BundleMark>) -> Result<Self, HealthpassError> {
         guard(|| {
             let anchors = anchors
                 .iter()
                 .map(|bytes| TrustAnchor::from_bytes(bytes).map_err(HealthpassError::trust_data))
                 .collect::<Result<Vec<_>, _>>()?;
-            let store = BundleStore::new(anchors)
-                .with_minimum_sequence(minimum_sequence)
-                .with_max_bundle_bytes(MAX_BUNDLE_BYTES);
+            let mark = installed.as_ref().map(InstalledBundleMark::try_from).transpose()?;
+            let store =
+                BundleStore::new(anchors.clone()).with_installed_mark(mark).with_max_bundle_bytes(MAX_BUNDLE_BYTES);
             Ok(Self {
+                anchors,
                 state: Mutex::new(State {
                     store,
+                    settings: Settings { arrival_country: None, extra_signers: TrustStore::new() },
+                    generation: 0,
                     verifier: Arc::new(Verifier::new(TrustStore::new())),
-                    arrival_country: None,
-                    extra_signers: TrustStore::new(),
                 }),
                 scanner: Scanner::default(),
             })
         })
     }
 
-    /// Verifies and installs a trust bundle. A bundle with a bad signature, an unknown
-    /// anchor, an older sequence or broken content is refused; the bundle in force stays.
-    pub fn load_bundle(&self, bundle: Vec<u8>) -> Result<BundleInfo, HealthpassError> {
+    /// Verifies and installs a trust bundle at `at` (seconds since the Unix epoch). A bundle
+    /// with a bad signature, an unknown anchor, an older sequence, an expired validity or
+    /// broken content is refused; the bundle in force stays.
+    pub fn load_bundle(&self, bundle: Vec<u8>, at: i64) -> Result<BundleInfo, HealthpassError> {
         guard(|| {
-            let mut state = self.state();
-            let loaded = TrustBundle::load_with_limit(&bundle, state.store.anchors(), MAX_BUNDLE_BYTES)
-                .map_err(HealthpassError::trust_data)?;
+            // The expensive part, without the lock: signature, decoding, rule parsing.
+            let loaded = Arc::new(TrustBundle::load_with_limit(&bundle, &self.anchors, MAX_BUNDLE_BYTES)?);
             drop(bundle);
-            // Build the verifier first (rules must parse), then install: nothing changes on error.
-            let loaded = Arc::new(loaded);
-            let verifier = state.build(Some(loaded.clone()))?;
-            let installed = state.store.install_loaded(loaded).map_err(HealthpassError::trust_data)?;
+            let (settings, generation) = {
+                let state = self.state();
+                (state.settings.clone(), state.generation)
+            };
+            let mut verifier = settings.verifier(Some(loaded.clone()))?;
+            let mut state = self.state();
+            // Settings changed meanwhile (rare): rebuild with the current ones, under the lock.
+            if state.generation != generation {
+                verifier = state.settings.verifier(Some(loaded.clone()))?;
+            }
+            let installed = state.store.install_loaded(loaded, UnixTime::from_seconds(at))?;
             state.verifier = verifier;
             Ok(BundleInfo::from(installed.as_ref()))
         })
     }
 
-    /// Downloads a trust bundle through the platform's HTTP client and installs it.
+    /// Downloads a trust bundle through the platform's HTTP client and installs it at `at`.
     pub async fn update_bundle(
         &self,
         transport: Arc<dyn Transport>,
         url: String,
+        at: i64,
     ) -> Result<BundleInfo, HealthpassError> {
         let request = HttpRequest { method: "GET".into(), url, headers: Vec::new(), body: Vec::new() };
         let response = transport.send(request).await?;
@@ -107,58 +141,45 @@ impl PassVerifier {
                 reason: format!("the trust bundle download answered HTTP {}", response.status),
             });
         }
-        self.load_bundle(response.body)
+        self.load_bundle(response.body, at)
     }
 
     /// The country of arrival whose acceptance rules apply (none: only invalidation rules).
     pub fn set_arrival_country(&self, country: Option<String>) -> Result<(), HealthpassError> {
         guard(|| {
-            let mut state = self.state();
-            let previous =
-                std::mem::replace(&mut state.arrival_country, country.map(|country| country.to_ascii_uppercase()));
-            match state.build(state.store.current()) {
-                Ok(verifier) => {
-                    state.verifier = verifier;
-                    Ok(())
-                }
-                Err(error) => {
-                    state.arrival_country = previous;
-                    Err(error)
-                }
-            }
+            let country = country.map(|country| country.trim().to_ascii_uppercase());
+            self.change_settings(|settings| settings.arrival_country = country)
         })
     }
 
-    /// Trusts a signer certificate (DER, PEM or base64) beside the bundle's.
+    /// Trusts a signer certificate (DER, PEM or base64) beside the bundle's. Atomic: on any
+    /// error the verifier is unchanged.
     pub fn add_signer_certificate(&self, certificate: Vec<u8>) -> Result<(), HealthpassError> {
         guard(|| {
             let certificates =
                 DocumentSignerCertificate::from_file_bytes(&certificate).map_err(HealthpassError::trust_data)?;
-            let mut state = self.state();
-            state.extra_signers.extend(certificates);
-            state.verifier = state.build(state.store.current())?;
-            Ok(())
+            if certificates.is_empty() {
+                return Err(HealthpassError::trust_data("no certificate in the given bytes"));
+            }
+            self.change_settings(|settings| settings.extra_signers.extend(certificates))
         })
     }
 
     /// The bundle in force, if any.
-    pub fn bundle_info(&self) -> Option<BundleInfo> {
-        self.state().store.current().map(|bundle| BundleInfo::from(bundle.as_ref()))
+    pub fn bundle_info(&self) -> Result<Option<BundleInfo>, HealthpassError> {
+        guard(|| Ok(self.state().store.current().map(|bundle| BundleInfo::from(bundle.as_ref()))))
     }
 
-    /// The highest bundle sequence installed: persist it and pass it to the constructor.
-    pub fn minimum_sequence(&self) -> u64 {
-        self.state().store.minimum_sequence()
+    /// The mark of the last bundle installed: persist it and pass it to the constructor.
+    pub fn installed_mark(&self) -> Result<Option<BundleMark>, HealthpassError> {
+        guard(|| Ok(self.state().store.installed_mark().map(BundleMark::from)))
     }
 
     /// Verifies `HC1:` text at `at` (seconds since the Unix epoch).
     pub fn verify_text(&self, text: String, at: i64) -> Result<Verdict, HealthpassError> {
         guard(|| {
             let verifier = self.state().verifier.clone();
-            verifier
-                .verify_text(&text, UnixTime::from_seconds(at))
-                .map(Into::into)
-                .map_err(|error| HealthpassError::NotAPass { reason: error.to_string() })
+            Ok(verifier.verify_text(&text, UnixTime::from_seconds(at))?.into())
         })
     }
 
@@ -172,18 +193,48 @@ impl PassVerifier {
         at: i64,
     ) -> Result<FrameVerification, HealthpassError> {
         guard(|| {
-            let frame = LumaFrame::new(&data, width, height, row_stride).map_err(HealthpassError::invalid_input)?;
-            let mut codes = self.scanner.scan(&frame);
-            let index = codes.iter().position(|code| code.text.starts_with(HC1_PREFIX)).unwrap_or(0);
-            if codes.is_empty() {
-                return Ok(FrameVerification::NoCode);
-            }
-            let code = codes.swap_remove(index);
+            let frame = LumaFrame::new(&data, width, height, row_stride)?;
+            let codes = self.scanner.scan(&frame);
+            let Some(code) = choose_pass_code(&codes).cloned() else { return Ok(FrameVerification::NoCode) };
             let verifier = self.state().verifier.clone();
             Ok(match verifier.verify_text(&code.text, UnixTime::from_seconds(at)) {
                 Ok(verdict) => FrameVerification::Verified { code: ScannedCode::from(code), verdict: verdict.into() },
                 Err(error) => FrameVerification::NotAPass { code: ScannedCode::from(code), reason: error.to_string() },
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEMO_PASS: &str = include_str!("../../cli/demo/pass.txt");
+    const DEMO_SIGNER: &[u8] = include_bytes!("../../cli/demo/signer.pem");
+    /// 2027-01-01T00:00:00Z: the demo pass and bundle are in force.
+    const AT: i64 = 1_798_761_600;
+
+    fn codes(verifier: &PassVerifier) -> Vec<String> {
+        verifier.verify_text(DEMO_PASS.trim().into(), AT).unwrap().reasons.into_iter().map(|reason| reason.code).collect()
+    }
+
+    #[test]
+    fn a_refused_signer_certificate_changes_nothing() {
+        let verifier = PassVerifier::new(Vec::new(), None).unwrap();
+        assert_eq!(codes(&verifier), ["kid_unknown"]);
+        assert!(matches!(verifier.add_signer_certificate(b"not a certificate".to_vec()), Err(HealthpassError::TrustData { .. })));
+        assert!(verifier.add_signer_certificate(Vec::new()).is_err());
+        assert_eq!(codes(&verifier), ["kid_unknown"], "the verifier is unchanged after a refused certificate");
+        verifier.add_signer_certificate(DEMO_SIGNER.to_vec()).unwrap();
+        assert!(codes(&verifier).is_empty());
+    }
+
+    #[test]
+    fn a_malformed_bundle_mark_is_an_input_error() {
+        let mark = BundleMark { sequence: 3, digest: vec![0; 31] };
+        assert!(matches!(PassVerifier::new(Vec::new(), Some(mark)), Err(HealthpassError::InvalidInput { .. })));
+        let verifier = PassVerifier::new(Vec::new(), Some(BundleMark { sequence: 3, digest: vec![7; 32] })).unwrap();
+        assert_eq!(verifier.installed_mark().unwrap(), Some(BundleMark { sequence: 3, digest: vec![7; 32] }));
+        assert_eq!(verifier.bundle_info().unwrap(), None);
     }
 }

@@ -1,15 +1,18 @@
 //! Decode rate and time per frame for each decoder and pipeline, on the shared PNGs and on
-//! generated camera-like tiers, beside zbar (Debian's zbarimg) in the same run.
+//! generated camera-like tiers, beside zbar (Debian's zbarimg) in the same run; then the
+//! hostile-frame corpus: time, extra peak memory and budget spent per frame for the default
+//! pipeline, beside rxing's own unbounded readers (what the pipeline used before its budget).
 //!
-//!     cargo run --release --manifest-path bench/Cargo.toml --bin scan [-- FRAMES_PER_TIER]
+//!     cargo run --release --manifest-path bench/Cargo.toml --bin scan [-- FRAMES_PER_TIER [--skip-unbounded]]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use healthpass_bench::conformance_dir;
-use healthpass_core::scan::{Attempt, OwnedLumaFrame, Preprocess, RqrrDecoder, RxingDecoder, Scanner};
+use healthpass_core::scan::{Attempt, OwnedLumaFrame, Preprocess, RqrrDecoder, RxingDecoder, ScanBudget, Scanner};
 use healthpass_tests::frames::{self, Tier};
+use healthpass_tests::hostile_frames::{self, HostileFrame};
 
 enum Expect {
     Text(String),
@@ -166,6 +169,58 @@ fn main() {
     for line in all_misses {
         println!("  {line}");
     }
+    hostile(!std::env::args().any(|arg| arg == "--skip-unbounded"));
+}
+
+#[global_allocator]
+static ALLOCATOR: healthpass_bench::CountingAllocator = healthpass_bench::CountingAllocator;
+
+fn hostile(with_unbounded: bool) {
+    let scanner = Scanner::default();
+    let mut corpus: Vec<HostileFrame> = hostile_frames::camera_sized();
+    let camera_sized = corpus.len();
+    corpus.extend(hostile_frames::large());
+    println!("\nhostile frames: default pipeline (work budget) beside rxing's own readers (unbounded, TRY_HARDER)");
+    println!(
+        "{:<40} {:>9} {:>10} {:>13} {:>9} {:>16}",
+        "frame", "ms", "peak +MB", "finder checks", "samples", "rxing unbounded"
+    );
+    let (mut worst_camera, mut worst_large) = (0.0f64, 0.0f64);
+    for (index, hostile) in corpus.iter().enumerate() {
+        let view = hostile.frame.view();
+        let allowance = ScanBudget::for_frame(view.width(), view.height());
+        let mut budget = allowance.clone();
+        let before = healthpass_bench::reset_peak_allocation();
+        let start = Instant::now();
+        let codes = scanner.scan_within(&view, &mut budget);
+        let ms = start.elapsed().as_secs_f64() * 1000.0;
+        let peak = healthpass_bench::peak_allocation().saturating_sub(before);
+        assert!(codes.is_empty(), "{}: a code in a hostile frame", hostile.name);
+        if index < camera_sized { worst_camera = worst_camera.max(ms) } else { worst_large = worst_large.max(ms) }
+        // rxing's own readers run for seconds to minutes on these; only camera-sized frames.
+        let unbounded = if with_unbounded && index < camera_sized {
+            let pixels = view.packed_pixels();
+            let start = Instant::now();
+            let mut hints = rxing::DecodeHints { TryHarder: Some(true), ..rxing::DecodeHints::default() };
+            let _ = rxing::helpers::detect_in_luma_slice_with_hints(&pixels, view.width(), view.height(), None, &mut hints);
+            format!("{:.0} ms", start.elapsed().as_secs_f64() * 1000.0)
+        } else {
+            "-".into()
+        };
+        println!(
+            "{:<40} {:>9.1} {:>10.1} {:>6}/{:<6} {:>3}/{:<5} {:>16}",
+            hostile.name,
+            ms,
+            peak as f64 / (1024.0 * 1024.0),
+            allowance.finder_checks_left() - budget.finder_checks_left(),
+            allowance.finder_checks_left(),
+            allowance.samples_left() - budget.samples_left(),
+            allowance.samples_left(),
+            unbounded
+        );
+    }
+    println!("worst: {worst_camera:.1} ms at 1280x720 (target 50 ms), {worst_large:.1} ms for the larger frames");
+    println!("peak +MB: bytes allocated at the peak of the frame's scan, beyond those live before it");
 }
 
 fn shared_pngs(dgc: &Path, work: &Path) -> Vec<Sample> {

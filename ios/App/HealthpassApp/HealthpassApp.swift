@@ -87,7 +87,7 @@ struct IssueView: View {
             TextField("Given name", text: $givenName)
             TextField("Date of birth (YYYY-MM-DD)", text: $dateOfBirth)
             Picker("Test device", selection: $device) {
-                ForEach(rapidTestDevices(), id: \.code) { Text($0.display).tag($0.code) }
+                ForEach((try? rapidTestDevices()) ?? [], id: \.code) { Text($0.display).tag($0.code) }
             }
             Toggle("Negative", isOn: $negative)
             Button("Issue", action: issue)

@@ -10,10 +10,11 @@ import Security
 public final class Checkpoint {
     private let verifier: PassVerifier
 
-    /// `anchors`: the pinned bundle-signing keys. `minimumSequence`: the highest bundle
-    /// sequence installed before (persist `minimumSequence` after each update).
-    public init(anchors: [Data], minimumSequence: UInt64 = 0) throws {
-        verifier = try PassVerifier(anchors: anchors, minimumSequence: minimumSequence)
+    /// `anchors`: the pinned bundle-signing keys. `installed`: the mark of the bundle installed
+    /// before the restart (persist `installedMark` after each update): older bundles, and a
+    /// different bundle under the same sequence, are refused.
+    public init(anchors: [Data], installed: BundleMark? = nil) throws {
+        verifier = try PassVerifier(anchors: anchors, installed: installed)
     }
 
     /// A checkpoint on the demo trust bundle (demo signer, French demo rules). Demos only.
@@ -24,14 +25,17 @@ public final class Checkpoint {
         return checkpoint
     }
 
-    /// Installs a bundle; a refused one leaves the bundle in force.
-    public func loadBundle(_ bundle: Data) throws -> BundleInfo { try verifier.loadBundle(bundle: bundle) }
-
-    public func updateBundle(from url: URL, transport: Transport = URLSessionTransport()) async throws -> BundleInfo {
-        try await verifier.updateBundle(transport: transport, url: url.absoluteString)
+    /// Installs a bundle; a refused one (bad signature, older, expired) leaves the bundle in force.
+    public func loadBundle(_ bundle: Data, at date: Date = Date()) throws -> BundleInfo {
+        try verifier.loadBundle(bundle: bundle, at: Int64(date.timeIntervalSince1970))
     }
 
-    public var minimumSequence: UInt64 { verifier.minimumSequence() }
+    public func updateBundle(from url: URL, transport: Transport = URLSessionTransport(), at date: Date = Date()) async throws -> BundleInfo {
+        try await verifier.updateBundle(transport: transport, url: url.absoluteString, at: Int64(date.timeIntervalSince1970))
+    }
+
+    /// What identifies the installed bundle; persist it and give it back after a restart.
+    public func installedMark() throws -> BundleMark? { try verifier.installedMark() }
 
     public func setArrivalCountry(_ country: String?) throws { try verifier.setArrivalCountry(country: country) }
 
@@ -98,6 +102,15 @@ public final class SecKeySigner: Signer, @unchecked Sendable {
             throw HealthpassError.Platform(reason: "Secure Enclave key: \(String(describing: error?.takeRetainedValue()))")
         }
         return SecKeySigner(key: key)
+    }
+
+    /// The public key as a SEC1 point (`SecKeyCopyExternalRepresentation` of the public key).
+    public func publicKey() throws -> Data {
+        var error: Unmanaged<CFError>?
+        guard let publicKey = SecKeyCopyPublicKey(key),
+              let bytes = SecKeyCopyExternalRepresentation(publicKey, &error)
+        else { throw HealthpassError.Platform(reason: "public key: \(String(describing: error?.takeRetainedValue()))") }
+        return bytes as Data
     }
 
     public func sign(data: Data) throws -> Data {

@@ -822,9 +822,9 @@ open class PassScanner: PassScannerProtocol, @unchecked Sendable {
     public func uniffiCloneHandle() -> UInt64 {
         return try! rustCall { uniffi_healthpass_ffi_fn_clone_passscanner(self.handle, $0) }
     }
-public convenience init() {
+public convenience init()throws  {
     let handle =
-        try! rustCall() {
+        try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
         uniffiCallStatus in
     uniffi_healthpass_ffi_fn_constructor_passscanner_new(uniffiCallStatus
     )
@@ -914,25 +914,27 @@ public func FfiConverterTypePassScanner_lower(_ value: PassScanner) -> UInt64 {
 public protocol PassVerifierProtocol: AnyObject, Sendable {
     
     /**
-     * Trusts a signer certificate (DER, PEM or base64) beside the bundle's.
+     * Trusts a signer certificate (DER, PEM or base64) beside the bundle's. Atomic: on any
+     * error the verifier is unchanged.
      */
     func addSignerCertificate(certificate: Data) throws 
     
     /**
      * The bundle in force, if any.
      */
-    func bundleInfo()  -> BundleInfo?
+    func bundleInfo() throws  -> BundleInfo?
     
     /**
-     * Verifies and installs a trust bundle. A bundle with a bad signature, an unknown
-     * anchor, an older sequence or broken content is refused; the bundle in force stays.
+     * The mark of the last bundle installed: persist it and pass it to the constructor.
      */
-    func loadBundle(bundle: Data) throws  -> BundleInfo
+    func installedMark() throws  -> BundleMark?
     
     /**
-     * The highest bundle sequence installed: persist it and pass it to the constructor.
+     * Verifies and installs a trust bundle at `at` (seconds since the Unix epoch). A bundle
+     * with a bad signature, an unknown anchor, an older sequence, an expired validity or
+     * broken content is refused; the bundle in force stays.
      */
-    func minimumSequence()  -> UInt64
+    func loadBundle(bundle: Data, at: Int64) throws  -> BundleInfo
     
     /**
      * The country of arrival whose acceptance rules apply (none: only invalidation rules).
@@ -940,9 +942,9 @@ public protocol PassVerifierProtocol: AnyObject, Sendable {
     func setArrivalCountry(country: String?) throws 
     
     /**
-     * Downloads a trust bundle through the platform's HTTP client and installs it.
+     * Downloads a trust bundle through the platform's HTTP client and installs it at `at`.
      */
-    func updateBundle(transport: Transport, url: String) async throws  -> BundleInfo
+    func updateBundle(transport: Transport, url: String, at: Int64) async throws  -> BundleInfo
     
     /**
      * Scans a luma frame and verifies the pass in it, in one call.
@@ -996,16 +998,17 @@ open class PassVerifier: PassVerifierProtocol, @unchecked Sendable {
     }
     /**
      * A verifier pinning `anchors` (P-256 public keys as PEM or DER, or certificates) for
-     * trust bundles. `minimum_sequence` is the highest bundle sequence the app has installed
-     * before (persist [`PassVerifier::minimum_sequence`]): older bundles are refused.
+     * trust bundles. `installed` is the mark of the bundle installed before the restart
+     * ([`PassVerifier::installed_mark`]): older bundles, and a different bundle under the same
+     * sequence, are refused.
      */
-public convenience init(anchors: [Data], minimumSequence: UInt64)throws  {
+public convenience init(anchors: [Data], installed: BundleMark?)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
         uniffiCallStatus in
     uniffi_healthpass_ffi_fn_constructor_passverifier_new(
         FfiConverterSequenceData.lower(anchors),
-        FfiConverterUInt64.lower(minimumSequence),uniffiCallStatus
+        FfiConverterOptionTypeBundleMark.lower(installed),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -1024,7 +1027,8 @@ public convenience init(anchors: [Data], minimumSequence: UInt64)throws  {
 
     
     /**
-     * Trusts a signer certificate (DER, PEM or base64) beside the bundle's.
+     * Trusts a signer certificate (DER, PEM or base64) beside the bundle's. Atomic: on any
+     * error the verifier is unchanged.
      */
 open func addSignerCertificate(certificate: Data)throws   {try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
         uniffiCallStatus in
@@ -1038,8 +1042,8 @@ open func addSignerCertificate(certificate: Data)throws   {try rustCallWithError
     /**
      * The bundle in force, if any.
      */
-open func bundleInfo() -> BundleInfo?  {
-    return try!  FfiConverterOptionTypeBundleInfo.lift(try! rustCall() {
+open func bundleInfo()throws  -> BundleInfo?  {
+    return try  FfiConverterOptionTypeBundleInfo.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
         uniffiCallStatus in
     uniffi_healthpass_ffi_fn_method_passverifier_bundle_info(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1048,27 +1052,29 @@ open func bundleInfo() -> BundleInfo?  {
 }
     
     /**
-     * Verifies and installs a trust bundle. A bundle with a bad signature, an unknown
-     * anchor, an older sequence or broken content is refused; the bundle in force stays.
+     * The mark of the last bundle installed: persist it and pass it to the constructor.
      */
-open func loadBundle(bundle: Data)throws  -> BundleInfo  {
-    return try  FfiConverterTypeBundleInfo_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+open func installedMark()throws  -> BundleMark?  {
+    return try  FfiConverterOptionTypeBundleMark.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
         uniffiCallStatus in
-    uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(bundle),uniffiCallStatus
+    uniffi_healthpass_ffi_fn_method_passverifier_installed_mark(
+            self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
 }
     
     /**
-     * The highest bundle sequence installed: persist it and pass it to the constructor.
+     * Verifies and installs a trust bundle at `at` (seconds since the Unix epoch). A bundle
+     * with a bad signature, an unknown anchor, an older sequence, an expired validity or
+     * broken content is refused; the bundle in force stays.
      */
-open func minimumSequence() -> UInt64  {
-    return try!  FfiConverterUInt64.lift(try! rustCall() {
+open func loadBundle(bundle: Data, at: Int64)throws  -> BundleInfo  {
+    return try  FfiConverterTypeBundleInfo_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
         uniffiCallStatus in
-    uniffi_healthpass_ffi_fn_method_passverifier_minimum_sequence(
-            self.uniffiCloneHandle(),uniffiCallStatus
+    uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bundle),
+        FfiConverterInt64.lower(at),uniffiCallStatus
     )
 })
 }
@@ -1086,14 +1092,14 @@ open func setArrivalCountry(country: String?)throws   {try rustCallWithError(Ffi
 }
     
     /**
-     * Downloads a trust bundle through the platform's HTTP client and installs it.
+     * Downloads a trust bundle through the platform's HTTP client and installs it at `at`.
      */
-open func updateBundle(transport: Transport, url: String)async throws  -> BundleInfo  {
+open func updateBundle(transport: Transport, url: String, at: Int64)async throws  -> BundleInfo  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_healthpass_ffi_fn_method_passverifier_update_bundle(
-                        self.uniffiCloneHandle(),FfiConverterTypeTransport_lower(transport),FfiConverterString.lower(url)
+                        self.uniffiCloneHandle(),FfiConverterTypeTransport_lower(transport),FfiConverterString.lower(url),FfiConverterInt64.lower(at)
                 )
             },
             pollFunc: ffi_healthpass_ffi_rust_future_poll_rust_buffer,
@@ -1186,17 +1192,28 @@ public func FfiConverterTypePassVerifier_lower(_ value: PassVerifier) -> UInt64 
 
 
 /**
- * A P-256 key in the platform's key store that signs passes (ES256). The signature may be
- * DER-encoded, as Android Keystore and the Secure Enclave return it, or raw r||s.
+ * A P-256 key in the platform's key store that signs passes (ES256). The private key never
+ * leaves the key store.
  */
 public protocol Signer: AnyObject, Sendable {
     
+    /**
+     * The public key: a SEC1 point (iOS `SecKeyCopyExternalRepresentation`) or a
+     * SubjectPublicKeyInfo DER (Android `PublicKey.getEncoded()`). An issuer compares it with
+     * its certificate; a pharmacy device enrols with it.
+     */
+    func publicKey() throws  -> Data
+    
+    /**
+     * Signs `data`; the signature may be DER-encoded, as Android Keystore and the Secure
+     * Enclave return it, or raw r||s.
+     */
     func sign(data: Data) throws  -> Data
     
 }
 /**
- * A P-256 key in the platform's key store that signs passes (ES256). The signature may be
- * DER-encoded, as Android Keystore and the Secure Enclave return it, or raw r||s.
+ * A P-256 key in the platform's key store that signs passes (ES256). The private key never
+ * leaves the key store.
  */
 open class SignerImpl: Signer, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1251,6 +1268,24 @@ open class SignerImpl: Signer, @unchecked Sendable {
     
 
     
+    /**
+     * The public key: a SEC1 point (iOS `SecKeyCopyExternalRepresentation`) or a
+     * SubjectPublicKeyInfo DER (Android `PublicKey.getEncoded()`). An issuer compares it with
+     * its certificate; a pharmacy device enrols with it.
+     */
+open func publicKey()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_signer_public_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Signs `data`; the signature may be DER-encoded, as Android Keystore and the Secure
+     * Enclave return it, or raw r||s.
+     */
 open func sign(data: Data)throws  -> Data  {
     return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
         uniffiCallStatus in
@@ -1288,6 +1323,29 @@ fileprivate struct UniffiCallbackInterfaceSigner {
             } catch {
                 fatalError("Uniffi callback interface Signer: handle missing in uniffiClone")
             }
+        },
+        publicKey: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeSigner.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.publicKey(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHealthpassError_lower
+            )
         },
         sign: { (
             uniffiHandle: UInt64,
@@ -1703,7 +1761,72 @@ public func FfiConverterTypeBundleInfo_lower(_ value: BundleInfo) -> RustBuffer 
 
 
 /**
- * What a controller may see to check the holder's identity document.
+ * What identifies the installed trust bundle: persist it (or the bundle's bytes) and give it
+ * back to [`crate::PassVerifier::new`], so a restart opens neither a rollback nor a second
+ * bundle under the same sequence number.
+ */
+public struct BundleMark: Equatable, Hashable {
+    public var sequence: UInt64
+    /**
+     * SHA-256 of the bundle's signed data, 32 bytes.
+     */
+    public var digest: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(sequence: UInt64, 
+        /**
+         * SHA-256 of the bundle's signed data, 32 bytes.
+         */digest: Data) {
+        self.sequence = sequence
+        self.digest = digest
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BundleMark: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBundleMark: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BundleMark {
+        return
+            try BundleMark(
+                sequence: FfiConverterUInt64.read(from: &buf), 
+                digest: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BundleMark, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.sequence, into: &buf)
+        FfiConverterData.write(value.digest, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBundleMark_lift(_ buf: RustBuffer) throws -> BundleMark {
+    return try FfiConverterTypeBundleMark.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBundleMark_lower(_ value: BundleMark) -> RustBuffer {
+    return FfiConverterTypeBundleMark.lower(value)
+}
+
+
+/**
+ * What a controller may see to check the holder's identity document. `Debug` shows none of it.
  */
 public struct Holder: Equatable, Hashable {
     public var familyName: String?
@@ -2267,7 +2390,8 @@ public func FfiConverterTypeScannedCode_lower(_ value: ScannedCode) -> RustBuffe
 
 
 /**
- * What a pharmacist enters for a test certificate.
+ * What a pharmacist enters for a test certificate. `Debug` leaves out names and the date of
+ * birth.
  */
 public struct TestPassRequest: Equatable, Hashable {
     public var familyName: String
@@ -3283,6 +3407,30 @@ fileprivate struct FfiConverterOptionTypeBundleInfo: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeBundleMark: FfiConverterRustBuffer {
+    typealias SwiftType = BundleMark?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeBundleMark.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeBundleMark.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeHolder: FfiConverterRustBuffer {
     typealias SwiftType = Holder?
 
@@ -3641,10 +3789,11 @@ public func uniffiForeignFutureHandleCountHealthpassFfi() -> Int {
     UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.count
 }
 /**
- * The pinned anchor of the demo trust bundle (P-256 public key, PEM): for demos and tests.
+ * The pinned anchor of the demo trust bundle (P-256 public key, PEM). Its private key is
+ * published: pin it in demos and tests only, never in an app that checks real passes.
  */
-public func demoTrustAnchor() -> Data  {
-    return try!  FfiConverterData.lift(try! rustCall() {
+public func demoTrustAnchor()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
         uniffiCallStatus in
     uniffi_healthpass_ffi_fn_func_demo_trust_anchor(uniffiCallStatus
     )
@@ -3654,8 +3803,8 @@ public func demoTrustAnchor() -> Data  {
  * The demo trust bundle: the demo signer (test certificates), value sets, French demo
  * rules; in force 2026–2036. For demos and tests, never for real checks.
  */
-public func demoTrustBundle() -> Data  {
-    return try!  FfiConverterData.lift(try! rustCall() {
+public func demoTrustBundle()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
         uniffiCallStatus in
     uniffi_healthpass_ffi_fn_func_demo_trust_bundle(uniffiCallStatus
     )
@@ -3674,8 +3823,8 @@ public func libraryVersion() -> String  {
 /**
  * The active rapid antigen test devices, for the issuing form.
  */
-public func rapidTestDevices() -> [ValueSetEntry]  {
-    return try!  FfiConverterSequenceTypeValueSetEntry.lift(try! rustCall() {
+public func rapidTestDevices()throws  -> [ValueSetEntry]  {
+    return try  FfiConverterSequenceTypeValueSetEntry.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
         uniffiCallStatus in
     uniffi_healthpass_ffi_fn_func_rapid_test_devices(uniffiCallStatus
     )
@@ -3732,16 +3881,16 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_func_demo_trust_anchor() != 29773) {
+    if (uniffi_healthpass_ffi_checksum_func_demo_trust_anchor() != 7077) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_func_demo_trust_bundle() != 27542) {
+    if (uniffi_healthpass_ffi_checksum_func_demo_trust_bundle() != 50200) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_func_library_version() != 27509) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_func_rapid_test_devices() != 52496) {
+    if (uniffi_healthpass_ffi_checksum_func_rapid_test_devices() != 61905) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_func_attestation_page_svg() != 64619) {
@@ -3753,7 +3902,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_func_qr_svg() != 61743) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_signer_sign() != 20451) {
+    if (uniffi_healthpass_ffi_checksum_method_signer_public_key() != 55400) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_signer_sign() != 160) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_method_transport_send() != 45859) {
@@ -3765,22 +3917,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_method_passscanner_scan() != 53194) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_passverifier_add_signer_certificate() != 57483) {
+    if (uniffi_healthpass_ffi_checksum_method_passverifier_add_signer_certificate() != 17772) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_passverifier_bundle_info() != 47403) {
+    if (uniffi_healthpass_ffi_checksum_method_passverifier_bundle_info() != 56804) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle() != 57715) {
+    if (uniffi_healthpass_ffi_checksum_method_passverifier_installed_mark() != 13533) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_passverifier_minimum_sequence() != 15085) {
+    if (uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle() != 38499) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_method_passverifier_set_arrival_country() != 34745) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_passverifier_update_bundle() != 61190) {
+    if (uniffi_healthpass_ffi_checksum_method_passverifier_update_bundle() != 21761) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_method_passverifier_verify_frame() != 40450) {
@@ -3792,10 +3944,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_constructor_passissuer_new() != 32563) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_constructor_passscanner_new() != 28338) {
+    if (uniffi_healthpass_ffi_checksum_constructor_passscanner_new() != 2955) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_constructor_passverifier_new() != 26872) {
+    if (uniffi_healthpass_ffi_checksum_constructor_passverifier_new() != 34335) {
         return InitializationResult.apiChecksumMismatch
     }
 

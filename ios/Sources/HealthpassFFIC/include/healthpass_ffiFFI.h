@@ -245,7 +245,14 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SIGNER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SIGNER_METHOD0
-typedef void (*UniffiCallbackInterfaceSignerMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceSignerMethod0)(uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SIGNER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SIGNER_METHOD1
+typedef void (*UniffiCallbackInterfaceSignerMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -261,7 +268,8 @@ typedef void (*UniffiCallbackInterfaceTransportMethod0)(uint64_t, RustBuffer, Un
 typedef struct UniffiVTableCallbackInterfaceSigner {
     UniffiCallbackInterfaceFree _Nonnull uniffiFree;
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
-    UniffiCallbackInterfaceSignerMethod0 _Nonnull sign;
+    UniffiCallbackInterfaceSignerMethod0 _Nonnull publicKey;
+    UniffiCallbackInterfaceSignerMethod1 _Nonnull sign;
 } UniffiVTableCallbackInterfaceSigner;
 
 #endif
@@ -287,6 +295,11 @@ void uniffi_healthpass_ffi_fn_free_signer(uint64_t handle, RustCallStatus *_Nonn
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_INIT_CALLBACK_VTABLE_SIGNER
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_INIT_CALLBACK_VTABLE_SIGNER
 void uniffi_healthpass_ffi_fn_init_callback_vtable_signer(const UniffiVTableCallbackInterfaceSigner* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_SIGNER_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_SIGNER_PUBLIC_KEY
+RustBuffer uniffi_healthpass_ffi_fn_method_signer_public_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_SIGNER_SIGN
@@ -367,7 +380,7 @@ void uniffi_healthpass_ffi_fn_free_passverifier(uint64_t handle, RustCallStatus 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CONSTRUCTOR_PASSVERIFIER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CONSTRUCTOR_PASSVERIFIER_NEW
-uint64_t uniffi_healthpass_ffi_fn_constructor_passverifier_new(RustBuffer anchors, uint64_t minimum_sequence, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_healthpass_ffi_fn_constructor_passverifier_new(RustBuffer anchors, RustBuffer installed, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_ADD_SIGNER_CERTIFICATE
@@ -380,14 +393,14 @@ void uniffi_healthpass_ffi_fn_method_passverifier_add_signer_certificate(uint64_
 RustBuffer uniffi_healthpass_ffi_fn_method_passverifier_bundle_info(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_LOAD_BUNDLE
-#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_LOAD_BUNDLE
-RustBuffer uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(uint64_t ptr, RustBuffer bundle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_INSTALLED_MARK
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_INSTALLED_MARK
+RustBuffer uniffi_healthpass_ffi_fn_method_passverifier_installed_mark(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_MINIMUM_SEQUENCE
-#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_MINIMUM_SEQUENCE
-uint64_t uniffi_healthpass_ffi_fn_method_passverifier_minimum_sequence(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_LOAD_BUNDLE
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_LOAD_BUNDLE
+RustBuffer uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(uint64_t ptr, RustBuffer bundle, int64_t at, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_SET_ARRIVAL_COUNTRY
@@ -397,7 +410,7 @@ void uniffi_healthpass_ffi_fn_method_passverifier_set_arrival_country(uint64_t p
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_UPDATE_BUNDLE
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_UPDATE_BUNDLE
-uint64_t uniffi_healthpass_ffi_fn_method_passverifier_update_bundle(uint64_t ptr, uint64_t transport, RustBuffer url
+uint64_t uniffi_healthpass_ffi_fn_method_passverifier_update_bundle(uint64_t ptr, uint64_t transport, RustBuffer url, int64_t at
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSVERIFIER_VERIFY_FRAME
@@ -756,6 +769,12 @@ uint16_t uniffi_healthpass_ffi_checksum_func_qr_svg(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_SIGNER_PUBLIC_KEY
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_SIGNER_PUBLIC_KEY
+uint16_t uniffi_healthpass_ffi_checksum_method_signer_public_key(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_SIGNER_SIGN
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_SIGNER_SIGN
 uint16_t uniffi_healthpass_ffi_checksum_method_signer_sign(void
@@ -792,15 +811,15 @@ uint16_t uniffi_healthpass_ffi_checksum_method_passverifier_bundle_info(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSVERIFIER_LOAD_BUNDLE
-#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSVERIFIER_LOAD_BUNDLE
-uint16_t uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSVERIFIER_INSTALLED_MARK
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSVERIFIER_INSTALLED_MARK
+uint16_t uniffi_healthpass_ffi_checksum_method_passverifier_installed_mark(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSVERIFIER_MINIMUM_SEQUENCE
-#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSVERIFIER_MINIMUM_SEQUENCE
-uint16_t uniffi_healthpass_ffi_checksum_method_passverifier_minimum_sequence(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSVERIFIER_LOAD_BUNDLE
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSVERIFIER_LOAD_BUNDLE
+uint16_t uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle(void
     
 );
 #endif

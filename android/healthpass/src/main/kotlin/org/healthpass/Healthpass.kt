@@ -7,11 +7,13 @@ import java.net.HttpURLConnection
 import java.net.URI
 import java.nio.ByteBuffer
 import java.security.PrivateKey
+import java.security.PublicKey
 import java.security.Signature
 import java.time.Instant
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import org.healthpass.ffi.BundleInfo
+import org.healthpass.ffi.BundleMark
 import org.healthpass.ffi.FrameVerification
 import org.healthpass.ffi.HealthpassException
 import org.healthpass.ffi.HttpHeader
@@ -55,21 +57,24 @@ class FrameScanner : AutoCloseable {
 
 /**
  * A controller's checkpoint: verifies passes offline against the trust bundle in force.
- * [anchors] are the pinned bundle-signing keys; [minimumSequence] is the highest bundle
- * sequence installed before (persist [minimumSequence] after each update).
+ * [anchors] are the pinned bundle-signing keys; [installed] is the mark of the bundle
+ * installed before the restart (persist [installedMark] after each update): older bundles,
+ * and a different bundle under the same sequence, are refused.
  */
-class Checkpoint(anchors: List<ByteArray>, minimumSequence: Long = 0) : AutoCloseable {
-    private val verifier = PassVerifier(anchors, minimumSequence.toULong())
+class Checkpoint(anchors: List<ByteArray>, installed: BundleMark? = null) : AutoCloseable {
+    private val verifier = PassVerifier(anchors, installed)
 
-    /** Installs a bundle; a refused one leaves the bundle in force. */
-    fun loadBundle(bundle: ByteArray): BundleInfo = verifier.loadBundle(bundle)
+    /** Installs a bundle; a refused one (bad signature, older, expired) leaves the bundle in force. */
+    fun loadBundle(bundle: ByteArray, at: Instant = Instant.now()): BundleInfo = verifier.loadBundle(bundle, at.epochSecond)
 
     /** Downloads and installs a bundle through [transport]. */
-    suspend fun updateBundle(transport: Transport, url: String): BundleInfo = verifier.updateBundle(transport, url)
+    suspend fun updateBundle(transport: Transport, url: String, at: Instant = Instant.now()): BundleInfo =
+        verifier.updateBundle(transport, url, at.epochSecond)
 
     val bundle: BundleInfo? get() = verifier.bundleInfo()
 
-    val minimumSequence: Long get() = verifier.minimumSequence().toLong()
+    /** What identifies the installed bundle; persist it and give it back after a restart. */
+    val installedMark: BundleMark? get() = verifier.installedMark()
 
     /** The country of arrival whose acceptance rules apply. */
     fun setArrivalCountry(country: String?) = verifier.setArrivalCountry(country)
@@ -93,10 +98,13 @@ class Checkpoint(anchors: List<ByteArray>, minimumSequence: Long = 0) : AutoClos
 
 /**
  * Signs with a Java security key: on Android an Android Keystore key
- * (`KeyStore.getInstance("AndroidKeyStore")`), on the JVM any EC P-256 key. The signature is
- * DER, which the library normalises.
+ * (`KeyStore.getInstance("AndroidKeyStore")`, its certificate's public key beside it), on the
+ * JVM any EC P-256 key pair. The signature is DER, which the library normalises.
  */
-class JcaSigner(private val key: PrivateKey) : Signer {
+class JcaSigner(private val key: PrivateKey, private val publicKey: PublicKey) : Signer {
+    /** SubjectPublicKeyInfo DER, as `PublicKey.getEncoded()` gives it. */
+    override fun publicKey(): ByteArray = publicKey.encoded
+
     override fun sign(data: ByteArray): ByteArray =
         Signature.getInstance("SHA256withECDSA").run {
             initSign(key)

@@ -9,6 +9,8 @@ import java.net.InetSocketAddress
 import java.nio.ByteBuffer
 import java.security.KeyFactory
 import java.security.KeyPairGenerator
+import java.security.cert.CertificateFactory
+import java.security.cert.X509Certificate
 import java.security.spec.ECGenParameterSpec
 import java.security.spec.PKCS8EncodedKeySpec
 import java.time.Instant
@@ -44,6 +46,11 @@ class HealthpassTest {
 
     private fun demoCertificate(): ByteArray = File(repository, "cli/demo/signer.pem").readBytes()
 
+    private fun demoPublicKey() = (CertificateFactory.getInstance("X.509")
+        .generateCertificate(ByteArrayInputStream(demoCertificate())) as X509Certificate).publicKey
+
+    private fun demoSigner() = JcaSigner(demoSignerKey(), demoPublicKey())
+
     private fun pemBody(pem: String): ByteArray =
         Base64.getDecoder().decode(pem.lines().filter { !it.startsWith("-----") }.joinToString(""))
 
@@ -61,7 +68,7 @@ class HealthpassTest {
         issuer = "ARS",
     )
 
-    private fun demoIssuer(signer: Signer = JcaSigner(demoSignerKey())) = PharmacyIssuer(signer, demoCertificate(), "FR")
+    private fun demoIssuer(signer: Signer = demoSigner()) = PharmacyIssuer(signer, demoCertificate(), "FR")
 
     /** A luma frame holding [text]'s QR code, in an Android-style direct buffer. */
     private class Frame(val buffer: ByteBuffer, val width: Int, val height: Int, val rowStride: Int)
@@ -137,7 +144,8 @@ class HealthpassTest {
     fun issuesWithAKotlinSignerReturningDer() {
         var signatures = 0
         val counting = object : Signer {
-            val inner = JcaSigner(demoSignerKey())
+            val inner = demoSigner()
+            override fun publicKey(): ByteArray = inner.publicKey()
             override fun sign(data: ByteArray): ByteArray = inner.sign(data).also {
                 signatures++
                 assertEquals(0x30, it[0].toInt()) // an ASN.1 SEQUENCE: DER, as the Keystore returns
@@ -159,6 +167,7 @@ class HealthpassTest {
     @Test
     fun aFailingSignerBecomesAPlatformErrorWithoutAStackTrace() {
         val throwing = object : Signer {
+            override fun publicKey(): ByteArray = demoPublicKey().encoded
             override fun sign(data: ByteArray): ByteArray = throw IllegalStateException("user authentication required")
         }
         try {
@@ -169,6 +178,7 @@ class HealthpassTest {
             assertFalse(error.reason, error.reason.contains("\tat ") || error.reason.contains("HealthpassTest.kt"))
         }
         val refusing = object : Signer {
+            override fun publicKey(): ByteArray = demoPublicKey().encoded
             override fun sign(data: ByteArray): ByteArray = throw HealthpassException.Platform("key permanently invalidated")
         }
         try {
@@ -177,10 +187,22 @@ class HealthpassTest {
         } catch (error: HealthpassException.Platform) {
             assertTrue(error.reason.contains("key permanently invalidated"))
         }
-        // A signer with the wrong key: the library's own check refuses the pass.
+        // A key that is not the certified one: named as such before anything is signed.
         val otherKey = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
         try {
-            demoIssuer(JcaSigner(otherKey.private)).use { it.issueTest(request(), now) }
+            demoIssuer(JcaSigner(otherKey.private, otherKey.public)).use { it.issueTest(request(), now) }
+            fail("an issuer with the wrong key must be refused")
+        } catch (error: HealthpassException.InvalidInput) {
+            assertTrue(error.reason, error.reason.contains("does not belong to the signer certificate"))
+        }
+        // A platform that reports the certified key but signs with another: the self-check refuses the pass.
+        val lying = object : Signer {
+            val inner = JcaSigner(otherKey.private, otherKey.public)
+            override fun publicKey(): ByteArray = demoPublicKey().encoded
+            override fun sign(data: ByteArray): ByteArray = inner.sign(data)
+        }
+        try {
+            demoIssuer(lying).use { it.issueTest(request(), now) }
             fail("a pass signed with the wrong key must be refused")
         } catch (error: HealthpassException.Platform) {
             assertTrue(error.reason, error.reason.contains("signature_invalid"))
@@ -221,6 +243,23 @@ class HealthpassTest {
                 assertTrue(error.reason, error.reason.contains("signature"))
             }
             assertEquals(1uL, checkpoint.bundle?.sequence) // the bundle in force stays
+            try {
+                checkpoint.loadBundle(demoTrustBundle(), Instant.parse("2040-01-01T00:00:00Z"))
+                fail("an expired bundle is refused")
+            } catch (error: HealthpassException.TrustData) {
+                assertTrue(error.reason, error.reason.contains("expired"))
+            }
+        }
+        // After a restart with the persisted mark, an older bundle is a rollback.
+        val mark = Checkpoint.demo().use { it.installedMark }
+        assertNotNull(mark)
+        Checkpoint(listOf(demoTrustAnchor()), mark!!.copy(sequence = 2uL)).use { restarted ->
+            try {
+                restarted.loadBundle(demoTrustBundle())
+                fail("a bundle older than the persisted mark is refused")
+            } catch (error: HealthpassException.TrustData) {
+                assertTrue(error.reason, error.reason.contains("roll back"))
+            }
         }
     }
 
@@ -239,7 +278,8 @@ class HealthpassTest {
                 val info = runBlocking { checkpoint.updateBundle(UrlConnectionTransport(), "$base/bundle") }
                 assertEquals(1uL, info.sequence)
                 assertEquals(3u, info.rules)
-                assertEquals(1L, checkpoint.minimumSequence)
+                assertEquals(1uL, checkpoint.installedMark?.sequence)
+                assertEquals(32, checkpoint.installedMark?.digest?.size)
                 try {
                     runBlocking { checkpoint.updateBundle(UrlConnectionTransport(), "$base/missing") }
                     fail("a 404 is an error")

@@ -658,26 +658,32 @@ internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
 internal interface UniffiCallbackInterfaceSignerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceSignerMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`data`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceTransportMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "sign")
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "publicKey", "sign")
 internal open class UniffiVTableCallbackInterfaceSigner(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-    @JvmField internal var `sign`: UniffiCallbackInterfaceSignerMethod0? = null,
+    @JvmField internal var `publicKey`: UniffiCallbackInterfaceSignerMethod0? = null,
+    @JvmField internal var `sign`: UniffiCallbackInterfaceSignerMethod1? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
         `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-        `sign`: UniffiCallbackInterfaceSignerMethod0? = null,
-    ): UniffiVTableCallbackInterfaceSigner(`uniffiFree`,`uniffiClone`,`sign`,), Structure.ByValue
+        `publicKey`: UniffiCallbackInterfaceSignerMethod0? = null,
+        `sign`: UniffiCallbackInterfaceSignerMethod1? = null,
+    ): UniffiVTableCallbackInterfaceSigner(`uniffiFree`,`uniffiClone`,`publicKey`,`sign`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceSigner) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
+        `publicKey` = other.`publicKey`
         `sign` = other.`sign`
     }
 
@@ -740,6 +746,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_healthpass_ffi_checksum_func_qr_svg(
     ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_signer_public_key(
+    ): Int
     external fun uniffi_healthpass_ffi_checksum_method_signer_sign(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_transport_send(
@@ -752,9 +760,9 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passverifier_bundle_info(
     ): Int
-    external fun uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle(
+    external fun uniffi_healthpass_ffi_checksum_method_passverifier_installed_mark(
     ): Int
-    external fun uniffi_healthpass_ffi_checksum_method_passverifier_minimum_sequence(
+    external fun uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passverifier_set_arrival_country(
     ): Int
@@ -798,6 +806,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_healthpass_ffi_fn_init_callback_vtable_signer(`vtable`: UniffiVTableCallbackInterfaceSigner,
     ): Unit
+    external fun uniffi_healthpass_ffi_fn_method_signer_public_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_method_signer_sign(`ptr`: Long,`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_clone_transport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -828,19 +838,19 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_healthpass_ffi_fn_free_passverifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_healthpass_ffi_fn_constructor_passverifier_new(`anchors`: RustBuffer.ByValue,`minimumSequence`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_healthpass_ffi_fn_constructor_passverifier_new(`anchors`: RustBuffer.ByValue,`installed`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_healthpass_ffi_fn_method_passverifier_add_signer_certificate(`ptr`: Long,`certificate`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_healthpass_ffi_fn_method_passverifier_bundle_info(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(`ptr`: Long,`bundle`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_healthpass_ffi_fn_method_passverifier_installed_mark(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_healthpass_ffi_fn_method_passverifier_minimum_sequence(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
+    external fun uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(`ptr`: Long,`bundle`: RustBuffer.ByValue,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_method_passverifier_set_arrival_country(`ptr`: Long,`country`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_healthpass_ffi_fn_method_passverifier_update_bundle(`ptr`: Long,`transport`: Long,`url`: RustBuffer.ByValue,
+    external fun uniffi_healthpass_ffi_fn_method_passverifier_update_bundle(`ptr`: Long,`transport`: Long,`url`: RustBuffer.ByValue,`at`: Long,
     ): Long
     external fun uniffi_healthpass_ffi_fn_method_passverifier_verify_frame(`ptr`: Long,`data`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -981,16 +991,16 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_healthpass_ffi_checksum_func_demo_trust_anchor() and 0xFFFF) != 29773) {
+    if ((lib.uniffi_healthpass_ffi_checksum_func_demo_trust_anchor() and 0xFFFF) != 7077) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_func_demo_trust_bundle() and 0xFFFF) != 27542) {
+    if ((lib.uniffi_healthpass_ffi_checksum_func_demo_trust_bundle() and 0xFFFF) != 50200) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_func_library_version() and 0xFFFF) != 27509) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_func_rapid_test_devices() and 0xFFFF) != 52496) {
+    if ((lib.uniffi_healthpass_ffi_checksum_func_rapid_test_devices() and 0xFFFF) != 61905) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_func_attestation_page_svg() and 0xFFFF) != 64619) {
@@ -1002,7 +1012,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_func_qr_svg() and 0xFFFF) != 61743) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_signer_sign() and 0xFFFF) != 20451) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_signer_public_key() and 0xFFFF) != 55400) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_signer_sign() and 0xFFFF) != 160) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_method_transport_send() and 0xFFFF) != 45859) {
@@ -1014,22 +1027,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_method_passscanner_scan() and 0xFFFF) != 53194) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_add_signer_certificate() and 0xFFFF) != 57483) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_add_signer_certificate() and 0xFFFF) != 17772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_bundle_info() and 0xFFFF) != 47403) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_bundle_info() and 0xFFFF) != 56804) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle() and 0xFFFF) != 57715) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_installed_mark() and 0xFFFF) != 13533) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_minimum_sequence() and 0xFFFF) != 15085) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle() and 0xFFFF) != 38499) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_set_arrival_country() and 0xFFFF) != 34745) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_update_bundle() and 0xFFFF) != 61190) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_update_bundle() and 0xFFFF) != 21761) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_verify_frame() and 0xFFFF) != 40450) {
@@ -1041,10 +1054,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_constructor_passissuer_new() and 0xFFFF) != 32563) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_constructor_passscanner_new() and 0xFFFF) != 28338) {
+    if ((lib.uniffi_healthpass_ffi_checksum_constructor_passscanner_new() and 0xFFFF) != 2955) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_constructor_passverifier_new() and 0xFFFF) != 26872) {
+    if ((lib.uniffi_healthpass_ffi_checksum_constructor_passverifier_new() and 0xFFFF) != 34335) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1997,7 +2010,7 @@ open class PassScanner: Disposable, AutoCloseable, PassScannerInterface
     }
     constructor() :
         this(UniffiWithHandle, 
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(HealthpassException) { _status ->
     UniffiLib.uniffi_healthpass_ffi_fn_constructor_passscanner_new(
     
         _status)
@@ -2239,7 +2252,8 @@ public object FfiConverterTypePassScanner: FfiConverter<PassScanner, Long> {
 public interface PassVerifierInterface {
     
     /**
-     * Trusts a signer certificate (DER, PEM or base64) beside the bundle's.
+     * Trusts a signer certificate (DER, PEM or base64) beside the bundle's. Atomic: on any
+     * error the verifier is unchanged.
      */
     fun `addSignerCertificate`(`certificate`: kotlin.ByteArray)
     
@@ -2249,15 +2263,16 @@ public interface PassVerifierInterface {
     fun `bundleInfo`(): BundleInfo?
     
     /**
-     * Verifies and installs a trust bundle. A bundle with a bad signature, an unknown
-     * anchor, an older sequence or broken content is refused; the bundle in force stays.
+     * The mark of the last bundle installed: persist it and pass it to the constructor.
      */
-    fun `loadBundle`(`bundle`: kotlin.ByteArray): BundleInfo
+    fun `installedMark`(): BundleMark?
     
     /**
-     * The highest bundle sequence installed: persist it and pass it to the constructor.
+     * Verifies and installs a trust bundle at `at` (seconds since the Unix epoch). A bundle
+     * with a bad signature, an unknown anchor, an older sequence, an expired validity or
+     * broken content is refused; the bundle in force stays.
      */
-    fun `minimumSequence`(): kotlin.ULong
+    fun `loadBundle`(`bundle`: kotlin.ByteArray, `at`: kotlin.Long): BundleInfo
     
     /**
      * The country of arrival whose acceptance rules apply (none: only invalidation rules).
@@ -2265,9 +2280,9 @@ public interface PassVerifierInterface {
     fun `setArrivalCountry`(`country`: kotlin.String?)
     
     /**
-     * Downloads a trust bundle through the platform's HTTP client and installs it.
+     * Downloads a trust bundle through the platform's HTTP client and installs it at `at`.
      */
-    suspend fun `updateBundle`(`transport`: Transport, `url`: kotlin.String): BundleInfo
+    suspend fun `updateBundle`(`transport`: Transport, `url`: kotlin.String, `at`: kotlin.Long): BundleInfo
     
     /**
      * Scans a luma frame and verifies the pass in it, in one call.
@@ -2308,17 +2323,18 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
     }
     /**
      * A verifier pinning `anchors` (P-256 public keys as PEM or DER, or certificates) for
-     * trust bundles. `minimum_sequence` is the highest bundle sequence the app has installed
-     * before (persist [`PassVerifier::minimum_sequence`]): older bundles are refused.
+     * trust bundles. `installed` is the mark of the bundle installed before the restart
+     * ([`PassVerifier::installed_mark`]): older bundles, and a different bundle under the same
+     * sequence, are refused.
      */
-    constructor(`anchors`: List<kotlin.ByteArray>, `minimumSequence`: kotlin.ULong) :
+    constructor(`anchors`: List<kotlin.ByteArray>, `installed`: BundleMark?) :
         this(UniffiWithHandle, 
     uniffiRustCallWithError(HealthpassException) { _status ->
     UniffiLib.uniffi_healthpass_ffi_fn_constructor_passverifier_new(
     
         
         FfiConverterSequenceByteArray.lower(`anchors`),
-        FfiConverterULong.lower(`minimumSequence`),_status)
+        FfiConverterOptionalTypeBundleMark.lower(`installed`),_status)
 }
     )
 
@@ -2400,7 +2416,8 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
 
     
     /**
-     * Trusts a signer certificate (DER, PEM or base64) beside the bundle's.
+     * Trusts a signer certificate (DER, PEM or base64) beside the bundle's. Atomic: on any
+     * error the verifier is unchanged.
      */
     @Throws(HealthpassException::class)override fun `addSignerCertificate`(`certificate`: kotlin.ByteArray)
         = 
@@ -2418,10 +2435,11 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
     
     /**
      * The bundle in force, if any.
-     */override fun `bundleInfo`(): BundleInfo? {
+     */
+    @Throws(HealthpassException::class)override fun `bundleInfo`(): BundleInfo? {
             return FfiConverterOptionalTypeBundleInfo.lift(
     callWithHandle {
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(HealthpassException) { _status ->
     UniffiLib.uniffi_healthpass_ffi_fn_method_passverifier_bundle_info(
         it,
         _status)
@@ -2433,17 +2451,15 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
 
     
     /**
-     * Verifies and installs a trust bundle. A bundle with a bad signature, an unknown
-     * anchor, an older sequence or broken content is refused; the bundle in force stays.
+     * The mark of the last bundle installed: persist it and pass it to the constructor.
      */
-    @Throws(HealthpassException::class)override fun `loadBundle`(`bundle`: kotlin.ByteArray): BundleInfo {
-            return FfiConverterTypeBundleInfo.lift(
+    @Throws(HealthpassException::class)override fun `installedMark`(): BundleMark? {
+            return FfiConverterOptionalTypeBundleMark.lift(
     callWithHandle {
     uniffiRustCallWithError(HealthpassException) { _status ->
-    UniffiLib.uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passverifier_installed_mark(
         it,
-        
-        FfiConverterByteArray.lower(`bundle`),_status)
+        _status)
 }
     }
     )
@@ -2452,14 +2468,19 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
 
     
     /**
-     * The highest bundle sequence installed: persist it and pass it to the constructor.
-     */override fun `minimumSequence`(): kotlin.ULong {
-            return FfiConverterULong.lift(
+     * Verifies and installs a trust bundle at `at` (seconds since the Unix epoch). A bundle
+     * with a bad signature, an unknown anchor, an older sequence, an expired validity or
+     * broken content is refused; the bundle in force stays.
+     */
+    @Throws(HealthpassException::class)override fun `loadBundle`(`bundle`: kotlin.ByteArray, `at`: kotlin.Long): BundleInfo {
+            return FfiConverterTypeBundleInfo.lift(
     callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_healthpass_ffi_fn_method_passverifier_minimum_sequence(
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(
         it,
-        _status)
+        
+        FfiConverterByteArray.lower(`bundle`),
+        FfiConverterLong.lower(`at`),_status)
 }
     }
     )
@@ -2485,11 +2506,11 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
 
     
     /**
-     * Downloads a trust bundle through the platform's HTTP client and installs it.
+     * Downloads a trust bundle through the platform's HTTP client and installs it at `at`.
      */
     @Throws(HealthpassException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `updateBundle`(`transport`: Transport, `url`: kotlin.String) : BundleInfo {
+    override suspend fun `updateBundle`(`transport`: Transport, `url`: kotlin.String, `at`: kotlin.Long) : BundleInfo {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_healthpass_ffi_fn_method_passverifier_update_bundle(
@@ -2497,6 +2518,7 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
                 
         FfiConverterTypeTransport.lower(`transport`),
         FfiConverterString.lower(`url`),
+        FfiConverterLong.lower(`at`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_healthpass_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -2685,19 +2707,30 @@ public object FfiConverterTypePassVerifier: FfiConverter<PassVerifier, Long> {
 
 
 /**
- * A P-256 key in the platform's key store that signs passes (ES256). The signature may be
- * DER-encoded, as Android Keystore and the Secure Enclave return it, or raw r||s.
+ * A P-256 key in the platform's key store that signs passes (ES256). The private key never
+ * leaves the key store.
  */
 public interface Signer {
     
+    /**
+     * The public key: a SEC1 point (iOS `SecKeyCopyExternalRepresentation`) or a
+     * SubjectPublicKeyInfo DER (Android `PublicKey.getEncoded()`). An issuer compares it with
+     * its certificate; a pharmacy device enrols with it.
+     */
+    fun `publicKey`(): kotlin.ByteArray
+    
+    /**
+     * Signs `data`; the signature may be DER-encoded, as Android Keystore and the Secure
+     * Enclave return it, or raw r||s.
+     */
     fun `sign`(`data`: kotlin.ByteArray): kotlin.ByteArray
     
     companion object
 }
 
 /**
- * A P-256 key in the platform's key store that signs passes (ES256). The signature may be
- * DER-encoded, as Android Keystore and the Secure Enclave return it, or raw r||s.
+ * A P-256 key in the platform's key store that signs passes (ES256). The private key never
+ * leaves the key store.
  */
 open class SignerImpl: Disposable, AutoCloseable, Signer
 {
@@ -2801,6 +2834,29 @@ open class SignerImpl: Disposable, AutoCloseable, Signer
     }
 
     
+    /**
+     * The public key: a SEC1 point (iOS `SecKeyCopyExternalRepresentation`) or a
+     * SubjectPublicKeyInfo DER (Android `PublicKey.getEncoded()`). An issuer compares it with
+     * its certificate; a pharmacy device enrols with it.
+     */
+    @Throws(HealthpassException::class)override fun `publicKey`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_signer_public_key(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Signs `data`; the signature may be DER-encoded, as Android Keystore and the Secure
+     * Enclave return it, or raw r||s.
+     */
     @Throws(HealthpassException::class)override fun `sign`(`data`: kotlin.ByteArray): kotlin.ByteArray {
             return FfiConverterByteArray.lift(
     callWithHandle {
@@ -2833,7 +2889,23 @@ open class SignerImpl: Disposable, AutoCloseable, Signer
 
 // Put the implementation in an object so we don't pollute the top-level namespace
 internal object uniffiCallbackInterfaceSigner {
-    internal object `sign`: UniffiCallbackInterfaceSignerMethod0 {
+    internal object `publicKey`: UniffiCallbackInterfaceSignerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeSigner.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`publicKey`(
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HealthpassException -> FfiConverterTypeHealthpassError.lower(e) }
+            )
+        }
+    }
+    internal object `sign`: UniffiCallbackInterfaceSignerMethod1 {
         override fun callback(`uniffiHandle`: Long,`data`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
             val uniffiObj = FfiConverterTypeSigner.handleMap.get(uniffiHandle)
             val makeCall = { ->
@@ -2866,6 +2938,7 @@ internal object uniffiCallbackInterfaceSigner {
     internal var vtable = UniffiVTableCallbackInterfaceSigner.UniffiByValue(
         uniffiFree,
         uniffiClone,
+        `publicKey`,
         `sign`,
     )
 
@@ -3336,7 +3409,53 @@ public object FfiConverterTypeBundleInfo: FfiConverterRustBuffer<BundleInfo> {
 
 
 /**
- * What a controller may see to check the holder's identity document.
+ * What identifies the installed trust bundle: persist it (or the bundle's bytes) and give it
+ * back to [`crate::PassVerifier::new`], so a restart opens neither a rollback nor a second
+ * bundle under the same sequence number.
+ */
+data class BundleMark (
+    var `sequence`: kotlin.ULong
+    , 
+    /**
+     * SHA-256 of the bundle's signed data, 32 bytes.
+     */
+    var `digest`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBundleMark: FfiConverterRustBuffer<BundleMark> {
+    override fun read(buf: ByteBuffer): BundleMark {
+        return BundleMark(
+            FfiConverterULong.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BundleMark) = (
+            FfiConverterULong.allocationSize(value.`sequence`) +
+            FfiConverterByteArray.allocationSize(value.`digest`)
+    )
+
+    override fun write(value: BundleMark, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`sequence`, buf)
+            FfiConverterByteArray.write(value.`digest`, buf)
+    }
+}
+
+
+
+/**
+ * What a controller may see to check the holder's identity document. `Debug` shows none of it.
  */
 data class Holder (
     var `familyName`: kotlin.String?
@@ -3759,7 +3878,8 @@ public object FfiConverterTypeScannedCode: FfiConverterRustBuffer<ScannedCode> {
 
 
 /**
- * What a pharmacist enters for a test certificate.
+ * What a pharmacist enters for a test certificate. `Debug` leaves out names and the date of
+ * birth.
  */
 data class TestPassRequest (
     var `familyName`: kotlin.String
@@ -4614,6 +4734,38 @@ public object FfiConverterOptionalTypeBundleInfo: FfiConverterRustBuffer<BundleI
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeBundleMark: FfiConverterRustBuffer<BundleMark?> {
+    override fun read(buf: ByteBuffer): BundleMark? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeBundleMark.read(buf)
+    }
+
+    override fun allocationSize(value: BundleMark?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeBundleMark.allocationSize(value)
+        }
+    }
+
+    override fun write(value: BundleMark?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeBundleMark.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeHolder: FfiConverterRustBuffer<Holder?> {
     override fun read(buf: ByteBuffer): Holder? {
         if (buf.get().toInt() == 0) {
@@ -4876,10 +5028,12 @@ public object FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer<List
 
 
         /**
-         * The pinned anchor of the demo trust bundle (P-256 public key, PEM): for demos and tests.
-         */ fun `demoTrustAnchor`(): kotlin.ByteArray {
+         * The pinned anchor of the demo trust bundle (P-256 public key, PEM). Its private key is
+         * published: pin it in demos and tests only, never in an app that checks real passes.
+         */
+    @Throws(HealthpassException::class) fun `demoTrustAnchor`(): kotlin.ByteArray {
             return FfiConverterByteArray.lift(
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(HealthpassException) { _status ->
     UniffiLib.uniffi_healthpass_ffi_fn_func_demo_trust_anchor(
     
         _status)
@@ -4891,9 +5045,10 @@ public object FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer<List
         /**
          * The demo trust bundle: the demo signer (test certificates), value sets, French demo
          * rules; in force 2026–2036. For demos and tests, never for real checks.
-         */ fun `demoTrustBundle`(): kotlin.ByteArray {
+         */
+    @Throws(HealthpassException::class) fun `demoTrustBundle`(): kotlin.ByteArray {
             return FfiConverterByteArray.lift(
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(HealthpassException) { _status ->
     UniffiLib.uniffi_healthpass_ffi_fn_func_demo_trust_bundle(
     
         _status)
@@ -4917,9 +5072,10 @@ public object FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer<List
 
         /**
          * The active rapid antigen test devices, for the issuing form.
-         */ fun `rapidTestDevices`(): List<ValueSetEntry> {
+         */
+    @Throws(HealthpassException::class) fun `rapidTestDevices`(): List<ValueSetEntry> {
             return FfiConverterSequenceTypeValueSetEntry.lift(
-    uniffiRustCall() { _status ->
+    uniffiRustCallWithError(HealthpassException) { _status ->
     UniffiLib.uniffi_healthpass_ffi_fn_func_rapid_test_devices(
     
         _status)
