@@ -92,6 +92,9 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     for reason in &verdict.reasons {
         let _ = writeln!(out, "  - {} [{}]", safe(&reason.to_string()), reason.code());
     }
+    for notice in &verdict.notices {
+        let _ = writeln!(out, "  notice: {} [{}]", safe(&notice.to_string()), notice.code());
+    }
     if let Some(holder) = &verdict.holder {
         let _ = writeln!(out, "  name           {}", display_name(&holder.name));
         let _ = writeln!(out, "  date of birth  {}", safe(non_empty(&holder.date_of_birth.to_string())));
@@ -149,6 +152,7 @@ pub fn verdict_json(verdict: &Verdict) -> serde_json::Value {
     json!({
         "status": verdict.status.name(),
         "reasons": verdict.reasons.iter().map(|reason| json!({"code": reason.code(), "category": reason.category().name(), "message": reason.to_string()})).collect::<Vec<_>>(),
+        "notices": verdict.notices.iter().map(|notice| json!({"code": notice.code(), "field": notice.field, "message": notice.to_string()})).collect::<Vec<_>>(),
         "certificate_type": verdict.certificate_type.map(|kind| kind.name()),
         "issuer_country": verdict.issuer_country,
         "issued_at": verdict.issued_at.map(|time| time.to_string()),

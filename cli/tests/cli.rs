@@ -89,7 +89,7 @@ fn conformance_json_has_the_counts_and_the_vectors() {
     assert_eq!(json["failed"], 0);
     assert!(json["passed"].as_u64().unwrap() >= 60);
     assert_eq!(json["skipped"], 0);
-    assert_eq!(json["vectors"].as_array().unwrap().len(), 8);
+    assert_eq!(json["vectors"].as_array().unwrap().len(), 16);
 }
 
 #[test]
@@ -645,4 +645,30 @@ fn scan_images_verifies_with_the_trust_given() {
         healthpass(&["scan", "--images", pictures.to_str().unwrap(), "--dsc", other.join("dsc.pem").to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(stdout(&output).contains("[kid_unknown]"));
+}
+
+/// A pass its issuer wrote oddly (date of birth 1989-00-20) is valid with a notice, shown in
+/// text and in JSON; the date of birth is shown as written.
+#[test]
+fn notices_appear_in_text_and_json() {
+    let vector: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(repository().join("tests/vectors/dgc/common/2DCode/raw/TOL1.json")).unwrap(),
+    )
+    .unwrap();
+    let dir = scratch_dir("notices");
+    let certificate = dir.join("dsc.b64");
+    std::fs::write(&certificate, vector["TESTCTX"]["CERTIFICATE"].as_str().unwrap()).unwrap();
+    let (pass, at) = (vector["PREFIX"].as_str().unwrap(), vector["TESTCTX"]["VALIDATIONCLOCK"].as_str().unwrap());
+    let output = healthpass(&["verify", pass, "--dsc", certificate.to_str().unwrap(), "--at", at]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with("VALID"), "{text}");
+    assert!(text.contains("  notice: /dob is not a calendar date") && text.contains("[date_as_written]"), "{text}");
+    assert!(text.contains("date of birth  1989-00-20"), "{text}");
+    let output = healthpass(&["verify", pass, "--dsc", certificate.to_str().unwrap(), "--at", at, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["status"], "valid");
+    assert_eq!(json["notices"][0]["code"], "date_as_written");
+    assert_eq!(json["notices"][0]["field"], "/dob");
+    assert_eq!(json["holder"]["date_of_birth"], "1989-00-20");
 }

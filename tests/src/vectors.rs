@@ -121,14 +121,14 @@ struct Built {
 }
 
 fn build_pass(
-    dcc: &Dcc,
+    dcc_value: &Value,
     issued_at: UnixTime,
     expires_at: UnixTime,
     key: &SigningKey,
     kid: Kid,
     tamper: Tamper,
 ) -> Built {
-    let dcc_value = dcc.to_value();
+    let dcc_value = dcc_value.clone();
     let claims = CwtClaims {
         issuer: Some("FR".into()),
         issued_at: Some(issued_at),
@@ -275,7 +275,8 @@ pub fn self_made_vectors() -> Vec<(String, String)> {
         .iter()
         .map(|spec| {
             let dcc = sample_test_dcc(clock.saturating_add(spec.sample_offset), spec.result, spec.name);
-            let built = build_pass(&dcc, issued_at, expires_at, &authority.dsc.key, authority.kid(), spec.tamper);
+            let built =
+                build_pass(&dcc.to_value(), issued_at, expires_at, &authority.dsc.key, authority.kid(), spec.tamper);
             let compressed = zlib::deflate(&built.cose);
             let base45_text = base45::encode(&compressed);
             let vector = json!({
@@ -293,6 +294,209 @@ pub fn self_made_vectors() -> Vec<(String, String)> {
                     "DESCRIPTION": spec.description,
                 },
                 "EXPECTEDRESULTS": spec.expected,
+            });
+            let text = serde_json::to_string_pretty(&vector).unwrap_or_default() + "\n";
+            (format!("common/2DCode/raw/{}.json", spec.name), text)
+        })
+        .collect()
+}
+
+/// A tolerance vector: a deviation real issuers wrote, the verdict it gets, and its notices.
+struct ToleranceSpec {
+    name: &'static str,
+    description: &'static str,
+    dcc: Value,
+    valid: bool,
+    notices: &'static [&'static str],
+    /// Only where the schema and the project's strict reading agree on it.
+    schema_valid: Option<bool>,
+}
+
+/// The classes of the tolerance policy (README, "Tolerance policy") as vectors in the
+/// dgc-testdata layout: EXPECTEDVERDICT is the project's full verification, EXPECTEDNOTICES
+/// (a project field) the notice codes it must give.
+pub fn tolerance_vectors() -> Vec<(String, String)> {
+    let text = |value: &str| Value::Text(value.into());
+    let from = time("2021-01-01T00:00:00Z");
+    let until = time("2031-01-01T00:00:00Z");
+    let authority = TestAuthority::for_types(
+        "FR",
+        "Healthpass Test Authority",
+        from,
+        until,
+        0x23,
+        &[CertificateType::Test, CertificateType::Vaccination, CertificateType::Recovery],
+    );
+    let clock = time("2021-06-01T12:00:00Z");
+    let issued_at = clock.saturating_sub(3600);
+    let expires_at = clock.saturating_add(48 * 3600);
+    let test =
+        |suffix: &str| sample_test_dcc(clock.saturating_sub(2 * 3600), TEST_RESULT_NOT_DETECTED, suffix).to_value();
+    let edit = |mut value: Value, entry: bool, key: &str, new: Option<Value>| {
+        let Value::Map(root) = &mut value else { return value };
+        let target = if entry {
+            match root.iter_mut().find(|(k, _)| matches!(k, Value::Text(t) if t == "t" || t == "v" || t == "r")) {
+                Some((_, Value::Array(items))) => match items.first_mut() {
+                    Some(Value::Map(fields)) => fields,
+                    _ => return value,
+                },
+                _ => return value,
+            }
+        } else {
+            root
+        };
+        target.retain(|(k, _)| !matches!(k, Value::Text(t) if t == key));
+        if let Some(new) = new {
+            target.push((Value::Text(key.into()), new));
+        }
+        value
+    };
+    let vaccination = |date: &str| {
+        let mut dcc = test("VACC");
+        if let Value::Map(root) = &mut dcc {
+            root.retain(|(k, _)| !matches!(k, Value::Text(t) if t == "t"));
+            root.push((
+                text("v"),
+                Value::Array(vec![Value::Map(
+                    [
+                        ("tg", text("840539006")),
+                        ("vp", text("1119349007")),
+                        ("mp", text("EU/1/20/1528")),
+                        ("ma", text("ORG-100030215")),
+                        ("dn", Value::Integer(2.into())),
+                        ("sd", Value::Integer(2.into())),
+                        ("dt", text(date)),
+                        ("co", text("FR")),
+                        ("is", text("Healthpass test authority")),
+                        ("ci", text("URN:UVCI:01:FR:HPTESTTOLVACC")),
+                    ]
+                    .into_iter()
+                    .map(|(key, value)| (text(key), value))
+                    .collect(),
+                )]),
+            ));
+        }
+        dcc
+    };
+    let recovery = |valid_from: &str| {
+        let mut dcc = test("RECO");
+        if let Value::Map(root) = &mut dcc {
+            root.retain(|(k, _)| !matches!(k, Value::Text(t) if t == "t"));
+            root.push((
+                text("r"),
+                Value::Array(vec![Value::Map(
+                    [
+                        ("tg", text("840539006")),
+                        ("fr", text("2021-03-01")),
+                        ("co", text("FR")),
+                        ("is", text("Healthpass test authority")),
+                        ("df", text(valid_from)),
+                        ("du", text("2021-08-31")),
+                        ("ci", text("URN:UVCI:01:FR:HPTESTTOLRECO")),
+                    ]
+                    .into_iter()
+                    .map(|(key, value)| (text(key), value))
+                    .collect(),
+                )]),
+            ));
+        }
+        dcc
+    };
+    let specs = [
+        ToleranceSpec {
+            name: "TOL1",
+            description: "VALID with a notice: date of birth 1989-00-20 (zero month, which the dob pattern allows); shown as written",
+            dcc: edit(test("TOL1"), false, "dob", Some(text("1989-00-20"))),
+            valid: true,
+            notices: &["date_as_written"],
+            schema_valid: None,
+        },
+        ToleranceSpec {
+            name: "TOL2",
+            description: "VALID with a notice: vaccination date 2022-17-01 (day and month swapped); only business rules read it",
+            dcc: vaccination("2022-17-01"),
+            valid: true,
+            notices: &["date_as_written"],
+            schema_valid: None,
+        },
+        ToleranceSpec {
+            name: "TOL3",
+            description: "VALID with a notice: a NAAT test with \"ma\": null (an optional field written as null)",
+            dcc: edit(edit(test("TOL3"), true, "tt", Some(text("LP6464-4"))), true, "ma", Some(Value::Null)),
+            valid: true,
+            notices: &["null_field"],
+            schema_valid: Some(false),
+        },
+        ToleranceSpec {
+            name: "TOL4",
+            description: "VALID with a notice: \"v\": null beside the test entry (an absent entry list written as null)",
+            dcc: edit(test("TOL4"), false, "v", Some(Value::Null)),
+            valid: true,
+            notices: &["null_field"],
+            schema_valid: Some(false),
+        },
+        ToleranceSpec {
+            name: "TOL5",
+            description: "VALID with a notice: an unknown extra field in the test entry",
+            dcc: edit(test("TOL5"), true, "xx", Some(text("extra"))),
+            valid: true,
+            notices: &["unknown_field"],
+            schema_valid: Some(true),
+        },
+        ToleranceSpec {
+            name: "TOL6",
+            description: "VALID with notices: lower-case country code and spaces around the issuer",
+            dcc: edit(edit(test("TOL6"), true, "co", Some(text("fr"))), true, "is", Some(text(" Healthpass "))),
+            valid: true,
+            notices: &["whitespace", "code_case"],
+            schema_valid: None,
+        },
+        ToleranceSpec {
+            name: "TOL7",
+            description: "INVALID: a recovery whose validity start (df) is 2021-17-01, not a date: the window cannot be decided",
+            dcc: recovery("2021-17-01"),
+            valid: false,
+            notices: &[],
+            schema_valid: None,
+        },
+        ToleranceSpec {
+            name: "TOL8",
+            description: "INVALID: a test result written as a number: the result cannot be read",
+            dcc: edit(test("TOL8"), true, "tr", Some(Value::Integer(260_415_000.into()))),
+            valid: false,
+            notices: &[],
+            schema_valid: Some(false),
+        },
+    ];
+    let certificate = base64::engine::general_purpose::STANDARD.encode(&authority.dsc.certificate_der);
+    specs
+        .iter()
+        .map(|spec| {
+            let built = build_pass(&spec.dcc, issued_at, expires_at, &authority.dsc.key, authority.kid(), Tamper::None);
+            let compressed = zlib::deflate(&built.cose);
+            let base45_text = base45::encode(&compressed);
+            let mut expected = json!({"EXPECTEDUNPREFIX": true, "EXPECTEDB45DECODE": true, "EXPECTEDCOMPRESSION": true,
+                "EXPECTEDDECODE": true, "EXPECTEDVERIFY": true, "EXPECTEDEXPIRATIONCHECK": true, "EXPECTEDKEYUSAGE": true,
+                "EXPECTEDVERDICT": spec.valid});
+            if let (Some(schema_valid), Some(object)) = (spec.schema_valid, expected.as_object_mut()) {
+                object.insert("EXPECTEDSCHEMAVALIDATION".into(), json!(schema_valid));
+            }
+            let vector = json!({
+                "JSON": dcc_json::cbor_to_json(&spec.dcc),
+                "CBOR": hex(&built.cbor),
+                "COSE": hex(&built.cose),
+                "COMPRESSED": hex(&compressed),
+                "BASE45": base45_text,
+                "PREFIX": format!("HC1:{base45_text}"),
+                "TESTCTX": {
+                    "VERSION": 1,
+                    "SCHEMA": "1.3.0",
+                    "CERTIFICATE": certificate,
+                    "VALIDATIONCLOCK": clock.to_rfc3339(),
+                    "DESCRIPTION": spec.description,
+                },
+                "EXPECTEDRESULTS": expected,
+                "EXPECTEDNOTICES": spec.notices,
             });
             let text = serde_json::to_string_pretty(&vector).unwrap_or_default() + "\n";
             (format!("common/2DCode/raw/{}.json", spec.name), text)
@@ -386,8 +590,14 @@ pub fn demo_pass() -> (String, String, String) {
     let authority = demo_authority();
     let issued_at = time("2026-11-27T08:00:00Z");
     let dcc = sample_test_dcc(issued_at.saturating_sub(1800), TEST_RESULT_NOT_DETECTED, "DEMO0001");
-    let built =
-        build_pass(&dcc, issued_at, time("2035-12-31T00:00:00Z"), &authority.dsc.key, authority.kid(), Tamper::None);
+    let built = build_pass(
+        &dcc.to_value(),
+        issued_at,
+        time("2035-12-31T00:00:00Z"),
+        &authority.dsc.key,
+        authority.kid(),
+        Tamper::None,
+    );
     let text = format!("HC1:{}", base45::encode(&zlib::deflate(&built.cose)));
     let key = authority.dsc.key_pkcs8_pem().unwrap_or_default();
     (text + "\n", authority.dsc.certificate_pem(), key)
@@ -477,6 +687,7 @@ pub fn generate_all(repository: &Path) -> Vec<GeneratedFile> {
     let vectors_dir: PathBuf = repository.join("tests/vectors/dgc");
     let mut files: Vec<GeneratedFile> = self_made_vectors()
         .into_iter()
+        .chain(tolerance_vectors())
         .map(|(path, contents)| GeneratedFile::text(vectors_dir.join(path), contents))
         .collect();
     let (pass, certificate, key) = demo_pass();

@@ -7,13 +7,40 @@ use healthpass_core::trust::{DocumentSignerCertificate, TrustStore};
 use healthpass_core::verify::Verifier;
 use healthpass_tests::shared_data::repository_root;
 
-fn reasons_of(name: &str) -> Vec<&'static str> {
+fn verdict_of(name: &str) -> healthpass_core::verify::Verdict {
     let path = repository_root().join(format!("tests/vectors/dgc/common/2DCode/raw/{name}.json"));
     let vector = DccVector::parse(&std::fs::read(path).unwrap()).unwrap();
     let signer = DocumentSignerCertificate::from_der(vector.certificate_der.as_deref().unwrap()).unwrap();
     let verifier = Verifier::new(TrustStore::from_iter([signer]));
-    let verdict = verifier.verify_text(vector.prefix.as_deref().unwrap(), vector.validation_clock.unwrap()).unwrap();
-    verdict.reasons.iter().map(|reason| reason.code()).collect()
+    verifier.verify_text(vector.prefix.as_deref().unwrap(), vector.validation_clock.unwrap()).unwrap()
+}
+
+fn reasons_of(name: &str) -> Vec<&'static str> {
+    verdict_of(name).reasons.iter().map(|reason| reason.code()).collect()
+}
+
+/// The tolerance vectors give their verdict and exactly the notices their file names.
+#[test]
+fn each_tolerance_vector_gives_its_verdict_and_notices() {
+    for name in ["TOL1", "TOL2", "TOL3", "TOL4", "TOL5", "TOL6", "TOL7", "TOL8"] {
+        let path = repository_root().join(format!("tests/vectors/dgc/common/2DCode/raw/{name}.json"));
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let verdict = verdict_of(name);
+        assert_eq!(
+            verdict.is_valid(),
+            json["EXPECTEDRESULTS"]["EXPECTEDVERDICT"] == true,
+            "{name}: {:?}",
+            verdict.reasons
+        );
+        let mut notices: Vec<&str> = verdict.notices.iter().map(|notice| notice.code()).collect();
+        let mut expected: Vec<&str> =
+            json["EXPECTEDNOTICES"].as_array().unwrap().iter().map(|code| code.as_str().unwrap()).collect();
+        notices.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(notices, expected, "{name}");
+    }
+    assert_eq!(reasons_of("TOL7"), ["payload_invalid"]);
+    assert_eq!(reasons_of("TOL8"), ["schema_violation", "payload_invalid"]);
 }
 
 #[test]

@@ -136,7 +136,7 @@ fn recovery_dcc(valid_from: &str, valid_until: &str) -> Value {
     let mut dcc: Dcc = Dcc::from_value(&test_dcc("260415000")).unwrap();
     dcc.entry = Entry::Recovery(RecoveryEntry {
         disease: "840539006".into(),
-        first_positive: date("2027-01-01"),
+        first_positive: healthpass_core::dcc::DccDate::Calendar(date("2027-01-01")),
         country: "FR".into(),
         issuer: "Healthpass test authority".into(),
         valid_from: date(valid_from),

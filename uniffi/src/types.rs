@@ -28,6 +28,16 @@ pub struct Reason {
     pub message: String,
 }
 
+/// Something odd about a pass that does not change the decision: a stable code, the field (a
+/// JSON pointer) and a message for people (no personal data). A valid pass with notices is
+/// still valid (green).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Notice {
+    pub code: String,
+    pub field: String,
+    pub message: String,
+}
+
 /// What a controller may see to check the holder's identity document. `Debug` shows none of it.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Holder {
@@ -35,7 +45,8 @@ pub struct Holder {
     pub given_name: Option<String>,
     pub family_name_transliterated: Option<String>,
     pub given_name_transliterated: Option<String>,
-    /// `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or empty when unknown.
+    /// `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, empty when unknown, or exactly as the pass writes it
+    /// when it is none of these (`1989-00-20`): compare it with the identity document as is.
     pub date_of_birth: String,
 }
 
@@ -66,6 +77,7 @@ pub struct RuleOutcome {
 pub struct Verdict {
     pub status: VerdictStatus,
     pub reasons: Vec<Reason>,
+    pub notices: Vec<Notice>,
     pub certificate_type: Option<CertificateType>,
     pub issuer_country: Option<String>,
     pub issued_at: Option<i64>,
@@ -118,6 +130,15 @@ impl From<CoreVerdict> for Verdict {
                 .reasons
                 .iter()
                 .map(|reason| Reason { code: reason.code().to_owned(), message: reason.to_string() })
+                .collect(),
+            notices: verdict
+                .notices
+                .iter()
+                .map(|notice| Notice {
+                    code: notice.code().to_owned(),
+                    field: notice.field.clone(),
+                    message: notice.to_string(),
+                })
                 .collect(),
             certificate_type: verdict.certificate_type.map(Into::into),
             issuer_country: verdict.issuer_country,

@@ -215,14 +215,23 @@ mod tests {
     const AT: i64 = 1_798_761_600;
 
     fn codes(verifier: &PassVerifier) -> Vec<String> {
-        verifier.verify_text(DEMO_PASS.trim().into(), AT).unwrap().reasons.into_iter().map(|reason| reason.code).collect()
+        verifier
+            .verify_text(DEMO_PASS.trim().into(), AT)
+            .unwrap()
+            .reasons
+            .into_iter()
+            .map(|reason| reason.code)
+            .collect()
     }
 
     #[test]
     fn a_refused_signer_certificate_changes_nothing() {
         let verifier = PassVerifier::new(Vec::new(), None).unwrap();
         assert_eq!(codes(&verifier), ["kid_unknown"]);
-        assert!(matches!(verifier.add_signer_certificate(b"not a certificate".to_vec()), Err(HealthpassError::TrustData { .. })));
+        assert!(matches!(
+            verifier.add_signer_certificate(b"not a certificate".to_vec()),
+            Err(HealthpassError::TrustData { .. })
+        ));
         assert!(verifier.add_signer_certificate(Vec::new()).is_err());
         assert_eq!(codes(&verifier), ["kid_unknown"], "the verifier is unchanged after a refused certificate");
         verifier.add_signer_certificate(DEMO_SIGNER.to_vec()).unwrap();

@@ -4,9 +4,11 @@ pub mod certificate_type;
 pub mod hcert;
 pub mod json;
 pub mod payload;
+pub mod reading;
 pub mod schema;
 pub mod value_sets;
 
 pub use certificate_type::CertificateType;
 pub use hcert::HcertError;
-pub use payload::{DateOfBirth, Dcc, DccError, Entry, PersonName, RecoveryEntry, TestEntry, VaccinationEntry};
+pub use payload::{DateOfBirth, Dcc, DccDate, DccError, Entry, PersonName, RecoveryEntry, TestEntry, VaccinationEntry};
+pub use reading::{Deviation, DeviationKind, Reading, Strictness};

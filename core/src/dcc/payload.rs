@@ -1,16 +1,15 @@
-//! The typed EU DCC payload (eu-dcc-schema, every release 1.0.0–1.3.x).
+//! The typed EU DCC payload (eu-dcc-schema, every release 1.0.0–1.3.x) and its CBOR form.
 //!
-//! Reading is tolerant where real issuers were (dates tagged or untagged, a vaccination date
-//! written as a date-time, null for an absent entry list); everything read is a well-formed
-//! value. Whether the payload obeys the schema of its version is a separate check
-//! ([`super::schema`]), so a pass can be shown *and* reported as non-conforming.
+//! Reading lives in [`super::reading`]: strict for conformance and issuing, tolerant for
+//! verification, where a field that is only shown (names, date of birth, issuer, centre,
+//! manufacturer, dates only business rules read) keeps what the issuer wrote. Whether the
+//! payload obeys the schema of its version is a separate check ([`super::schema`]).
 
 use std::fmt;
 
 use ciborium::Value;
 
 use super::certificate_type::CertificateType;
-use crate::codec::cbor::kind_of;
 use crate::time::{CivilDate, UnixTime};
 
 /// SNOMED CT codes of the test-result value set (`covid-19-lab-result`).
@@ -56,14 +55,26 @@ pub struct PersonName {
     pub given_name_transliterated: Option<String>,
 }
 
-/// `dob`: a full date, a year and month, a year, or empty when unknown (schema 1.3.0+).
+/// `dob`: a full date, a year and month, a year, empty when unknown (schema 1.3.0+), or — read
+/// tolerantly — exactly what the issuer wrote when it is none of these (`1989-00-20`: the
+/// schema's own pattern allows zero parts, which some issuers used for unknown ones). A
+/// controller compares it with an identity document, so it is shown as written, never guessed.
 /// `Debug` shows the precision, never the date.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum DateOfBirth {
     Unknown,
     Year(u16),
     YearMonth(u16, u8),
     Full(CivilDate),
+    AsWritten(String),
+}
+
+/// A date that only people and business rules read (a vaccination date, a first positive
+/// test): a calendar date, or — read tolerantly — the text as the issuer wrote it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum DccDate {
+    Calendar(CivilDate),
+    AsWritten(String),
 }
 
 /// The single statement of a certificate.
@@ -74,20 +85,23 @@ pub enum Entry {
     Recovery(RecoveryEntry),
 }
 
+/// A vaccination entry. Only business rules decide on its fields; read tolerantly, a field
+/// that is missing or unreadable is empty (or `None`) and the reading notes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaccinationEntry {
     pub disease: String,
     pub vaccine_type: String,
     pub product: String,
     pub manufacturer: String,
-    pub dose_number: u32,
-    pub total_doses: u32,
-    pub date: CivilDate,
+    pub dose_number: Option<u32>,
+    pub total_doses: Option<u32>,
+    pub date: DccDate,
     pub country: String,
     pub issuer: String,
     pub certificate_id: String,
 }
 
+/// A test entry. The result, the sample time and the identifier decide; the rest is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestEntry {
     pub disease: String,
@@ -103,10 +117,11 @@ pub struct TestEntry {
     pub certificate_id: String,
 }
 
+/// A recovery entry. Its validity window and identifier decide; the rest is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryEntry {
     pub disease: String,
-    pub first_positive: CivilDate,
+    pub first_positive: DccDate,
     pub country: String,
     pub issuer: String,
     pub valid_from: CivilDate,
@@ -115,38 +130,6 @@ pub struct RecoveryEntry {
 }
 
 impl Dcc {
-    /// Reads a DCC map.
-    pub fn from_value(value: &Value) -> Result<Self, DccError> {
-        let root = Fields::of(value, "")?;
-        let version = root.text("ver")?;
-        let name = PersonName::from_value(root.required("nam")?)?;
-        let date_of_birth = DateOfBirth::from_value(root.required("dob")?)?;
-        let declared = CertificateType::declared_in(value);
-        let kind = match declared.as_slice() {
-            [] => return Err(DccError::NoEntry),
-            [kind] => *kind,
-            more => return Err(DccError::MultipleEntries { count: more.len() }),
-        };
-        let key = kind.key();
-        let list = root.required(key)?;
-        let Value::Array(items) = list else {
-            return Err(DccError::WrongType { path: format!("/{key}"), expected: "an array", found: kind_of(list) });
-        };
-        let item = match items.as_slice() {
-            [] => return Err(DccError::NoEntry),
-            [item] => item,
-            more => return Err(DccError::MultipleEntries { count: more.len() }),
-        };
-        let entry_path = format!("/{key}/0");
-        let fields = Fields::of(item, &entry_path)?;
-        let entry = match kind {
-            CertificateType::Vaccination => Entry::Vaccination(VaccinationEntry::from_fields(&fields)?),
-            CertificateType::Test => Entry::Test(TestEntry::from_fields(&fields)?),
-            CertificateType::Recovery => Entry::Recovery(RecoveryEntry::from_fields(&fields)?),
-        };
-        Ok(Self { version, name, date_of_birth, entry })
-    }
-
     pub fn certificate_type(&self) -> CertificateType {
         match self.entry {
             Entry::Vaccination(_) => CertificateType::Vaccination,
@@ -190,16 +173,6 @@ impl Dcc {
 }
 
 impl PersonName {
-    fn from_value(value: &Value) -> Result<Self, DccError> {
-        let fields = Fields::of(value, "/nam")?;
-        Ok(Self {
-            family_name: fields.optional_text("fn")?,
-            family_name_transliterated: fields.optional_text("fnt")?,
-            given_name: fields.optional_text("gn")?,
-            given_name_transliterated: fields.optional_text("gnt")?,
-        })
-    }
-
     fn to_value(&self) -> Value {
         let mut entries = Vec::new();
         for (key, field) in [
@@ -217,7 +190,8 @@ impl PersonName {
 }
 
 impl DateOfBirth {
-    /// Reads `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or the empty string.
+    /// Reads `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or the empty string, strictly: a calendar date,
+    /// month 1–12.
     ///
     /// Schema 1.0.0 wanted a full date; 1.3.0 allows the partial forms and "" (unknown).
     /// dgc-testdata BG/1 writes a date-time ("1978-01-26T00:00:00"); its date is read.
@@ -241,14 +215,9 @@ impl DateOfBirth {
         }
     }
 
-    fn from_value(value: &Value) -> Result<Self, DccError> {
-        let text = as_text(untag(value)).ok_or(DccError::WrongType {
-            path: "/dob".into(),
-            expected: "a text string",
-            found: kind_of(value),
-        })?;
-        Self::parse(text)
-            .ok_or(DccError::Invalid { path: "/dob".into(), expected: "date of birth (YYYY, YYYY-MM or YYYY-MM-DD)" })
+    /// Whether this is a calendar date or one of the partial forms (not text kept as written).
+    pub fn is_calendar(&self) -> bool {
+        !matches!(self, Self::AsWritten(_))
     }
 }
 
@@ -271,6 +240,7 @@ impl fmt::Debug for DateOfBirth {
             Self::Year(_) => "DateOfBirth::Year(<redacted>)",
             Self::YearMonth(..) => "DateOfBirth::YearMonth(<redacted>)",
             Self::Full(_) => "DateOfBirth::Full(<redacted>)",
+            Self::AsWritten(_) => "DateOfBirth::AsWritten(<redacted>)",
         })
     }
 }
@@ -282,58 +252,45 @@ impl fmt::Display for DateOfBirth {
             Self::Year(year) => write!(f, "{year:04}"),
             Self::YearMonth(year, month) => write!(f, "{year:04}-{month:02}"),
             Self::Full(date) => write!(f, "{date}"),
+            Self::AsWritten(text) => f.write_str(text),
+        }
+    }
+}
+
+impl fmt::Display for DccDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Calendar(date) => write!(f, "{date}"),
+            Self::AsWritten(text) => f.write_str(text),
         }
     }
 }
 
 impl VaccinationEntry {
-    fn from_fields(fields: &Fields<'_>) -> Result<Self, DccError> {
-        Ok(Self {
-            disease: fields.text("tg")?,
-            vaccine_type: fields.text("vp")?,
-            product: fields.text("mp")?,
-            manufacturer: fields.text("ma")?,
-            dose_number: fields.count("dn")?,
-            total_doses: fields.count("sd")?,
-            date: fields.date("dt")?,
-            country: fields.text("co")?,
-            issuer: fields.text("is")?,
-            certificate_id: fields.text("ci")?,
-        })
-    }
-
     fn to_value(&self) -> Value {
-        map(vec![
+        let mut entries = vec![
             ("tg", text(&self.disease)),
             ("vp", text(&self.vaccine_type)),
             ("mp", text(&self.product)),
             ("ma", text(&self.manufacturer)),
-            ("dn", Value::Integer(self.dose_number.into())),
-            ("sd", Value::Integer(self.total_doses.into())),
+        ];
+        if let Some(dose_number) = self.dose_number {
+            entries.push(("dn", Value::Integer(dose_number.into())));
+        }
+        if let Some(total_doses) = self.total_doses {
+            entries.push(("sd", Value::Integer(total_doses.into())));
+        }
+        entries.extend([
             ("dt", text(&self.date.to_string())),
             ("co", text(&self.country)),
             ("is", text(&self.issuer)),
             ("ci", text(&self.certificate_id)),
-        ])
+        ]);
+        map(entries)
     }
 }
 
 impl TestEntry {
-    fn from_fields(fields: &Fields<'_>) -> Result<Self, DccError> {
-        Ok(Self {
-            disease: fields.text("tg")?,
-            test_type: fields.text("tt")?,
-            test_name: fields.optional_text("nm")?,
-            device: fields.optional_text("ma")?,
-            sample_time: fields.date_time("sc")?,
-            result: fields.text("tr")?,
-            centre: fields.optional_text("tc")?,
-            country: fields.text("co")?,
-            issuer: fields.text("is")?,
-            certificate_id: fields.text("ci")?,
-        })
-    }
-
     pub fn is_positive(&self) -> bool {
         self.result == TEST_RESULT_DETECTED
     }
@@ -357,18 +314,6 @@ impl TestEntry {
 }
 
 impl RecoveryEntry {
-    fn from_fields(fields: &Fields<'_>) -> Result<Self, DccError> {
-        Ok(Self {
-            disease: fields.text("tg")?,
-            first_positive: fields.date("fr")?,
-            country: fields.text("co")?,
-            issuer: fields.text("is")?,
-            valid_from: fields.date("df")?,
-            valid_until: fields.date("du")?,
-            certificate_id: fields.text("ci")?,
-        })
-    }
-
     fn to_value(&self) -> Value {
         map(vec![
             ("tg", text(&self.disease)),
@@ -382,198 +327,10 @@ impl RecoveryEntry {
     }
 }
 
-/// Looks up text-keyed fields of a CBOR map, building error paths lazily.
-struct Fields<'a> {
-    entries: &'a [(Value, Value)],
-    path: &'a str,
-}
-
-impl<'a> Fields<'a> {
-    fn of(value: &'a Value, path: &'a str) -> Result<Self, DccError> {
-        match value {
-            Value::Map(entries) => Ok(Self { entries, path }),
-            other => Err(DccError::WrongType { path: display_path(path), expected: "a map", found: kind_of(other) }),
-        }
-    }
-
-    fn path(&self, key: &str) -> String {
-        format!("{}/{key}", self.path)
-    }
-
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.entries
-            .iter()
-            .find(|(entry_key, value)| matches!(entry_key, Value::Text(text) if text == key) && !value.is_null())
-            .map(|(_, value)| value)
-    }
-
-    fn required(&self, key: &str) -> Result<&'a Value, DccError> {
-        self.get(key).ok_or_else(|| DccError::Missing { path: self.path(key) })
-    }
-
-    fn text(&self, key: &str) -> Result<String, DccError> {
-        let value = self.required(key)?;
-        as_text(untag(value)).map(str::to_owned).ok_or_else(|| DccError::WrongType {
-            path: self.path(key),
-            expected: "a text string",
-            found: kind_of(value),
-        })
-    }
-
-    fn optional_text(&self, key: &str) -> Result<Option<String>, DccError> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(_) => self.text(key).map(Some),
-        }
-    }
-
-    fn count(&self, key: &str) -> Result<u32, DccError> {
-        let value = self.required(key)?;
-        let number = match value {
-            Value::Integer(integer) => i128::from(*integer),
-            Value::Float(float) if float.fract() == 0.0 && float.is_finite() => *float as i128,
-            other => {
-                return Err(DccError::WrongType {
-                    path: self.path(key),
-                    expected: "an integer",
-                    found: kind_of(other),
-                });
-            }
-        };
-        u32::try_from(number).map_err(|_| DccError::Invalid { path: self.path(key), expected: "dose count" })
-    }
-
-    /// A date: `YYYY-MM-DD`, tagged 1004 or untagged; a date-time's date is accepted
-    /// (dgc-testdata PL/*/11: `"dt": "2021-03-18T22:54:00+02:00"`).
-    fn date(&self, key: &str) -> Result<CivilDate, DccError> {
-        let value = self.required(key)?;
-        let text = as_text(untag(value)).ok_or_else(|| DccError::WrongType {
-            path: self.path(key),
-            expected: "a date text",
-            found: kind_of(value),
-        })?;
-        let date_part = text.get(..10).filter(|_| text.len() == 10 || text.as_bytes().get(10) == Some(&b'T'));
-        date_part
-            .and_then(|date| CivilDate::parse(date).ok())
-            .ok_or_else(|| DccError::Invalid { path: self.path(key), expected: "date (YYYY-MM-DD)" })
-    }
-
-    /// A date-time: RFC 3339 text, tagged 0 or untagged, or an epoch number under tag 1.
-    fn date_time(&self, key: &str) -> Result<UnixTime, DccError> {
-        let value = self.required(key)?;
-        let invalid = || DccError::Invalid { path: self.path(key), expected: "date-time (RFC 3339)" };
-        match value {
-            Value::Tag(1, epoch) => crate::codec::cwt::numeric_date(epoch, "date-time").map_err(|_| invalid()),
-            _ => {
-                let text = as_text(untag(value)).ok_or_else(|| DccError::WrongType {
-                    path: self.path(key),
-                    expected: "a date-time text",
-                    found: kind_of(value),
-                })?;
-                UnixTime::parse_rfc3339(text).map_err(|_| invalid())
-            }
-        }
-    }
-}
-
-fn display_path(path: &str) -> String {
-    if path.is_empty() { "/".into() } else { path.into() }
-}
-
-/// The content of a tag 0 (date-time text) or 1004 (date text); other values unchanged.
-pub(crate) fn untag(value: &Value) -> &Value {
-    match value {
-        Value::Tag(0 | 1004, inner) => inner,
-        other => other,
-    }
-}
-
-fn as_text(value: &Value) -> Option<&str> {
-    match value {
-        Value::Text(text) => Some(text),
-        _ => None,
-    }
-}
-
 fn text(value: &str) -> Value {
     Value::Text(value.to_owned())
 }
 
 fn map(entries: Vec<(&str, Value)>) -> Value {
     Value::Map(entries.into_iter().map(|(key, value)| (Value::Text(key.to_owned()), value)).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample_test_dcc() -> Dcc {
-        Dcc {
-            version: "1.3.0".into(),
-            name: PersonName {
-                family_name: Some("Musterfrau-Gößinger".into()),
-                family_name_transliterated: Some("MUSTERFRAU<GOESSINGER".into()),
-                given_name: Some("Gabriele".into()),
-                given_name_transliterated: Some("GABRIELE".into()),
-            },
-            date_of_birth: DateOfBirth::Full(CivilDate::parse("1998-02-26").unwrap()),
-            entry: Entry::Test(TestEntry {
-                disease: "840539006".into(),
-                test_type: TEST_TYPE_RAPID_ANTIGEN.into(),
-                test_name: None,
-                device: Some("1232".into()),
-                sample_time: UnixTime::parse_rfc3339("2021-02-20T12:34:56Z").unwrap(),
-                result: TEST_RESULT_NOT_DETECTED.into(),
-                centre: Some("Testing centre Vienna 1".into()),
-                country: "AT".into(),
-                issuer: "Ministry of Health, Austria".into(),
-                certificate_id: "URN:UVCI:01:AT:B5921A35D6A0D696421B3E2462178297#I".into(),
-            }),
-        }
-    }
-
-    #[test]
-    fn debug_output_carries_no_names_or_birth_dates() {
-        let dcc = sample_test_dcc();
-        let shown = format!("{dcc:?} {:?}", dcc.name);
-        for secret in ["Musterfrau", "GOESSINGER", "Gabriele", "GABRIELE", "1998", "02-26"] {
-            assert!(!shown.contains(secret), "{secret} in {shown}");
-        }
-        assert!(shown.contains("<redacted>"));
-    }
-
-    #[test]
-    fn round_trips_through_cbor() {
-        let dcc = sample_test_dcc();
-        assert_eq!(Dcc::from_value(&dcc.to_value()).unwrap(), dcc);
-        assert_eq!(dcc.certificate_type(), CertificateType::Test);
-    }
-
-    #[test]
-    fn reads_partial_dates_of_birth() {
-        assert_eq!(DateOfBirth::parse(""), Some(DateOfBirth::Unknown));
-        assert_eq!(DateOfBirth::parse("1964"), Some(DateOfBirth::Year(1964)));
-        assert_eq!(DateOfBirth::parse("1964-08"), Some(DateOfBirth::YearMonth(1964, 8)));
-        assert_eq!(DateOfBirth::parse("1964-13"), None);
-        assert_eq!(DateOfBirth::parse("1964-02-30"), None);
-        assert_eq!(DateOfBirth::parse("64"), None);
-        assert_eq!(DateOfBirth::parse("1978-01-26T00:00:00").map(|d| d.to_string()), Some("1978-01-26".into()));
-    }
-
-    #[test]
-    fn refuses_two_entries_and_names_missing_fields_without_content() {
-        let mut value = sample_test_dcc().to_value();
-        if let Value::Map(entries) = &mut value {
-            let tests = entries.iter().find(|(key, _)| key == &Value::Text("t".into())).unwrap().1.clone();
-            entries.push((Value::Text("v".into()), tests));
-        }
-        assert_eq!(Dcc::from_value(&value), Err(DccError::MultipleEntries { count: 2 }));
-
-        let mut value = sample_test_dcc().to_value();
-        if let Value::Map(entries) = &mut value {
-            entries.retain(|(key, _)| key != &Value::Text("dob".into()));
-        }
-        let error = Dcc::from_value(&value).unwrap_err();
-        assert_eq!(error.to_string(), "/dob is missing");
-    }
 }

@@ -293,7 +293,7 @@ pub fn date_of_birth(text: &str, now: UnixTime) -> Result<DateOfBirth, InputErro
         DateOfBirth::Year(year) => (i32::from(year), 1, 1),
         DateOfBirth::YearMonth(year, month) => (i32::from(year), month, 1),
         DateOfBirth::Full(date) => (date.year(), date.month(), date.day()),
-        DateOfBirth::Unknown => return Err(InputError::DateOfBirthMalformed),
+        DateOfBirth::Unknown | DateOfBirth::AsWritten(_) => return Err(InputError::DateOfBirthMalformed),
     };
     if year < 1900 {
         return Err(InputError::DateOfBirthTooEarly);

@@ -3,10 +3,13 @@
 //! Verdicts are data: an invalid pass yields `Ok(Verdict)` with its reasons. `Err` means the
 //! input is not a pass at all.
 
+pub mod notice;
 pub mod policy;
 pub mod signature;
+pub mod tolerance;
 pub mod verdict;
 pub mod verifier;
 
+pub use notice::{Notice, NoticeKind};
 pub use verdict::{Holder, Reason, ReasonCategory, SignerSummary, Verdict, VerdictStatus};
 pub use verifier::{SignerSearch, Verifier, VerifyError, find_signer};

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::notice::Notice;
 use crate::codec::SignatureAlgorithm;
 use crate::dcc::schema::{SchemaVersion, SchemaViolation};
 use crate::dcc::{CertificateType, DateOfBirth, PersonName};
@@ -342,6 +343,8 @@ pub struct Verdict {
     pub status: VerdictStatus,
     /// Every reason found, in the order checked; empty exactly when the status is valid.
     pub reasons: Vec<Reason>,
+    /// What is odd about the pass without changing the decision (tolerance policy).
+    pub notices: Vec<Notice>,
     pub certificate_type: Option<CertificateType>,
     /// The issuing country: the CWT `iss` claim, or else the entry's country.
     pub issuer_country: Option<String>,

@@ -6,9 +6,10 @@ use ciborium::Value;
 
 use super::policy;
 use super::signature::check_signature;
+use super::tolerance;
 use super::verdict::{Holder, Reason, SignerSummary, Verdict, VerdictStatus};
 use crate::codec::{self, AlgorithmHeader, DecodeError, DecodedPass, PassLimits, SignatureAlgorithm};
-use crate::dcc::{self, CertificateType, Dcc, HcertError, schema::SchemaVersion};
+use crate::dcc::{self, CertificateType, Dcc, HcertError, Strictness, schema::SchemaVersion};
 use crate::rules::{BusinessRule, ExternalParameters, RuleError, RuleResult, RuleSelection, RuleSet, evaluate_rules};
 use crate::time::UnixTime;
 use crate::trust::{DocumentSignerCertificate, Kid, TrustBundle, TrustStore};
@@ -131,11 +132,26 @@ impl Verifier {
             reasons.extend(policy::key_usage_reason(signer, kind));
         }
 
-        let schema_release = check_schema(dcc_value, &mut reasons);
-        let dcc = match Dcc::from_value(dcc_value) {
-            Ok(dcc) => {
-                reasons.extend(policy::content_reasons(&dcc, now));
-                Some(dcc)
+        // The tolerance policy (tolerance.rs): display fields read as written with notices,
+        // decision fields refused; the schema check as strict as ever, its consequence by field.
+        let reading = Dcc::read(dcc_value, Strictness::Tolerant);
+        let mut notices = match &reading {
+            Ok(reading) => {
+                let bundle_value_sets = self.bundle.as_ref().map(|context| &context.bundle.contents().value_sets);
+                let mut notices = tolerance::deviation_notices(&reading.deviations);
+                notices.extend(tolerance::code_notices(&reading.dcc, bundle_value_sets));
+                notices
+            }
+            Err(_) => Vec::new(),
+        };
+        let (schema_reason, schema_notices, schema_release) =
+            tolerance::schema_consequences(&dcc::schema::check_dcc(dcc_value), &notices);
+        reasons.extend(schema_reason);
+        notices.extend(schema_notices);
+        let dcc = match reading {
+            Ok(reading) => {
+                reasons.extend(policy::content_reasons(&reading.dcc, now));
+                Some(reading.dcc)
             }
             Err(error) => {
                 reasons.push(Reason::PayloadInvalid { detail: error.to_string() });
@@ -184,6 +200,7 @@ impl Verifier {
         Ok(Verdict {
             status: if reasons.is_empty() { VerdictStatus::Valid } else { VerdictStatus::Invalid },
             reasons,
+            notices,
             certificate_type,
             issuer_country,
             issued_at: pass.claims.issued_at,
@@ -292,19 +309,4 @@ pub fn verify_with<'a>(
         }
     }
     SignerSearch::Failed(failure.unwrap_or(Reason::SignatureInvalid))
-}
-
-fn check_schema(dcc_value: &Value, reasons: &mut Vec<Reason>) -> Option<dcc::schema::SchemaVersion> {
-    match dcc::schema::check_dcc(dcc_value) {
-        Ok(check) => {
-            if !check.violations.is_empty() {
-                reasons.push(Reason::SchemaViolations { release: check.release, violations: check.violations });
-            }
-            Some(check.release)
-        }
-        Err(error) => {
-            reasons.push(Reason::SchemaUnavailable { detail: error.to_string() });
-            None
-        }
-    }
 }

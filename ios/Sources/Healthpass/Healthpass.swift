@@ -167,6 +167,8 @@ public struct VerdictPresentation {
     public let valid: Bool
     public let headline: String
     public let reasons: [String]
+    /// What the issuer wrote oddly without changing the decision (still green when valid).
+    public let notices: [String]
     public let name: String?
     public let dateOfBirth: String?
 }
@@ -179,6 +181,7 @@ extension Verdict {
             valid: valid,
             headline: valid ? "Valid certificate" : "Not valid",
             reasons: reasons.map(\.message),
+            notices: notices.map(\.message),
             name: name.isEmpty ? nil : name,
             dateOfBirth: holder?.dateOfBirth)
     }

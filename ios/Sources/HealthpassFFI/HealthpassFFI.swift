@@ -1834,7 +1834,8 @@ public struct Holder: Equatable, Hashable {
     public var familyNameTransliterated: String?
     public var givenNameTransliterated: String?
     /**
-     * `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or empty when unknown.
+     * `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, empty when unknown, or exactly as the pass writes it
+     * when it is none of these (`1989-00-20`): compare it with the identity document as is.
      */
     public var dateOfBirth: String
 
@@ -1842,7 +1843,8 @@ public struct Holder: Equatable, Hashable {
     // declare one manually.
     public init(familyName: String?, givenName: String?, familyNameTransliterated: String?, givenNameTransliterated: String?, 
         /**
-         * `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or empty when unknown.
+         * `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, empty when unknown, or exactly as the pass writes it
+         * when it is none of these (`1989-00-20`): compare it with the identity document as is.
          */dateOfBirth: String) {
         self.familyName = familyName
         self.givenName = givenName
@@ -2142,6 +2144,69 @@ public func FfiConverterTypeIssuedPass_lift(_ buf: RustBuffer) throws -> IssuedP
 #endif
 public func FfiConverterTypeIssuedPass_lower(_ value: IssuedPass) -> RustBuffer {
     return FfiConverterTypeIssuedPass.lower(value)
+}
+
+
+/**
+ * Something odd about a pass that does not change the decision: a stable code, the field (a
+ * JSON pointer) and a message for people (no personal data). A valid pass with notices is
+ * still valid (green).
+ */
+public struct Notice: Equatable, Hashable {
+    public var code: String
+    public var field: String
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(code: String, field: String, message: String) {
+        self.code = code
+        self.field = field
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Notice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Notice {
+        return
+            try Notice(
+                code: FfiConverterString.read(from: &buf), 
+                field: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Notice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.field, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotice_lift(_ buf: RustBuffer) throws -> Notice {
+    return try FfiConverterTypeNotice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotice_lower(_ value: Notice) -> RustBuffer {
+    return FfiConverterTypeNotice.lower(value)
 }
 
 
@@ -2561,6 +2626,7 @@ public func FfiConverterTypeValueSetEntry_lower(_ value: ValueSetEntry) -> RustB
 public struct Verdict: Equatable, Hashable {
     public var status: VerdictStatus
     public var reasons: [Reason]
+    public var notices: [Notice]
     public var certificateType: CertificateType?
     public var issuerCountry: String?
     public var issuedAt: Int64?
@@ -2580,7 +2646,7 @@ public struct Verdict: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: VerdictStatus, reasons: [Reason], certificateType: CertificateType?, issuerCountry: String?, issuedAt: Int64?, expiresAt: Int64?, 
+    public init(status: VerdictStatus, reasons: [Reason], notices: [Notice], certificateType: CertificateType?, issuerCountry: String?, issuedAt: Int64?, expiresAt: Int64?, 
         /**
          * The pass's key identifier, base64.
          */kid: String?, signerCountry: String?, holder: Holder?, ruleOutcomes: [RuleOutcome], trustSequence: UInt64?, 
@@ -2589,6 +2655,7 @@ public struct Verdict: Equatable, Hashable {
          */verifiedAt: Int64) {
         self.status = status
         self.reasons = reasons
+        self.notices = notices
         self.certificateType = certificateType
         self.issuerCountry = issuerCountry
         self.issuedAt = issuedAt
@@ -2619,6 +2686,7 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
             try Verdict(
                 status: FfiConverterTypeVerdictStatus.read(from: &buf), 
                 reasons: FfiConverterSequenceTypeReason.read(from: &buf), 
+                notices: FfiConverterSequenceTypeNotice.read(from: &buf), 
                 certificateType: FfiConverterOptionTypeCertificateType.read(from: &buf), 
                 issuerCountry: FfiConverterOptionString.read(from: &buf), 
                 issuedAt: FfiConverterOptionInt64.read(from: &buf), 
@@ -2635,6 +2703,7 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
     public static func write(_ value: Verdict, into buf: inout [UInt8]) {
         FfiConverterTypeVerdictStatus.write(value.status, into: &buf)
         FfiConverterSequenceTypeReason.write(value.reasons, into: &buf)
+        FfiConverterSequenceTypeNotice.write(value.notices, into: &buf)
         FfiConverterOptionTypeCertificateType.write(value.certificateType, into: &buf)
         FfiConverterOptionString.write(value.issuerCountry, into: &buf)
         FfiConverterOptionInt64.write(value.issuedAt, into: &buf)
@@ -3521,6 +3590,31 @@ fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeNotice: FfiConverterRustBuffer {
+    typealias SwiftType = [Notice]
+
+    public static func write(_ value: [Notice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeNotice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Notice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Notice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeNotice.read(from: &buf))
         }
         return seq
     }

@@ -291,7 +291,11 @@ impl CompiledSchema {
         let mut valid = true;
         for name in &node.required {
             if !entries.iter().any(|(key, _)| key_is(key, name)) {
-                context.report("required", format!("required property {name:?} is missing"));
+                // Reported at the missing property's own path, so a reader can tell which field
+                // it concerns (the verifier's tolerance policy classifies by field).
+                context.path.push(Segment::Property(name.clone()));
+                context.report("required", "is required and missing".into());
+                context.path.pop();
                 valid = false;
                 if context.stop() {
                     return false;
@@ -344,6 +348,8 @@ fn key_is(key: &Value, name: &str) -> bool {
 
 enum Segment<'v> {
     Key(&'v str),
+    /// A property the schema names (a missing required one).
+    Property(String),
     Index(usize),
 }
 
@@ -364,6 +370,7 @@ impl Context<'_> {
             path.push('/');
             match segment {
                 Segment::Key(key) => path.push_str(&key.replace('~', "~0").replace('/', "~1")),
+                Segment::Property(name) => path.push_str(&name.replace('~', "~0").replace('/', "~1")),
                 Segment::Index(index) => path.push_str(&index.to_string()),
             }
         }
@@ -620,7 +627,8 @@ mod tests {
         assert_eq!(summary, ["/nam/fnt maxLength", "/nam/fnt pattern", "/v maxItems", "/v/0/dn minimum"]);
         assert!(violations.iter().all(|v| !v.detail.contains("Müller")));
         assert!(schema.validate(&cbor(json!({"nam": {"fnt": "MUL"}, "v": [{"dn": 2.0}]}))).is_empty());
-        assert_eq!(schema.validate(&cbor(json!({})))[0].detail, "required property \"nam\" is missing");
+        let violation = &schema.validate(&cbor(json!({})))[0];
+        assert_eq!((violation.path.as_str(), violation.detail.as_str()), ("/nam", "is required and missing"));
     }
 
     #[test]

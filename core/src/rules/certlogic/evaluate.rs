@@ -295,8 +295,11 @@ fn operation<'a>(
                     ));
                 }
             };
-            let parsed = DateTime::parse(&text).ok_or(CertLogicError {
-                message: "\"plusTime\" operand is not a date(-time) in an allowed format".into(),
+            let parsed = DateTime::parse(&text).ok_or_else(|| CertLogicError {
+                message: format!(
+                    "\"plusTime\" operand{} is not a date(-time) in an allowed format",
+                    field_of(date_time)
+                ),
             })?;
             parsed
                 .plus(amount, unit)
@@ -305,10 +308,16 @@ fn operation<'a>(
         }
         "dccDateOfBirth" => {
             arity(operator, operands, &[1])?;
-            match eval(operands.first().unwrap_or(&Json::Null))? {
-                Value::Text(text) => DateTime::from_date_of_birth(&text).map(Value::DateTime).ok_or(CertLogicError {
-                    message: "\"dccDateOfBirth\" operand is not YYYY, YYYY-MM or YYYY-MM-DD".into(),
-                }),
+            let operand = operands.first().unwrap_or(&Json::Null);
+            match eval(operand)? {
+                Value::Text(text) => {
+                    DateTime::from_date_of_birth(&text).map(Value::DateTime).ok_or_else(|| CertLogicError {
+                        message: format!(
+                            "\"dccDateOfBirth\" operand{} is not YYYY, YYYY-MM or YYYY-MM-DD",
+                            field_of(operand)
+                        ),
+                    })
+                }
                 other => error(format!("operand of \"dccDateOfBirth\" must be a string, found {}", other.kind())),
             }
         }
@@ -347,6 +356,15 @@ fn operation<'a>(
             Ok(accumulator)
         }
         other => error(format!("unrecognised operator: \"{other}\"")),
+    }
+}
+
+/// " payload.v.0.dt" when the operand reads a field: an error then names what the issuer
+/// wrote oddly (never its value, which may be personal data).
+fn field_of(operand: &Json) -> String {
+    match operand.get("var").and_then(Json::as_str) {
+        Some(path) => format!(" {path}"),
+        None => String::new(),
     }
 }
 

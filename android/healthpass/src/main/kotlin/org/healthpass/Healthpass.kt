@@ -79,6 +79,9 @@ class Checkpoint(anchors: List<ByteArray>, installed: BundleMark? = null) : Auto
     /** The country of arrival whose acceptance rules apply. */
     fun setArrivalCountry(country: String?) = verifier.setArrivalCountry(country)
 
+    /** Trusts a signer certificate (DER, PEM or base64) beside the bundle's. */
+    fun addSignerCertificate(certificate: ByteArray) = verifier.addSignerCertificate(certificate)
+
     fun verify(text: String, at: Instant = Instant.now()): Verdict = verifier.verifyText(text, at.epochSecond)
 
     fun verifyFrame(plane: ByteBuffer, width: Int, height: Int, rowStride: Int, at: Instant = Instant.now()): FrameVerification =
@@ -172,6 +175,11 @@ data class VerdictPresentation(
     val headline: String,
     /** Why not, in the order found (empty when valid). */
     val reasons: List<String>,
+    /**
+     * What the issuer wrote oddly without changing the decision (a valid pass with notices is
+     * still green): show them small, below the verdict.
+     */
+    val notices: List<String>,
     /** For the identity check: the name as printed, then its machine-readable form. */
     val name: String?,
     val machineReadableName: String?,
@@ -188,6 +196,7 @@ fun Verdict.presentation(): VerdictPresentation {
         signal = if (status == VerdictStatus.VALID) Signal.GREEN else Signal.RED,
         headline = if (status == VerdictStatus.VALID) "Valid $kind certificate" else "Not valid",
         reasons = reasons.map { it.message },
+        notices = notices.map { it.message },
         name = printedName,
         machineReadableName = machineName,
         dateOfBirth = holder?.dateOfBirth?.ifBlank { "unknown" },

@@ -292,4 +292,25 @@ class HealthpassTest {
             server.stop(0)
         }
     }
+
+    /** A field of the project's tolerance vector, read without a JSON library. */
+    private fun vectorField(json: String, name: String): String =
+        Regex("\"$name\"\\s*:\\s*\"([^\"]*)\"").find(json)!!.groupValues[1]
+
+    @Test
+    fun aPassWrittenOddlyIsGreenWithANoticeAndTheBirthDateAsWritten() {
+        val vector = File(repository, "tests/vectors/dgc/common/2DCode/raw/TOL1.json").readText()
+        val at = Instant.parse(vectorField(vector, "VALIDATIONCLOCK"))
+        Checkpoint(emptyList()).use { checkpoint ->
+            checkpoint.addSignerCertificate(vectorField(vector, "CERTIFICATE").toByteArray())
+            val verdict = checkpoint.verify(vectorField(vector, "PREFIX"), at)
+            assertEquals(VerdictStatus.VALID, verdict.status)
+            assertEquals(listOf("date_as_written"), verdict.notices.map { it.code })
+            assertEquals("/dob", verdict.notices.single().field)
+            val screen = verdict.presentation()
+            assertEquals(Signal.GREEN, screen.signal)
+            assertEquals(1, screen.notices.size)
+            assertEquals("1989-00-20", screen.dateOfBirth)
+        }
+    }
 }

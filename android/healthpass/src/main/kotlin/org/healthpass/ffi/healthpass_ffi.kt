@@ -3467,7 +3467,8 @@ data class Holder (
     var `givenNameTransliterated`: kotlin.String?
     , 
     /**
-     * `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or empty when unknown.
+     * `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, empty when unknown, or exactly as the pass writes it
+     * when it is none of these (`1989-00-20`): compare it with the identity document as is.
      */
     var `dateOfBirth`: kotlin.String
     
@@ -3691,6 +3692,54 @@ public object FfiConverterTypeIssuedPass: FfiConverterRustBuffer<IssuedPass> {
             FfiConverterString.write(value.`certificateId`, buf)
             FfiConverterLong.write(value.`issuedAt`, buf)
             FfiConverterLong.write(value.`expiresAt`, buf)
+    }
+}
+
+
+
+/**
+ * Something odd about a pass that does not change the decision: a stable code, the field (a
+ * JSON pointer) and a message for people (no personal data). A valid pass with notices is
+ * still valid (green).
+ */
+data class Notice (
+    var `code`: kotlin.String
+    , 
+    var `field`: kotlin.String
+    , 
+    var `message`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNotice: FfiConverterRustBuffer<Notice> {
+    override fun read(buf: ByteBuffer): Notice {
+        return Notice(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Notice) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`field`) +
+            FfiConverterString.allocationSize(value.`message`)
+    )
+
+    override fun write(value: Notice, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`field`, buf)
+            FfiConverterString.write(value.`message`, buf)
     }
 }
 
@@ -4019,6 +4068,8 @@ data class Verdict (
     , 
     var `reasons`: List<Reason>
     , 
+    var `notices`: List<Notice>
+    , 
     var `certificateType`: CertificateType?
     , 
     var `issuerCountry`: kotlin.String?
@@ -4062,6 +4113,7 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
         return Verdict(
             FfiConverterTypeVerdictStatus.read(buf),
             FfiConverterSequenceTypeReason.read(buf),
+            FfiConverterSequenceTypeNotice.read(buf),
             FfiConverterOptionalTypeCertificateType.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
@@ -4078,6 +4130,7 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
     override fun allocationSize(value: Verdict) = (
             FfiConverterTypeVerdictStatus.allocationSize(value.`status`) +
             FfiConverterSequenceTypeReason.allocationSize(value.`reasons`) +
+            FfiConverterSequenceTypeNotice.allocationSize(value.`notices`) +
             FfiConverterOptionalTypeCertificateType.allocationSize(value.`certificateType`) +
             FfiConverterOptionalString.allocationSize(value.`issuerCountry`) +
             FfiConverterOptionalLong.allocationSize(value.`issuedAt`) +
@@ -4093,6 +4146,7 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
     override fun write(value: Verdict, buf: ByteBuffer) {
             FfiConverterTypeVerdictStatus.write(value.`status`, buf)
             FfiConverterSequenceTypeReason.write(value.`reasons`, buf)
+            FfiConverterSequenceTypeNotice.write(value.`notices`, buf)
             FfiConverterOptionalTypeCertificateType.write(value.`certificateType`, buf)
             FfiConverterOptionalString.write(value.`issuerCountry`, buf)
             FfiConverterOptionalLong.write(value.`issuedAt`, buf)
@@ -4876,6 +4930,34 @@ public object FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer<List<Ht
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeHttpHeader.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeNotice: FfiConverterRustBuffer<List<Notice>> {
+    override fun read(buf: ByteBuffer): List<Notice> {
+        val len = buf.getInt()
+        return List<Notice>(len) {
+            FfiConverterTypeNotice.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Notice>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeNotice.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Notice>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeNotice.write(it, buf)
         }
     }
 }
