@@ -11,7 +11,23 @@
 //! ```
 //!
 //! Time is always a parameter ([`time::UnixTime`]); nothing in the core reads a clock.
+//!
+//! # Text to verdict
+//!
+//! ```
+//! use healthpass_core::time::UnixTime;
+//! use healthpass_core::trust::{DocumentSignerCertificate, TrustStore};
+//! use healthpass_core::verify::Verifier;
+//!
+//! let signers = DocumentSignerCertificate::from_file_bytes(include_bytes!("../../cli/demo/signer.pem"))?;
+//! let verifier = Verifier::new(TrustStore::from_iter(signers));
+//! let pass = include_str!("../../cli/demo/pass.txt").trim();
+//! let verdict = verifier.verify_text(pass, UnixTime::parse_rfc3339("2027-01-01T00:00:00Z")?)?;
+//! assert!(verdict.is_valid(), "{:?}", verdict.reasons);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 // Input comes from strangers: no panicking shortcuts outside tests.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 

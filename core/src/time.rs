@@ -11,6 +11,7 @@ use std::fmt;
 pub struct UnixTime(i64);
 
 /// Why a date or date-time text could not be read.
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
     #[error("expected a date-time like 2021-05-06T18:00:00Z, found {found}")]
@@ -25,16 +26,19 @@ const MIN_YEAR: i64 = 0;
 const MAX_YEAR: i64 = 9999;
 
 impl UnixTime {
+    /// The instant `seconds` after the epoch.
     pub const fn from_seconds(seconds: i64) -> Self {
         Self(seconds)
     }
 
+    /// Seconds since the epoch.
     pub const fn seconds(self) -> i64 {
         self.0
     }
 
     /// The earliest and latest instants this type represents as calendar dates.
     pub const MIN: UnixTime = UnixTime(-62_167_219_200); // 0000-01-01T00:00:00Z
+    /// The latest instant a calendar date holds.
     pub const MAX: UnixTime = UnixTime(253_402_300_799); // 9999-12-31T23:59:59Z
 
     /// Reads an RFC 3339 / ISO 8601 date-time: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM|±HHMM|±HH)`.
@@ -86,10 +90,12 @@ impl UnixTime {
         self.to_string()
     }
 
+    /// `seconds` later, saturating.
     pub fn saturating_add(self, seconds: i64) -> Self {
         Self(self.0.saturating_add(seconds))
     }
 
+    /// `seconds` earlier, saturating.
     pub fn saturating_sub(self, seconds: i64) -> Self {
         Self(self.0.saturating_sub(seconds))
     }
@@ -120,12 +126,15 @@ impl CivilDate {
         Ok(Self { year: year as i32, month: month as u8, day: day as u8 })
     }
 
+    /// The year.
     pub fn year(self) -> i32 {
         self.year
     }
+    /// The month, 1 to 12.
     pub fn month(self) -> u8 {
         self.month
     }
+    /// The day of the month.
     pub fn day(self) -> u8 {
         self.day
     }
@@ -160,6 +169,7 @@ impl CivilDate {
         era * 146_097 + day_of_era - 719_468
     }
 
+    /// The date `days` after 1970-01-01.
     pub fn from_days_since_epoch(days: i64) -> Self {
         let days = days + 719_468;
         let era = days.div_euclid(146_097);
@@ -186,6 +196,7 @@ impl fmt::Display for CivilDate {
 }
 
 /// Why a duration text could not be read.
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DurationError {
     #[error("expected a whole number and a unit (s, m, h, d or w), e.g. 48h or 2d")]
@@ -218,10 +229,12 @@ pub fn parse_duration_seconds(text: &str) -> Result<i64, DurationError> {
         .ok_or(DurationError::OutOfRange)
 }
 
+/// Whether `year` has a 29 February.
 pub fn is_leap_year(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
+/// Days in `month` of `year`.
 pub fn days_in_month(year: i64, month: i64) -> u8 {
     match month {
         2 if is_leap_year(year) => 29,

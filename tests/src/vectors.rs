@@ -15,7 +15,7 @@ use p256::ecdsa::signature::Signer as _;
 use serde_json::json;
 
 use healthpass_core::codec::cose::sig_structure;
-use healthpass_core::codec::{CwtClaims, base45, cbor, zlib};
+use healthpass_core::codec::{self, CwtClaims, cbor};
 use healthpass_core::dcc::payload::{TEST_RESULT_DETECTED, TEST_RESULT_NOT_DETECTED, TEST_TYPE_RAPID_ANTIGEN};
 use healthpass_core::dcc::{CertificateType, DateOfBirth, Dcc, Entry, PersonName, TestEntry, hcert, json as dcc_json};
 use healthpass_core::issue::authority::{self, CertificateRequest, KeyAndCertificate};
@@ -174,6 +174,47 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// What every vector of a set shares.
+struct VectorContext<'a> {
+    /// The signer certificate, base64.
+    certificate: &'a str,
+    clock: UnixTime,
+    description: &'a str,
+}
+
+/// A vector file in the dgc-testdata layout: its path and its JSON text.
+fn vector_file(
+    name: &str,
+    dcc: &Value,
+    built: &Built,
+    context: &VectorContext<'_>,
+    expected: serde_json::Value,
+    notices: Option<serde_json::Value>,
+) -> (String, String) {
+    let compressed = codec::deflate(&built.cose);
+    let base45_text = codec::encode_base45(&compressed);
+    let mut vector = json!({
+        "JSON": dcc_json::cbor_to_json(dcc),
+        "CBOR": hex(&built.cbor),
+        "COSE": hex(&built.cose),
+        "COMPRESSED": hex(&compressed),
+        "BASE45": base45_text,
+        "PREFIX": format!("HC1:{base45_text}"),
+        "TESTCTX": {
+            "VERSION": 1,
+            "SCHEMA": "1.3.0",
+            "CERTIFICATE": context.certificate,
+            "VALIDATIONCLOCK": context.clock.to_rfc3339(),
+            "DESCRIPTION": context.description,
+        },
+        "EXPECTEDRESULTS": expected,
+    });
+    if let (Some(notices), Some(object)) = (notices, vector.as_object_mut()) {
+        object.insert("EXPECTEDNOTICES".into(), notices);
+    }
+    (format!("common/2DCode/raw/{name}.json"), serde_json::to_string_pretty(&vector).unwrap_or_default() + "\n")
+}
+
 struct VectorSpec {
     name: &'static str,
     description: &'static str,
@@ -277,28 +318,92 @@ pub fn self_made_vectors() -> Vec<(String, String)> {
             let dcc = sample_test_dcc(clock.saturating_add(spec.sample_offset), spec.result, spec.name);
             let built =
                 build_pass(&dcc.to_value(), issued_at, expires_at, &authority.dsc.key, authority.kid(), spec.tamper);
-            let compressed = zlib::deflate(&built.cose);
-            let base45_text = base45::encode(&compressed);
-            let vector = json!({
-                "JSON": dcc_json::cbor_to_json(&dcc.to_value()),
-                "CBOR": hex(&built.cbor),
-                "COSE": hex(&built.cose),
-                "COMPRESSED": hex(&compressed),
-                "BASE45": base45_text,
-                "PREFIX": format!("HC1:{base45_text}"),
-                "TESTCTX": {
-                    "VERSION": 1,
-                    "SCHEMA": "1.3.0",
-                    "CERTIFICATE": certificate,
-                    "VALIDATIONCLOCK": clock.to_rfc3339(),
-                    "DESCRIPTION": spec.description,
-                },
-                "EXPECTEDRESULTS": spec.expected,
-            });
-            let text = serde_json::to_string_pretty(&vector).unwrap_or_default() + "\n";
-            (format!("common/2DCode/raw/{}.json", spec.name), text)
+            let context = VectorContext { certificate: &certificate, clock, description: spec.description };
+            vector_file(spec.name, &dcc.to_value(), &built, &context, spec.expected.clone(), None)
         })
         .collect()
+}
+
+/// `dcc` (a CBOR map) with its entry replaced by `entry` under `key`.
+fn with_entry(dcc: &Value, key: &str, entry: Vec<(&str, Value)>) -> Value {
+    let mut dcc = dcc.clone();
+    if let Value::Map(root) = &mut dcc {
+        root.retain(|(k, _)| !matches!(k, Value::Text(t) if t == "v" || t == "t" || t == "r"));
+        let entry = entry.into_iter().map(|(k, value)| (Value::Text(k.into()), value)).collect();
+        root.push((Value::Text(key.into()), Value::Array(vec![Value::Map(entry)])));
+    }
+    dcc
+}
+
+/// The holder of `dcc` (a CBOR map) with a vaccination entry (Comirnaty, 2/2) on `date`, as
+/// written.
+pub fn sample_vaccination_value(dcc: &Value, date: &str, uvci: &str) -> Value {
+    let text = |value: &str| Value::Text(value.into());
+    with_entry(
+        dcc,
+        "v",
+        vec![
+            ("tg", text("840539006")),
+            ("vp", text("1119349007")),
+            ("mp", text("EU/1/20/1528")),
+            ("ma", text("ORG-100030215")),
+            ("dn", Value::Integer(2.into())),
+            ("sd", Value::Integer(2.into())),
+            ("dt", text(date)),
+            ("co", text("FR")),
+            ("is", text("Healthpass test authority")),
+            ("ci", text(uvci)),
+        ],
+    )
+}
+
+/// The holder of `dcc` (a CBOR map) with a recovery entry, dates as written.
+pub fn sample_recovery_value(
+    dcc: &Value,
+    first_positive: &str,
+    valid_from: &str,
+    valid_until: &str,
+    uvci: &str,
+) -> Value {
+    let text = |value: &str| Value::Text(value.into());
+    with_entry(
+        dcc,
+        "r",
+        vec![
+            ("tg", text("840539006")),
+            ("fr", text(first_positive)),
+            ("co", text("FR")),
+            ("is", text("Healthpass test authority")),
+            ("df", text(valid_from)),
+            ("du", text(valid_until)),
+            ("ci", text(uvci)),
+        ],
+    )
+}
+
+/// Bundle contents trusting one signer, in force from `from` to `until`, without rules or
+/// revocations (tests add what they check).
+pub fn bundle_contents(
+    signer_der: &[u8],
+    from: UnixTime,
+    until: UnixTime,
+) -> healthpass_core::trust::TrustBundleContents {
+    healthpass_core::trust::TrustBundleContents {
+        sequence: 1,
+        issued_at: from,
+        not_before: from,
+        expires_at: until,
+        signers: vec![healthpass_core::trust::BundleSigner {
+            certificate_der: signer_der.to_vec(),
+            kid: None,
+            allowed_types: None,
+        }],
+        fallback_roots: Vec::new(),
+        device_revocations: Vec::new(),
+        rules: Vec::new(),
+        value_sets: healthpass_core::dcc::value_sets::rule_value_sets(),
+        revocations: healthpass_core::trust::RevocationLists::default(),
+    }
 }
 
 /// A tolerance vector: a deviation real issuers wrote, the verdict it gets, and its notices.
@@ -351,56 +456,9 @@ pub fn tolerance_vectors() -> Vec<(String, String)> {
         }
         value
     };
-    let vaccination = |date: &str| {
-        let mut dcc = test("VACC");
-        if let Value::Map(root) = &mut dcc {
-            root.retain(|(k, _)| !matches!(k, Value::Text(t) if t == "t"));
-            root.push((
-                text("v"),
-                Value::Array(vec![Value::Map(
-                    [
-                        ("tg", text("840539006")),
-                        ("vp", text("1119349007")),
-                        ("mp", text("EU/1/20/1528")),
-                        ("ma", text("ORG-100030215")),
-                        ("dn", Value::Integer(2.into())),
-                        ("sd", Value::Integer(2.into())),
-                        ("dt", text(date)),
-                        ("co", text("FR")),
-                        ("is", text("Healthpass test authority")),
-                        ("ci", text("URN:UVCI:01:FR:HPTESTTOLVACC")),
-                    ]
-                    .into_iter()
-                    .map(|(key, value)| (text(key), value))
-                    .collect(),
-                )]),
-            ));
-        }
-        dcc
-    };
+    let vaccination = |date: &str| sample_vaccination_value(&test("VACC"), date, "URN:UVCI:01:FR:HPTESTTOLVACC");
     let recovery = |valid_from: &str| {
-        let mut dcc = test("RECO");
-        if let Value::Map(root) = &mut dcc {
-            root.retain(|(k, _)| !matches!(k, Value::Text(t) if t == "t"));
-            root.push((
-                text("r"),
-                Value::Array(vec![Value::Map(
-                    [
-                        ("tg", text("840539006")),
-                        ("fr", text("2021-03-01")),
-                        ("co", text("FR")),
-                        ("is", text("Healthpass test authority")),
-                        ("df", text(valid_from)),
-                        ("du", text("2021-08-31")),
-                        ("ci", text("URN:UVCI:01:FR:HPTESTTOLRECO")),
-                    ]
-                    .into_iter()
-                    .map(|(key, value)| (text(key), value))
-                    .collect(),
-                )]),
-            ));
-        }
-        dcc
+        sample_recovery_value(&test("RECO"), "2021-03-01", valid_from, "2021-08-31", "URN:UVCI:01:FR:HPTESTTOLRECO")
     };
     let specs = [
         ToleranceSpec {
@@ -473,33 +531,14 @@ pub fn tolerance_vectors() -> Vec<(String, String)> {
         .iter()
         .map(|spec| {
             let built = build_pass(&spec.dcc, issued_at, expires_at, &authority.dsc.key, authority.kid(), Tamper::None);
-            let compressed = zlib::deflate(&built.cose);
-            let base45_text = base45::encode(&compressed);
             let mut expected = json!({"EXPECTEDUNPREFIX": true, "EXPECTEDB45DECODE": true, "EXPECTEDCOMPRESSION": true,
                 "EXPECTEDDECODE": true, "EXPECTEDVERIFY": true, "EXPECTEDEXPIRATIONCHECK": true, "EXPECTEDKEYUSAGE": true,
                 "EXPECTEDVERDICT": spec.valid});
             if let (Some(schema_valid), Some(object)) = (spec.schema_valid, expected.as_object_mut()) {
                 object.insert("EXPECTEDSCHEMAVALIDATION".into(), json!(schema_valid));
             }
-            let vector = json!({
-                "JSON": dcc_json::cbor_to_json(&spec.dcc),
-                "CBOR": hex(&built.cbor),
-                "COSE": hex(&built.cose),
-                "COMPRESSED": hex(&compressed),
-                "BASE45": base45_text,
-                "PREFIX": format!("HC1:{base45_text}"),
-                "TESTCTX": {
-                    "VERSION": 1,
-                    "SCHEMA": "1.3.0",
-                    "CERTIFICATE": certificate,
-                    "VALIDATIONCLOCK": clock.to_rfc3339(),
-                    "DESCRIPTION": spec.description,
-                },
-                "EXPECTEDRESULTS": expected,
-                "EXPECTEDNOTICES": spec.notices,
-            });
-            let text = serde_json::to_string_pretty(&vector).unwrap_or_default() + "\n";
-            (format!("common/2DCode/raw/{}.json", spec.name), text)
+            let context = VectorContext { certificate: &certificate, clock, description: spec.description };
+            vector_file(spec.name, &spec.dcc, &built, &context, expected, Some(json!(spec.notices)))
         })
         .collect()
 }
@@ -598,7 +637,7 @@ pub fn demo_pass() -> (String, String, String) {
         authority.kid(),
         Tamper::None,
     );
-    let text = format!("HC1:{}", base45::encode(&zlib::deflate(&built.cose)));
+    let text = format!("HC1:{}", codec::encode_base45(&codec::deflate(&built.cose)));
     let key = authority.dsc.key_pkcs8_pem().unwrap_or_default();
     (text + "\n", authority.dsc.certificate_pem(), key)
 }

@@ -1,7 +1,7 @@
 //! The DCC conformance suites: the shared dgc-testdata vectors and the project's own vectors
 //! for the checks upstream never wrote (BasicDgcTestsList CO4, CO24–CO27, DGC7, DGC8).
 
-use healthpass_core::conformance::{Outcome, SuiteOptions, run_dcc_suite};
+use healthpass_core::conformance::{Judgement, SuiteOptions, run_dcc_suite};
 use healthpass_tests::shared_data::{repository_root, require_conformance_dir};
 
 #[test]
@@ -17,7 +17,7 @@ fn shared_dgc_testdata_has_no_unexplained_failures() {
         .vectors
         .iter()
         .flat_map(|vector| &vector.checks)
-        .filter(|check| check.check == "PICTUREDECODE" && check.outcome == Outcome::Passed)
+        .filter(|check| check.check == "PICTUREDECODE" && check.outcome == Judgement::Passed)
         .count();
     assert!(pictures_read >= 137, "only {pictures_read} PICTUREDECODE checks passed");
 }
@@ -29,11 +29,11 @@ fn upstream_known_issues_are_reported_and_never_counted_as_passed() {
     let es_401 = report.vectors.iter().find(|vector| vector.file.ends_with("ES/2DCode/raw/401.json")).unwrap();
     let verify = es_401.checks.iter().find(|check| check.check == "VERIFY").unwrap();
     assert!(
-        matches!(&verify.outcome, Outcome::Known { source: "upstream", reason, .. } if reason.contains("issues/228"))
+        matches!(&verify.outcome, Judgement::Known { source: "upstream", reason, .. } if reason.contains("issues/228"))
     );
     let pl_7 = report.vectors.iter().find(|vector| vector.file.ends_with("PL/1.3.0/2DCode/raw/7.json")).unwrap();
     let schema = pl_7.checks.iter().find(|check| check.check == "SCHEMAVALIDATION").unwrap();
-    assert!(matches!(&schema.outcome, Outcome::Known { source: "project", .. }));
+    assert!(matches!(&schema.outcome, Judgement::Known { source: "project", .. }));
 }
 
 #[test]

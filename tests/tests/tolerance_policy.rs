@@ -8,11 +8,12 @@ use std::sync::Arc;
 use ciborium::Value;
 use healthpass_core::dcc::{CertificateType, DateOfBirth};
 use healthpass_core::time::UnixTime;
-use healthpass_core::trust::{
-    BundleSigner, DocumentSignerCertificate, RevocationLists, TrustAnchor, TrustBundle, TrustBundleContents, TrustStore,
-};
+use healthpass_core::trust::{DocumentSignerCertificate, TrustAnchor, TrustBundle, TrustStore};
 use healthpass_core::verify::{Verdict, Verifier, VerifyError};
-use healthpass_tests::vectors::{TestAuthority, claims_around, fixed_key, sample_test_dcc, sign_claims};
+use healthpass_tests::vectors::{
+    TestAuthority, bundle_contents, claims_around, fixed_key, sample_recovery_value, sample_test_dcc,
+    sample_vaccination_value, sign_claims,
+};
 
 fn at(text: &str) -> UnixTime {
     UnixTime::parse_rfc3339(text).unwrap()
@@ -52,10 +53,6 @@ fn text(value: &str) -> Value {
     Value::Text(value.into())
 }
 
-fn map(entries: Vec<(&str, Value)>) -> Value {
-    Value::Map(entries.into_iter().map(|(key, value)| (text(key), value)).collect())
-}
-
 /// Sets (or with None removes) `key` of the map at `path` inside `value`.
 fn edit(mut value: Value, path: &[&str], key: &str, new: Option<Value>) -> Value {
     let mut current = &mut value;
@@ -82,49 +79,11 @@ fn test_dcc() -> Value {
 }
 
 fn vaccination_dcc(date: &str) -> Value {
-    map(vec![
-        ("ver", text("1.3.0")),
-        (
-            "nam",
-            map(vec![("fn", text("Dubois")), ("fnt", text("DUBOIS")), ("gn", text("Amélie")), ("gnt", text("AMELIE"))]),
-        ),
-        ("dob", text("1987-04-12")),
-        (
-            "v",
-            Value::Array(vec![map(vec![
-                ("tg", text("840539006")),
-                ("vp", text("1119349007")),
-                ("mp", text("EU/1/20/1528")),
-                ("ma", text("ORG-100030215")),
-                ("dn", Value::Integer(2.into())),
-                ("sd", Value::Integer(2.into())),
-                ("dt", text(date)),
-                ("co", text("FR")),
-                ("is", text("Healthpass test authority")),
-                ("ci", text("URN:UVCI:01:FR:TOLERANCEVACC")),
-            ])]),
-        ),
-    ])
+    sample_vaccination_value(&test_dcc(), date, "URN:UVCI:01:FR:TOLERANCEVACC")
 }
 
 fn recovery_dcc(valid_from: &str) -> Value {
-    map(vec![
-        ("ver", text("1.3.0")),
-        ("nam", map(vec![("fnt", text("DUBOIS")), ("gnt", text("AMELIE"))])),
-        ("dob", text("1987-04-12")),
-        (
-            "r",
-            Value::Array(vec![map(vec![
-                ("tg", text("840539006")),
-                ("fr", text("2027-01-01")),
-                ("co", text("FR")),
-                ("is", text("Healthpass test authority")),
-                ("df", text(valid_from)),
-                ("du", text("2027-06-30")),
-                ("ci", text("URN:UVCI:01:FR:TOLERANCERECO")),
-            ])]),
-        ),
-    ])
+    sample_recovery_value(&test_dcc(), "2027-01-01", valid_from, "2027-06-30", "URN:UVCI:01:FR:TOLERANCERECO")
 }
 
 fn codes(verdict: &Verdict) -> (Vec<&'static str>, Vec<(&'static str, String)>) {
@@ -227,22 +186,9 @@ fn verify_with_rule(dcc: Value, logic: serde_json::Value) -> Verdict {
         "Logic": logic,
     });
     let anchor_key = fixed_key(0x61);
-    let contents = TrustBundleContents {
-        sequence: 1,
-        issued_at: at("2027-01-01T00:00:00Z"),
-        not_before: at("2027-01-01T00:00:00Z"),
-        expires_at: at("2027-06-01T00:00:00Z"),
-        signers: vec![BundleSigner {
-            certificate_der: authority().dsc.certificate_der,
-            kid: None,
-            allowed_types: None,
-        }],
-        fallback_roots: Vec::new(),
-        device_revocations: Vec::new(),
-        rules: vec![rule],
-        value_sets: healthpass_core::dcc::value_sets::rule_value_sets(),
-        revocations: RevocationLists::default(),
-    };
+    let mut contents =
+        bundle_contents(&authority().dsc.certificate_der, at("2027-01-01T00:00:00Z"), at("2027-06-01T00:00:00Z"));
+    contents.rules = vec![rule];
     let bundle =
         TrustBundle::load(&contents.sign(&anchor_key).unwrap(), &[TrustAnchor::new(*anchor_key.verifying_key())])
             .unwrap();
@@ -292,7 +238,9 @@ fn deviations_that_prevent_the_decision_are_invalid() {
     invalid(edit(test_dcc(), &["t", "0"], "ci", None), "payload_invalid");
     invalid(recovery_dcc("2022-17-01"), "payload_invalid");
     invalid(edit(test_dcc(), &[], "t", Some(Value::Array(Vec::new()))), "payload_invalid");
-    let two = edit(test_dcc(), &[], "v", Some(vaccination_dcc("2027-01-10").as_map().unwrap()[3].1.clone()));
+    let vaccination_entries =
+        vaccination_dcc("2027-01-10").as_map().unwrap().iter().find(|(k, _)| *k == text("v")).unwrap().1.clone();
+    let two = edit(test_dcc(), &[], "v", Some(vaccination_entries));
     invalid(two, "payload_invalid");
     // No known entry type at all.
     let unknown_type = edit(edit(test_dcc(), &[], "t", None), &[], "x", Some(Value::Array(vec![Value::Null])));

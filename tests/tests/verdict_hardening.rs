@@ -6,18 +6,17 @@
 use std::sync::Arc;
 
 use ciborium::Value;
-use healthpass_core::codec::{self, CborError, CwtError, DecodeError, InflateError, PassLimits, base45, zlib};
+use healthpass_core::codec::{self, CborError, CwtError, DecodeError, InflateError, PassLimits};
 use healthpass_core::dcc::CertificateType;
 use healthpass_core::dcc::{Dcc, Entry, RecoveryEntry};
 use healthpass_core::rules::certlogic::{self, Value as LogicValue};
 use healthpass_core::time::{CivilDate, UnixTime};
 use healthpass_core::trust::revocation::{HashList, PassRevocationHashes};
-use healthpass_core::trust::{
-    BundleSigner, DocumentSignerCertificate, RevocationLists, TrustAnchor, TrustBundle, TrustBundleContents, TrustStore,
-};
+use healthpass_core::trust::{DocumentSignerCertificate, TrustAnchor, TrustBundle, TrustStore};
 use healthpass_core::verify::{Reason, Verifier, VerifyError};
 use healthpass_tests::vectors::{
-    TestAuthority, claims_around, demo_authority, demo_signed_pass, fixed_key, sample_test_dcc, sign_claims,
+    TestAuthority, bundle_contents, claims_around, demo_authority, demo_signed_pass, fixed_key, sample_test_dcc,
+    sign_claims,
 };
 
 fn at(text: &str) -> UnixTime {
@@ -193,25 +192,9 @@ fn a_lower_case_issuer_country_does_not_escape_the_country_revocation_list() {
     assert_eq!(hashes.country_code_uci, healthpass_core::trust::revocation::country_code_uci_hash("FR", &uci));
 
     let anchor_key = fixed_key(0x61);
-    let contents = TrustBundleContents {
-        sequence: 1,
-        issued_at: at("2027-01-01T00:00:00Z"),
-        not_before: at("2027-01-01T00:00:00Z"),
-        expires_at: at("2027-06-01T00:00:00Z"),
-        signers: vec![BundleSigner {
-            certificate_der: demo_authority().dsc.certificate_der.clone(),
-            kid: None,
-            allowed_types: None,
-        }],
-        fallback_roots: Vec::new(),
-        device_revocations: Vec::new(),
-        rules: Vec::new(),
-        value_sets: serde_json::json!({}),
-        revocations: RevocationLists {
-            country_code_uci: HashList::from_hashes(vec![hashes.country_code_uci]),
-            ..RevocationLists::default()
-        },
-    };
+    let mut contents =
+        bundle_contents(&demo_authority().dsc.certificate_der, at("2027-01-01T00:00:00Z"), at("2027-06-01T00:00:00Z"));
+    contents.revocations.country_code_uci = HashList::from_hashes(vec![hashes.country_code_uci]);
     let bundle =
         TrustBundle::load(&contents.sign(&anchor_key).unwrap(), &[TrustAnchor::new(*anchor_key.verifying_key())])
             .unwrap();
@@ -225,9 +208,9 @@ fn a_lower_case_issuer_country_does_not_escape_the_country_revocation_list() {
 fn bytes_after_the_zlib_stream_make_the_text_not_a_pass() {
     let pass = pass_with(test_dcc("260415000"), "FR");
     let cose = codec::unwrap_text(&pass, &PassLimits::default()).unwrap();
-    let mut compressed = zlib::deflate(&cose);
+    let mut compressed = codec::deflate(&cose);
     compressed.extend_from_slice(b"EXTRA");
-    let padded = format!("HC1:{}", base45::encode(&compressed));
+    let padded = format!("HC1:{}", codec::encode_base45(&compressed));
     assert_eq!(
         verifier().verify_text(&padded, now()).unwrap_err(),
         VerifyError::Decode(DecodeError::Inflate(InflateError::TrailingBytes { count: 5 }))

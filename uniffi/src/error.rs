@@ -1,40 +1,51 @@
 //! The one error an app sees: a few variants it can act on, each with a message for people.
 //! Core errors are converted here and nowhere else.
 
-use healthpass_core::issue::IssueError;
+use healthpass_core::codec::DecodeError;
+use healthpass_core::dcc::{DccError, HcertError};
+use healthpass_core::issue::{IssueError, SignerError};
+use healthpass_core::render::RenderError;
 use healthpass_core::rules::RuleError;
 use healthpass_core::scan::FrameError;
 use healthpass_core::trust::BundleError;
+use healthpass_core::trust::{AnchorError, DscError};
 use healthpass_core::verify::VerifyError;
 
+/// The one error type every exported call may return.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 #[uniffi::export(Display)]
 pub enum HealthpassError {
     /// The input is unusable (a frame of the wrong size, a field the pharmacist must fix):
     /// show the message and let the user correct it.
     #[error("{reason}")]
-    InvalidInput { reason: String },
+    InvalidInput {
+        /// What the user must correct.
+        reason: String,
+    },
     /// The code read is not a health pass at all.
     #[error("{reason}")]
-    NotAPass { reason: String },
+    NotAPass {
+        /// What the decoder found instead (no personal data).
+        reason: String,
+    },
     /// Trust data (a bundle, an anchor, a certificate) was refused; what was in force still is.
     #[error("{reason}")]
-    TrustData { reason: String },
+    TrustData {
+        /// Why it was refused.
+        reason: String,
+    },
     /// The platform failed: the key store, a signer, or the network. Retry or report.
     #[error("{reason}")]
-    Platform { reason: String },
+    Platform {
+        /// What the platform said (first line only).
+        reason: String,
+    },
     /// A defect in the library; it did not crash the app.
     #[error("{reason}")]
-    Internal { reason: String },
-}
-
-impl HealthpassError {
-    pub fn invalid_input(error: impl std::fmt::Display) -> Self {
-        Self::InvalidInput { reason: error.to_string() }
-    }
-    pub fn trust_data(error: impl std::fmt::Display) -> Self {
-        Self::TrustData { reason: error.to_string() }
-    }
+    Internal {
+        /// A summary; the defect is in the library.
+        reason: String,
+    },
 }
 
 impl From<IssueError> for HealthpassError {
@@ -50,6 +61,51 @@ impl From<IssueError> for HealthpassError {
                 Self::Platform { reason }
             }
         }
+    }
+}
+
+impl From<DscError> for HealthpassError {
+    /// A certificate (a signer's, or the issuer's own) is trust data.
+    fn from(error: DscError) -> Self {
+        Self::TrustData { reason: error.to_string() }
+    }
+}
+
+impl From<AnchorError> for HealthpassError {
+    fn from(error: AnchorError) -> Self {
+        Self::TrustData { reason: error.to_string() }
+    }
+}
+
+/// A text too long for a QR code is the caller's input.
+impl From<RenderError> for HealthpassError {
+    fn from(error: RenderError) -> Self {
+        Self::InvalidInput { reason: error.to_string() }
+    }
+}
+
+impl From<DecodeError> for HealthpassError {
+    fn from(error: DecodeError) -> Self {
+        Self::NotAPass { reason: error.to_string() }
+    }
+}
+
+impl From<HcertError> for HealthpassError {
+    fn from(error: HcertError) -> Self {
+        Self::NotAPass { reason: error.to_string() }
+    }
+}
+
+impl From<DccError> for HealthpassError {
+    fn from(error: DccError) -> Self {
+        Self::NotAPass { reason: error.to_string() }
+    }
+}
+
+/// A foreign signer's failure, seen from the core: the platform failed.
+impl From<HealthpassError> for SignerError {
+    fn from(error: HealthpassError) -> Self {
+        Self::Platform { message: error.to_string() }
     }
 }
 

@@ -21,5 +21,6 @@ pub trait Signer: Send + Sync {
 #[uniffi::export(with_foreign)]
 #[async_trait::async_trait]
 pub trait Transport: Send + Sync {
+    /// Sends `request` and returns the response; network failures are `Platform` errors.
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HealthpassError>;
 }

@@ -21,15 +21,16 @@ pub(crate) struct PlatformSigner {
 
 impl issue::Signer for PlatformSigner {
     fn public_key(&self) -> Result<SignerKey, SignerError> {
-        let bytes = self.signer.public_key().map_err(|error| SignerError::Platform { message: error.to_string() })?;
+        let bytes = self.signer.public_key()?;
         issue::p256_public_key(&bytes).map(SignerKey::P256)
     }
 
     fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {
-        self.signer.sign(data.to_vec()).map_err(|error| SignerError::Platform { message: error.to_string() })
+        Ok(self.signer.sign(data.to_vec())?)
     }
 }
 
+/// Issues test passes at a pharmacy, signing with the platform's key.
 #[derive(uniffi::Object)]
 pub struct PassIssuer {
     issuer: Issuer,
@@ -47,11 +48,10 @@ impl PassIssuer {
         pass_lifetime_hours: u32,
     ) -> Result<Self, HealthpassError> {
         guard(|| {
-            let certificate = DocumentSignerCertificate::from_file_bytes(&certificate)
-                .map_err(HealthpassError::invalid_input)?
+            let certificate = DocumentSignerCertificate::from_file_bytes(&certificate)?
                 .into_iter()
                 .next()
-                .ok_or_else(|| HealthpassError::invalid_input("no certificate given"))?;
+                .ok_or_else(|| HealthpassError::InvalidInput { reason: "no certificate given".into() })?;
             let policy = IssuingPolicy {
                 pass_lifetime_seconds: i64::from(pass_lifetime_hours) * 3600,
                 ..IssuingPolicy::default()

@@ -4,6 +4,7 @@
 //! traits the platforms implement live here; all logic is in the core. Every exported call
 //! runs under a panic guard, so no panic crosses into Kotlin or Swift.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 uniffi::setup_scaffolding!();

@@ -5,6 +5,7 @@ use healthpass_core::scan::{LumaFrame, Scanner};
 use crate::error::{HealthpassError, guard};
 use crate::types::ScannedCode;
 
+/// Reads codes from camera frames (QR and Aztec), within each frame's work budget.
 #[derive(uniffi::Object)]
 pub struct PassScanner {
     scanner: Scanner,
@@ -12,6 +13,7 @@ pub struct PassScanner {
 
 #[uniffi::export]
 impl PassScanner {
+    /// A scanner with the default pipeline.
     #[uniffi::constructor]
     pub fn new() -> Result<Self, HealthpassError> {
         guard(|| Ok(Self { scanner: Scanner::default() }))

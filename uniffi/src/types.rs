@@ -8,23 +8,32 @@ use healthpass_core::trust::{InstalledBundleMark, TrustBundle};
 use crate::error::HealthpassError;
 use healthpass_core::verify::{Verdict as CoreVerdict, VerdictStatus as CoreVerdictStatus};
 
+/// The overall outcome of a verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum VerdictStatus {
+    /// Authentic, in force and conforming: the holder may pass.
     Valid,
+    /// At least one reason says no.
     Invalid,
 }
 
+/// The kind of statement a certificate makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum CertificateType {
+    /// A vaccination.
     Vaccination,
+    /// A test.
     Test,
+    /// A recovery.
     Recovery,
 }
 
 /// Why a pass is not valid: a stable code and a message for people (no personal data).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Reason {
+    /// A stable machine code (`expired`, `signature_invalid`, ...).
     pub code: String,
+    /// For people, without personal data.
     pub message: String,
 }
 
@@ -33,17 +42,24 @@ pub struct Reason {
 /// still valid (green).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Notice {
+    /// A stable machine code (`date_as_written`, ...).
     pub code: String,
+    /// The field, as a JSON pointer (`/dob`).
     pub field: String,
+    /// For people, without the field's content.
     pub message: String,
 }
 
 /// What a controller may see to check the holder's identity document. `Debug` shows none of it.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Holder {
+    /// The family name as printed.
     pub family_name: Option<String>,
+    /// The given names as printed.
     pub given_name: Option<String>,
+    /// The family name in ICAO 9303 form (`DUBOIS<LEFEVRE`).
     pub family_name_transliterated: Option<String>,
+    /// The given names in ICAO 9303 form.
     pub given_name_transliterated: Option<String>,
     /// `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, empty when unknown, or exactly as the pass writes it
     /// when it is none of these (`1989-00-20`): compare it with the identity document as is.
@@ -56,37 +72,58 @@ impl std::fmt::Debug for Holder {
     }
 }
 
+/// What one business rule said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum RuleResult {
+    /// The rule holds.
     Passed,
+    /// The rule does not hold.
     Failed,
+    /// The rule could not decide (see `why`).
     Open,
 }
 
+/// A business rule's outcome for a pass.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RuleOutcome {
+    /// The rule's identifier (`TR-FR-0001`).
     pub identifier: String,
+    /// Whose rule it is.
     pub country: String,
+    /// Its English description.
     pub description: String,
+    /// Passed, failed or open.
     pub result: RuleResult,
     /// Why an open rule could not decide.
     pub why: Option<String>,
 }
 
+/// The result of verifying a pass.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Verdict {
+    /// Valid or invalid.
     pub status: VerdictStatus,
+    /// Why not, in the order found (empty when valid).
     pub reasons: Vec<Reason>,
+    /// What is odd without changing the decision (a valid pass may have notices).
     pub notices: Vec<Notice>,
+    /// The certificate type, when exactly one entry is declared.
     pub certificate_type: Option<CertificateType>,
+    /// The issuing country (`iss`, upper-cased), else the entry's country.
     pub issuer_country: Option<String>,
+    /// `iat`, seconds since the epoch.
     pub issued_at: Option<i64>,
+    /// `exp`, seconds since the epoch.
     pub expires_at: Option<i64>,
     /// The pass's key identifier, base64.
     pub kid: Option<String>,
+    /// The country of the signer certificate that verified the pass.
     pub signer_country: Option<String>,
+    /// What a controller may see of the holder (absent when unreadable).
     pub holder: Option<Holder>,
+    /// What each applicable business rule said.
     pub rule_outcomes: Vec<RuleOutcome>,
+    /// The sequence of the trust bundle used, if any.
     pub trust_sequence: Option<u64>,
     /// Seconds since the Unix epoch.
     pub verified_at: i64,
@@ -160,23 +197,32 @@ impl From<CoreVerdict> for Verdict {
     }
 }
 
+/// A point in frame pixels.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct Point {
+    /// Column.
     pub x: f32,
+    /// Row.
     pub y: f32,
 }
 
+/// The kind of 2D code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Symbology {
+    /// QR code.
     Qr,
+    /// Aztec code.
     Aztec,
 }
 
 /// A code found in a frame: its text and where it was (corner points in frame pixels).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ScannedCode {
+    /// The text the code holds.
     pub text: String,
+    /// QR or Aztec.
     pub symbology: Symbology,
+    /// Corner points, in frame pixels.
     pub corners: Vec<Point>,
 }
 
@@ -203,21 +249,39 @@ pub enum FrameVerification {
     /// No code in the frame: keep scanning.
     NoCode,
     /// A code that is not a pass (a URL, a damaged code).
-    NotAPass { code: ScannedCode, reason: String },
+    NotAPass {
+        /// The code read.
+        code: ScannedCode,
+        /// Why it is not a pass.
+        reason: String,
+    },
     /// A pass and its verdict.
-    Verified { code: ScannedCode, verdict: Verdict },
+    Verified {
+        /// The code read.
+        code: ScannedCode,
+        /// Its verdict.
+        verdict: Verdict,
+    },
 }
 
 /// The trust bundle in force.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BundleInfo {
+    /// Its sequence number.
     pub sequence: u64,
+    /// The kid of the anchor that signed it, base64.
     pub anchor_kid: String,
+    /// When it was made, seconds since the epoch.
     pub issued_at: i64,
+    /// Start of validity.
     pub not_before: i64,
+    /// End of validity.
     pub expires_at: i64,
+    /// Signer certificates it holds.
     pub signers: u32,
+    /// Business rules it holds.
     pub rules: u32,
+    /// Revocation hashes it holds.
     pub revocation_hashes: u64,
 }
 
@@ -242,6 +306,7 @@ impl From<&TrustBundle> for BundleInfo {
 /// bundle under the same sequence number.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct BundleMark {
+    /// The bundle's sequence number.
     pub sequence: u64,
     /// SHA-256 of the bundle's signed data, 32 bytes.
     pub digest: Vec<u8>,
@@ -263,15 +328,21 @@ impl TryFrom<&BundleMark> for InstalledBundleMark {
     }
 }
 
+/// The test types a pharmacy issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum TestType {
+    /// Rapid antigen test.
     RapidAntigen,
+    /// NAAT (e.g. PCR).
     Naat,
 }
 
+/// The result entered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum TestResult {
+    /// Not detected.
     Negative,
+    /// Detected.
     Positive,
 }
 
@@ -279,19 +350,27 @@ pub enum TestResult {
 /// birth.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TestPassRequest {
+    /// As on the identity document.
     pub family_name: String,
+    /// As on the identity document; empty for people with a single name.
     pub given_name: String,
     /// `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
     pub date_of_birth: String,
+    /// Rapid antigen or NAAT.
     pub test_type: TestType,
     /// Rapid antigen device id from the value set; none for NAAT.
     pub device: Option<String>,
+    /// A NAAT test's name, optional.
     pub test_name: Option<String>,
     /// Seconds since the Unix epoch.
     pub sampled_at: i64,
+    /// The result.
     pub result: TestResult,
+    /// The testing centre (pharmacy).
     pub centre: String,
+    /// ISO 3166-1 alpha-2 country of the test.
     pub country: String,
+    /// The issuing authority's name.
     pub issuer: String,
 }
 
@@ -306,40 +385,57 @@ impl std::fmt::Debug for TestPassRequest {
     }
 }
 
+/// A signed pass.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct IssuedPass {
     /// `HC1:...`, the QR code's content.
     pub text: String,
+    /// The UVCI.
     pub certificate_id: String,
+    /// Issued at, seconds since the epoch.
     pub issued_at: i64,
+    /// Expires at, seconds since the epoch.
     pub expires_at: i64,
 }
 
 /// A value-set entry an issuing form offers (e.g. rapid antigen test devices).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ValueSetEntry {
+    /// The code.
     pub code: String,
+    /// Its English name.
     pub display: String,
 }
 
 /// An HTTP request the platform sends for the library.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpRequest {
+    /// `GET`, `POST`, ...
     pub method: String,
+    /// The URL.
     pub url: String,
+    /// Request headers.
     pub headers: Vec<HttpHeader>,
+    /// Request body (empty for none).
     pub body: Vec<u8>,
 }
 
+/// One HTTP header.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpHeader {
+    /// Its name.
     pub name: String,
+    /// Its value.
     pub value: String,
 }
 
+/// An HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpResponse {
+    /// The status code (304 and errors included: the library decides).
     pub status: u16,
+    /// Response headers.
     pub headers: Vec<HttpHeader>,
+    /// Response body.
     pub body: Vec<u8>,
 }

@@ -47,6 +47,7 @@ struct State {
     verifier: Arc<Verifier>,
 }
 
+/// Verifies passes offline against the pinned anchors' trust bundle.
 #[derive(uniffi::Object)]
 pub struct PassVerifier {
     anchors: Vec<TrustAnchor>,
@@ -85,7 +86,7 @@ impl PassVerifier {
         guard(|| {
             let anchors = anchors
                 .iter()
-                .map(|bytes| TrustAnchor::from_bytes(bytes).map_err(HealthpassError::trust_data))
+                .map(|bytes| TrustAnchor::from_bytes(bytes).map_err(HealthpassError::from))
                 .collect::<Result<Vec<_>, _>>()?;
             let mark = installed.as_ref().map(InstalledBundleMark::try_from).transpose()?;
             let store =
@@ -156,10 +157,9 @@ impl PassVerifier {
     /// error the verifier is unchanged.
     pub fn add_signer_certificate(&self, certificate: Vec<u8>) -> Result<(), HealthpassError> {
         guard(|| {
-            let certificates =
-                DocumentSignerCertificate::from_file_bytes(&certificate).map_err(HealthpassError::trust_data)?;
+            let certificates = DocumentSignerCertificate::from_file_bytes(&certificate)?;
             if certificates.is_empty() {
-                return Err(HealthpassError::trust_data("no certificate in the given bytes"));
+                return Err(HealthpassError::TrustData { reason: "no certificate in the given bytes".into() });
             }
             self.change_settings(|settings| settings.extra_signers.extend(certificates))
         })

@@ -8,10 +8,13 @@ use crate::scan::OwnedLumaFrame;
 /// A frame and when it was captured, in milliseconds on the source's monotonic clock.
 #[derive(Debug, Clone)]
 pub struct CapturedFrame {
+    /// The frame's luma plane.
     pub frame: OwnedLumaFrame,
+    /// When the frame was captured, on the source's monotonic clock.
     pub captured_at_ms: u64,
 }
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameSourceError {
     #[error("no camera: {detail}")]
@@ -24,6 +27,7 @@ pub enum FrameSourceError {
 
 /// A stream of frames; `Ok(None)` when it has ended.
 pub trait FrameSource {
+    /// The next frame, or `None` when the source has ended.
     fn next_frame(&mut self) -> Result<Option<CapturedFrame>, FrameSourceError>;
 }
 
@@ -34,6 +38,7 @@ pub struct ReplaySource {
 }
 
 impl ReplaySource {
+    /// Replays `frames` in order.
     pub fn new(frames: impl IntoIterator<Item = CapturedFrame>) -> Self {
         Self { frames: frames.into_iter().collect() }
     }

@@ -14,21 +14,39 @@ pub const DEFAULT_REPEAT_WINDOW_MS: u64 = 5_000;
 #[derive(Debug, Clone, PartialEq)]
 pub enum CheckpointEvent {
     /// A pass not seen within the repeat window, and its verdict.
-    Verified { text: String, verdict: Box<Verdict>, captured_at_ms: u64 },
+    Verified {
+        /// The pass text.
+        text: String,
+        /// Its verdict.
+        verdict: Box<Verdict>,
+        /// When the frame was captured.
+        captured_at_ms: u64,
+    },
     /// A code that is not a pass (e.g. a URL, a damaged code), with the reason.
-    NotAPass { reason: String, captured_at_ms: u64 },
+    NotAPass {
+        /// Why it is not a pass (which decoding stage refused it).
+        reason: String,
+        /// When the frame was captured.
+        captured_at_ms: u64,
+    },
 }
 
 /// Counts over a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CheckpointStats {
+    /// Frames observed.
     pub frames: u64,
+    /// Frames in which at least one code was read.
     pub frames_with_codes: u64,
+    /// Passes verified (each distinct pass once per window).
     pub verified: u64,
+    /// Codes ignored because the same pass was verified within the repeat window.
     pub repeats_ignored: u64,
+    /// Codes that were not passes.
     pub not_a_pass: u64,
 }
 
+/// The controller's loop: a scanner, a verifier and the passes seen recently.
 pub struct CheckpointSession {
     scanner: Scanner,
     verifier: Verifier,
@@ -39,6 +57,7 @@ pub struct CheckpointSession {
 }
 
 impl CheckpointSession {
+    /// A session verifying what `scanner` reads with `verifier`.
     pub fn new(scanner: Scanner, verifier: Verifier) -> Self {
         Self {
             scanner,
@@ -49,11 +68,13 @@ impl CheckpointSession {
         }
     }
 
+    /// Ignores a pass for this long after it was last seen (default [`DEFAULT_REPEAT_WINDOW_MS`]).
     pub fn with_repeat_window_ms(mut self, window: u64) -> Self {
         self.repeat_window_ms = window;
         self
     }
 
+    /// What the session has observed so far.
     pub fn stats(&self) -> CheckpointStats {
         self.stats
     }

@@ -2,6 +2,7 @@
 
 const ALPHABET: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Base45Error {
     #[error("character {position} is not in the base45 alphabet (0-9, A-Z, space and $%*+-./:)")]

@@ -22,6 +22,7 @@ impl Default for CborLimits {
     }
 }
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CborError {
     #[error("CBOR ends early: an item at byte {offset} needs more bytes than remain")]
@@ -315,6 +316,141 @@ pub fn kind_of(value: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Map(_) => "a map",
         _ => "an unknown CBOR value",
+    }
+}
+
+/// The head of a CBOR item of major type `major` with argument `argument`, in its shortest
+/// form (RFC 8949 §3, §4.2.1).
+pub fn head(major: u8, argument: u64) -> Vec<u8> {
+    let major = major << 5;
+    match argument {
+        0..=23 => vec![major | argument as u8],
+        24..=0xff => vec![major | 24, argument as u8],
+        0x100..=0xffff => [&[major | 25][..], &(argument as u16).to_be_bytes()].concat(),
+        0x1_0000..=0xffff_ffff => [&[major | 26][..], &(argument as u32).to_be_bytes()].concat(),
+        _ => [&[major | 27][..], &argument.to_be_bytes()].concat(),
+    }
+}
+
+/// The value under a text key of a map's entries (null included: callers decide what it means).
+pub fn text_key<'a>(entries: &'a [(Value, Value)], key: &str) -> Option<&'a Value> {
+    entries.iter().find(|(entry_key, _)| matches!(entry_key, Value::Text(text) if text == key)).map(|(_, v)| v)
+}
+
+/// A field of a map that is missing or not what its format says.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field:?} {problem}")]
+pub struct FieldError {
+    /// The field, dotted from its record (`signers.kid`).
+    pub field: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+impl FieldError {
+    fn new(field: &str, problem: impl Into<String>) -> Self {
+        Self { field: field.to_owned(), problem: problem.into() }
+    }
+
+    fn kind(field: &str, expected: &str, found: &Value) -> Self {
+        Self::new(field, format!("must be {expected}, found {}", kind_of(found)))
+    }
+}
+
+/// The fields of a text-keyed CBOR map, taken out one by one: values are moved, never copied
+/// (a bundle's revocation lists are megabytes). Records of the project's own formats (trust
+/// bundles, credentials) decode themselves through it.
+#[derive(Debug)]
+pub struct MapFields {
+    name: String,
+    entries: Vec<(Value, Value)>,
+}
+
+impl MapFields {
+    /// The fields of `value`, which must be a map; `name` names it in errors.
+    pub fn of(value: Value, name: &str) -> Result<Self, FieldError> {
+        match value {
+            Value::Map(entries) => Ok(Self { name: name.to_owned(), entries }),
+            other => Err(FieldError::kind(name, "a map", &other)),
+        }
+    }
+
+    fn field(&self, key: &str) -> String {
+        if self.name.is_empty() { key.to_owned() } else { format!("{}.{key}", self.name) }
+    }
+
+    /// The value under `key`, if present.
+    pub fn take(&mut self, key: &str) -> Option<Value> {
+        let position =
+            self.entries.iter().position(|(entry_key, _)| matches!(entry_key, Value::Text(text) if text == key))?;
+        Some(self.entries.swap_remove(position).1)
+    }
+
+    /// The value under `key`; missing is an error.
+    pub fn required(&mut self, key: &str) -> Result<Value, FieldError> {
+        self.take(key).ok_or_else(|| FieldError::new(&self.field(key), "is missing"))
+    }
+
+    /// An integer that fits an `i64`.
+    pub fn integer(&mut self, key: &str) -> Result<i64, FieldError> {
+        let value = self.required(key)?;
+        as_i64(&value).ok_or_else(|| FieldError::kind(&self.field(key), "an integer", &value))
+    }
+
+    /// A non-negative integer.
+    pub fn unsigned(&mut self, key: &str) -> Result<u64, FieldError> {
+        let value = self.integer(key)?;
+        u64::try_from(value).map_err(|_| FieldError::new(&self.field(key), "must not be negative"))
+    }
+
+    /// A byte string.
+    pub fn bytes(&mut self, key: &str) -> Result<Vec<u8>, FieldError> {
+        match self.required(key)? {
+            Value::Bytes(bytes) => Ok(bytes),
+            other => Err(FieldError::kind(&self.field(key), "a byte string", &other)),
+        }
+    }
+
+    /// A text string.
+    pub fn text(&mut self, key: &str) -> Result<String, FieldError> {
+        match self.required(key)? {
+            Value::Text(text) => Ok(text),
+            other => Err(FieldError::kind(&self.field(key), "a text string", &other)),
+        }
+    }
+
+    /// A text string, or `None` when absent.
+    pub fn optional_text(&mut self, key: &str) -> Result<Option<String>, FieldError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::Text(text)) => Ok(Some(text)),
+            Some(other) => Err(FieldError::kind(&self.field(key), "a text string", &other)),
+        }
+    }
+
+    /// An array; absent is empty.
+    pub fn array(&mut self, key: &str) -> Result<Vec<Value>, FieldError> {
+        match self.take(key) {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items),
+            Some(other) => Err(FieldError::kind(&self.field(key), "an array", &other)),
+        }
+    }
+
+    /// JSON carried as bytes; absent is `None`.
+    pub fn json(&mut self, key: &str) -> Result<Option<serde_json::Value>, FieldError> {
+        match self.take(key) {
+            None => Ok(None),
+            Some(Value::Bytes(bytes)) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|error| FieldError::new(&self.field(key), format!("is not JSON: {error}"))),
+            Some(other) => Err(FieldError::kind(&self.field(key), "JSON bytes", &other)),
+        }
+    }
+
+    /// An error about one of these fields.
+    pub fn error(&self, key: &str, problem: impl Into<String>) -> FieldError {
+        FieldError::new(&self.field(key), problem)
     }
 }
 

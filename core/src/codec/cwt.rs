@@ -7,12 +7,18 @@ use super::cbor::kind_of;
 use super::cbor::{self, CborError, CborLimits};
 use crate::time::UnixTime;
 
+/// `iss`: the issuing country of a pass, or the issuer of a credential.
 pub const CLAIM_ISSUER: i64 = 1;
+/// `sub`: the subject (a delegation credential's device kid).
 pub const CLAIM_SUBJECT: i64 = 2;
+/// `exp`: expiry, seconds since the epoch.
 pub const CLAIM_EXPIRES_AT: i64 = 4;
+/// `nbf`: not valid before.
 pub const CLAIM_NOT_BEFORE: i64 = 5;
+/// `iat`: issued at.
 pub const CLAIM_ISSUED_AT: i64 = 6;
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CwtError {
     #[error(transparent)]
@@ -31,18 +37,23 @@ pub enum CwtError {
 /// The claims of a CWT; private claims are kept as CBOR for the layers above.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CwtClaims {
+    /// `iss`, when present.
     pub issuer: Option<String>,
+    /// `iat`, when present.
     pub issued_at: Option<UnixTime>,
+    /// `exp`, when present.
     pub expires_at: Option<UnixTime>,
     /// Every integer-keyed claim other than iss, iat and exp, in payload order.
     pub other: Vec<(i64, Value)>,
 }
 
 impl CwtClaims {
+    /// Decodes a payload (bounded CBOR) into claims.
     pub fn from_bytes(payload: &[u8], limits: CborLimits) -> Result<Self, CwtError> {
         Self::from_value(cbor::decode(payload, limits)?)
     }
 
+    /// Reads a decoded claims map.
     pub fn from_value(value: Value) -> Result<Self, CwtError> {
         let Value::Map(entries) = value else {
             return Err(CwtError::NotAMap { found: kind_of(&value) });
@@ -75,6 +86,7 @@ impl CwtClaims {
         Ok(claims)
     }
 
+    /// The private or unlisted claim under `key`.
     pub fn claim(&self, key: i64) -> Option<&Value> {
         self.other.iter().find(|(claim_key, _)| *claim_key == key).map(|(_, value)| value)
     }

@@ -4,20 +4,22 @@
 //! Each stage has its own error type, and [`DecodeError`] says which stage failed. Every stage is
 //! bounded: text length, inflated size, CBOR depth and item count (see [`PassLimits`]).
 
-pub mod base45;
+// The transport stages are private: other layers go through the decode functions below.
+mod base45;
+mod prefix;
+mod zlib;
+// The concepts other layers build on.
 pub mod cbor;
 pub mod cose;
 pub mod cwt;
 pub mod hex;
-pub mod prefix;
-pub mod zlib;
 
-pub use base45::Base45Error;
+pub use base45::{Base45Error, decode as decode_base45, encode as encode_base45};
 pub use cbor::{CborError, CborLimits};
 pub use cose::{AlgorithmHeader, CoseError, Envelope, HeaderPlacement, SignatureAlgorithm, SignedMessage};
 pub use cwt::{CwtClaims, CwtError};
-pub use prefix::{HC1_PREFIX, PrefixError};
-pub use zlib::InflateError;
+pub use prefix::{HC1_PREFIX, PrefixError, strip_prefix};
+pub use zlib::{InflateError, deflate, deflate_with_level, inflate};
 
 /// Bounds on the work a single pass may cost.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +30,7 @@ pub struct PassLimits {
     /// Inflated COSE bytes. Real passes inflate to about 1.1 kB; provisional passes carry a
     /// delegation credential and stay under 2 kB.
     pub max_inflated_bytes: usize,
+    /// Structural limits of the COSE and CWT CBOR.
     pub cbor: CborLimits,
 }
 
@@ -38,6 +41,7 @@ impl Default for PassLimits {
 }
 
 /// Which stage of the decode chain refused the input.
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
     #[error("prefix: {0}")]
@@ -68,7 +72,9 @@ impl DecodeError {
 /// A pass decoded down to its signed message and its claims; nothing is verified yet.
 #[derive(Debug, Clone)]
 pub struct DecodedPass {
+    /// The COSE_Sign1, headers and signature as received.
     pub message: SignedMessage,
+    /// The CWT claims of its payload.
     pub claims: CwtClaims,
 }
 

@@ -3,6 +3,7 @@
 /// The only context this project reads: version 1 of the health certificate.
 pub const HC1_PREFIX: &str = "HC1:";
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrefixError {
     /// dgc-testdata common/H3: bare base45 without a context is not a pass.

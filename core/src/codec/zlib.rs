@@ -3,6 +3,7 @@
 use miniz_oxide::inflate::TINFLStatus;
 use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InflateError {
     /// dgc-testdata common/Z2: an uncompressed COSE structure is not a pass.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use super::dcc_suite::{CheckResult, Outcome, SuiteError, SuiteReport, VectorResult};
+use super::report::{CheckResult, Judgement, SuiteError, SuiteReport, VectorResult};
 use crate::rules::certlogic::{self, Value};
 
 /// Runs every suite file (`*.json` with `cases`) below `root`.
@@ -35,7 +35,7 @@ pub fn run_certlogic_suites(root: &Path) -> Result<SuiteReport, SuiteError> {
             let case_skipped = suite_skipped || directive(case) == Some("skip");
             if let Some(expected_issues) = case.get("issues").and_then(Json::as_array) {
                 let outcome = if case_skipped {
-                    Outcome::Skipped { reason: "skip directive".into() }
+                    Judgement::Skipped { reason: "skip directive".into() }
                 } else {
                     validation_outcome(case.get("certLogicExpression").unwrap_or(&Json::Null), expected_issues)
                 };
@@ -53,7 +53,7 @@ pub fn run_certlogic_suites(root: &Path) -> Result<SuiteReport, SuiteError> {
                     None => format!("{case_name} / assertion {index}"),
                 };
                 let outcome = if case_skipped || directive(assertion) == Some("skip") {
-                    Outcome::Skipped { reason: "skip directive".into() }
+                    Judgement::Skipped { reason: "skip directive".into() }
                 } else {
                     let expression = assertion.get("certLogicExpression").or_else(|| case.get("certLogicExpression"));
                     evaluation_outcome(expression, assertion)
@@ -64,7 +64,10 @@ pub fn run_certlogic_suites(root: &Path) -> Result<SuiteReport, SuiteError> {
         report.add(result);
     }
     if report.vectors.is_empty() {
-        return Err(SuiteError::Empty { path: root.display().to_string() });
+        return Err(SuiteError::Empty {
+            path: root.display().to_string(),
+            expected: "CertLogic test files (testSuite/*.json, validation-testSuite/*.json)",
+        });
     }
     Ok(report)
 }
@@ -73,9 +76,9 @@ fn directive(node: &Json) -> Option<&str> {
     node.get("directive").and_then(Json::as_str)
 }
 
-fn evaluation_outcome(expression: Option<&Json>, assertion: &Json) -> Outcome {
+fn evaluation_outcome(expression: Option<&Json>, assertion: &Json) -> Judgement {
     let Some(expression) = expression else {
-        return Outcome::Failed { detail: "the test has no certLogicExpression".into() };
+        return Judgement::Failed { detail: "the test has no certLogicExpression".into() };
     };
     let data = assertion.get("data").unwrap_or(&Json::Null);
     let expected = assertion.get("expected").unwrap_or(&Json::Null);
@@ -83,18 +86,18 @@ fn evaluation_outcome(expression: Option<&Json>, assertion: &Json) -> Outcome {
         Ok(value) => {
             let actual = value.to_json();
             if actual == *expected {
-                Outcome::Passed
+                Judgement::Passed
             } else {
-                Outcome::Failed { detail: format!("evaluated to {actual}, expected {expected}") }
+                Judgement::Failed { detail: format!("evaluated to {actual}, expected {expected}") }
             }
         }
-        Err(error) => Outcome::Failed { detail: format!("evaluation failed: {error}; expected {expected}") },
+        Err(error) => Judgement::Failed { detail: format!("evaluation failed: {error}; expected {expected}") },
     }
 }
 
 /// The issues found must point at the same subexpressions as the expected ones; messages
 /// are the reference implementation's wording and are not compared.
-fn validation_outcome(expression: &Json, expected: &[Json]) -> Outcome {
+fn validation_outcome(expression: &Json, expected: &[Json]) -> Judgement {
     let found = certlogic::validate(expression);
     let mut expected_expressions: Vec<String> =
         expected.iter().map(|issue| issue.get("expr").unwrap_or(&Json::Null).to_string()).collect();
@@ -102,10 +105,10 @@ fn validation_outcome(expression: &Json, expected: &[Json]) -> Outcome {
     expected_expressions.sort();
     found_expressions.sort();
     if expected_expressions == found_expressions {
-        Outcome::Passed
+        Judgement::Passed
     } else {
         let messages: Vec<&str> = found.iter().map(|issue| issue.message.as_str()).collect();
-        Outcome::Failed {
+        Judgement::Failed {
             detail: format!(
                 "expected issues at {expected_expressions:?}, found at {found_expressions:?} ({messages:?})"
             ),

@@ -8,7 +8,7 @@ use ciborium::Value;
 use serde_json::Value as Json;
 
 use super::dcc_vector::{Check, DccVector};
-use crate::codec::{self, PassLimits, base45, cbor, prefix, zlib};
+use crate::codec::{self, PassLimits, cbor};
 use crate::dcc::{self, CertificateType, Dcc, json};
 use crate::time::UnixTime;
 use crate::trust::{DocumentSignerCertificate, TrustStore};
@@ -17,6 +17,7 @@ use crate::verify::{SignerSearch, Verifier, find_signer, policy};
 /// What running one check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckRun {
+    /// The check succeeded.
     Succeeded,
     /// The check ran and the property does not hold, for this reason.
     Failed(String),
@@ -27,6 +28,7 @@ pub enum CheckRun {
 /// Decodes a PNG and returns the texts of the codes found in it.
 pub type PictureDecoder<'a> = &'a dyn Fn(&[u8]) -> Result<Vec<String>, String>;
 
+/// Runs one check of a vector (`PICTUREDECODE`, `VERIFY`, ...) and says whether it succeeded.
 pub fn run_check(check: &Check, vector: &DccVector, picture_decoder: Option<PictureDecoder<'_>>) -> CheckRun {
     let result = match check {
         Check::PictureDecode => return picture_decode(vector, picture_decoder),
@@ -54,7 +56,7 @@ pub fn run_check(check: &Check, vector: &DccVector, picture_decoder: Option<Pict
 }
 
 /// Outer `Err`: not applicable; inner `Err`: the property does not hold.
-type Outcome = Result<Result<(), String>, String>;
+type CheckOutcome = Result<Result<(), String>, String>;
 
 fn limits() -> PassLimits {
     PassLimits::default()
@@ -68,9 +70,9 @@ fn require<T>(value: Option<T>, what: &str) -> Result<T, String> {
     value.ok_or_else(|| format!("the vector has no {what}"))
 }
 
-fn unprefix(vector: &DccVector) -> Outcome {
+fn unprefix(vector: &DccVector) -> CheckOutcome {
     let text = require(vector.prefix.as_deref(), "PREFIX")?;
-    Ok(prefix::strip_prefix(text).map_err(|error| error.to_string()).and_then(|base45_text| {
+    Ok(codec::strip_prefix(text).map_err(|error| error.to_string()).and_then(|base45_text| {
         holds(vector.base45.as_deref().is_none_or(|expected| expected == base45_text), || {
             "the text after the prefix differs from BASE45".into()
         })
@@ -82,15 +84,16 @@ fn base45_text(vector: &DccVector) -> Result<Result<String, String>, String> {
         return Ok(Ok(text.clone()));
     }
     let text = require(vector.prefix.as_deref(), "BASE45 or PREFIX")?;
-    Ok(prefix::strip_prefix(text).map(str::to_owned).map_err(|error| format!("prefix: {error}")))
+    Ok(codec::strip_prefix(text).map(str::to_owned).map_err(|error| format!("prefix: {error}")))
 }
 
 fn compressed_bytes(vector: &DccVector) -> Result<Result<Vec<u8>, String>, String> {
     if let Some(bytes) = &vector.compressed {
         return Ok(Ok(bytes.clone()));
     }
-    Ok(base45_text(vector)?
-        .and_then(|text| base45::decode(&text, limits().max_base45_chars).map_err(|error| format!("base45: {error}"))))
+    Ok(base45_text(vector)?.and_then(|text| {
+        codec::decode_base45(&text, limits().max_base45_chars).map_err(|error| format!("base45: {error}"))
+    }))
 }
 
 fn cose_bytes(vector: &DccVector) -> Result<Result<Vec<u8>, String>, String> {
@@ -98,7 +101,7 @@ fn cose_bytes(vector: &DccVector) -> Result<Result<Vec<u8>, String>, String> {
         return Ok(Ok(bytes.clone()));
     }
     Ok(compressed_bytes(vector)?.and_then(|compressed| {
-        zlib::inflate(&compressed, limits().max_inflated_bytes).map_err(|error| format!("zlib: {error}"))
+        codec::inflate(&compressed, limits().max_inflated_bytes).map_err(|error| format!("zlib: {error}"))
     }))
 }
 
@@ -111,28 +114,28 @@ fn signer_certificate(vector: &DccVector) -> Result<Result<DocumentSignerCertifi
     Ok(DocumentSignerCertificate::from_der(der).map_err(|error| format!("signer certificate: {error}")))
 }
 
-fn base45_decode(vector: &DccVector) -> Outcome {
+fn base45_decode(vector: &DccVector) -> CheckOutcome {
     let text = require(vector.base45.as_deref(), "BASE45")?;
-    Ok(base45::decode(text, limits().max_base45_chars).map_err(|error| error.to_string()).and_then(|bytes| {
+    Ok(codec::decode_base45(text, limits().max_base45_chars).map_err(|error| error.to_string()).and_then(|bytes| {
         holds(vector.compressed.as_ref().is_none_or(|expected| *expected == bytes), || {
             "the decoded bytes differ from COMPRESSED".into()
         })
     }))
 }
 
-fn compression(vector: &DccVector) -> Outcome {
+fn compression(vector: &DccVector) -> CheckOutcome {
     let compressed = match compressed_bytes(vector)? {
         Ok(bytes) => bytes,
         Err(reason) => return Ok(Err(reason)),
     };
-    Ok(zlib::inflate(&compressed, limits().max_inflated_bytes).map_err(|error| error.to_string()).and_then(|cose| {
+    Ok(codec::inflate(&compressed, limits().max_inflated_bytes).map_err(|error| error.to_string()).and_then(|cose| {
         holds(vector.cose.as_ref().is_none_or(|expected| *expected == cose), || {
             "the inflated bytes differ from COSE".into()
         })
     }))
 }
 
-fn decode(vector: &DccVector) -> Outcome {
+fn decode(vector: &DccVector) -> CheckOutcome {
     let pass = match decoded_pass(vector)? {
         Ok(pass) => pass,
         Err(reason) => return Ok(Err(reason)),
@@ -175,7 +178,7 @@ fn payload_level_dcc(value: &Value) -> &Value {
     value
 }
 
-fn valid_json(vector: &DccVector) -> Outcome {
+fn valid_json(vector: &DccVector) -> CheckOutcome {
     let text = require(vector.prefix.as_deref(), "PREFIX")?;
     let expected = require(vector.json.as_ref(), "JSON")?;
     let pass = match codec::decode_pass_text(text, &limits()) {
@@ -187,7 +190,7 @@ fn valid_json(vector: &DccVector) -> Outcome {
     }))
 }
 
-fn verify(vector: &DccVector) -> Outcome {
+fn verify(vector: &DccVector) -> CheckOutcome {
     let signer = signer_certificate(vector)?;
     let pass = decoded_pass(vector)?;
     let (signer, pass) = match (signer, pass) {
@@ -201,7 +204,7 @@ fn verify(vector: &DccVector) -> Outcome {
     })
 }
 
-fn expiration(vector: &DccVector) -> Outcome {
+fn expiration(vector: &DccVector) -> CheckOutcome {
     let clock = require(vector.validation_clock, "TESTCTX.VALIDATIONCLOCK")?;
     let signer = signer_certificate(vector)?;
     let pass = decoded_pass(vector)?;
@@ -220,7 +223,7 @@ fn expiration(vector: &DccVector) -> Outcome {
     Ok(holds(reasons.is_empty(), || join(reasons.iter().map(ToString::to_string))))
 }
 
-fn key_usage(vector: &DccVector) -> Outcome {
+fn key_usage(vector: &DccVector) -> CheckOutcome {
     let signer = signer_certificate(vector)?;
     let pass = decoded_pass(vector)?;
     let (signer, pass) = match (signer, pass) {
@@ -252,7 +255,7 @@ fn conforms(dcc_value: &Value, release: Option<&str>) -> Result<(), String> {
     Dcc::from_value(dcc_value).map(|_| ()).map_err(|error| error.to_string())
 }
 
-fn schema_validation(vector: &DccVector) -> Outcome {
+fn schema_validation(vector: &DccVector) -> CheckOutcome {
     let pass = match decoded_pass(vector)? {
         Ok(pass) => pass,
         Err(reason) => return Ok(Err(reason)),
@@ -260,12 +263,12 @@ fn schema_validation(vector: &DccVector) -> Outcome {
     Ok(dcc::hcert::dcc_value(&pass.claims).map_err(|error| error.to_string()).and_then(|value| conforms(value, None)))
 }
 
-fn valid_object(vector: &DccVector) -> Outcome {
+fn valid_object(vector: &DccVector) -> CheckOutcome {
     let document = require(vector.json.as_ref(), "JSON")?;
     Ok(conforms(&json::json_to_cbor(document), vector.schema_version.as_deref()))
 }
 
-fn encode(vector: &DccVector) -> Outcome {
+fn encode(vector: &DccVector) -> CheckOutcome {
     let document = require(vector.json.as_ref(), "JSON")?;
     let cbor_bytes = require(vector.cbor.as_ref(), "CBOR")?;
     let expected = match cbor::decode(cbor_bytes, limits().cbor) {
@@ -278,7 +281,7 @@ fn encode(vector: &DccVector) -> Outcome {
     }))
 }
 
-fn verdict(vector: &DccVector) -> Outcome {
+fn verdict(vector: &DccVector) -> CheckOutcome {
     let clock = require(vector.validation_clock, "TESTCTX.VALIDATIONCLOCK")?;
     let signer = signer_certificate(vector)?;
     let pass = decoded_pass(vector)?;

@@ -2,68 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use super::dcc_checks::{CheckRun, PictureDecoder, run_check};
 use super::dcc_vector::DccVector;
 use super::known_issues::{KnownIssue, ProjectKnownIssues, UpstreamKnownIssues};
-
-/// How one expected result of one vector turned out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
-    Passed,
-    Failed {
-        detail: String,
-    },
-    Skipped {
-        reason: String,
-    },
-    /// A vector listed as wrong: reported, never counted as passed or failed. `agrees` says
-    /// whether the project's result matched the (wrong) expectation anyway.
-    Known {
-        source: &'static str,
-        reason: String,
-        agrees: Option<bool>,
-    },
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckResult {
-    pub check: String,
-    pub expected: bool,
-    #[serde(flatten)]
-    pub outcome: Outcome,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct VectorResult {
-    /// Path relative to the suite folder.
-    pub file: String,
-    pub country: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub checks: Vec<CheckResult>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct SuiteReport {
-    pub passed: usize,
-    pub failed: usize,
-    pub skipped: usize,
-    pub known: usize,
-    pub vectors: Vec<VectorResult>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SuiteError {
-    #[error("{path}: {detail}")]
-    Unreadable { path: String, detail: String },
-    #[error("no vectors (*/2DCode/raw/*.json) below {path}")]
-    Empty { path: String },
-}
+use super::report::{CheckResult, Judgement, SuiteError, SuiteReport, VectorResult};
 
 /// Options of a run.
 pub struct SuiteOptions<'a> {
@@ -95,7 +37,7 @@ pub fn run_dcc_suite(root: &Path, options: &SuiteOptions<'_>) -> Result<SuiteRep
     collect_vectors(root, &mut files)?;
     files.sort();
     if files.is_empty() {
-        return Err(SuiteError::Empty { path: root.display().to_string() });
+        return Err(SuiteError::Empty { path: root.display().to_string(), expected: "vectors (*/2DCode/raw/*.json)" });
     }
     let upstream = std::fs::read_to_string(root.join("tests/known_issues.csv"))
         .map(|csv| UpstreamKnownIssues::parse(&csv))
@@ -114,10 +56,10 @@ impl SuiteReport {
     pub fn add(&mut self, result: VectorResult) {
         for check in &result.checks {
             match check.outcome {
-                Outcome::Passed => self.passed += 1,
-                Outcome::Failed { .. } => self.failed += 1,
-                Outcome::Skipped { .. } => self.skipped += 1,
-                Outcome::Known { .. } => self.known += 1,
+                Judgement::Passed => self.passed += 1,
+                Judgement::Failed { .. } => self.failed += 1,
+                Judgement::Skipped { .. } => self.skipped += 1,
+                Judgement::Known { .. } => self.known += 1,
             }
         }
         if result.error.is_some() {
@@ -135,7 +77,7 @@ impl SuiteReport {
                 failures.push(format!("{}: {error}", vector.file));
             }
             for check in &vector.checks {
-                if let Outcome::Failed { detail } = &check.outcome {
+                if let Judgement::Failed { detail } = &check.outcome {
                     failures.push(format!("{} {}: {detail}", vector.file, check.check));
                 }
             }
@@ -175,27 +117,27 @@ fn run_vector(
     result
 }
 
-fn judge(run: CheckRun, expected: bool, known: Option<KnownIssue>) -> Outcome {
+fn judge(run: CheckRun, expected: bool, known: Option<KnownIssue>) -> Judgement {
     let actual = match &run {
         CheckRun::Succeeded => Some(true),
         CheckRun::Failed(_) => Some(false),
         CheckRun::NotApplicable(_) => None,
     };
     if let Some(known) = known {
-        return Outcome::Known {
+        return Judgement::Known {
             source: known.source.name(),
             reason: known.reason,
             agrees: actual.map(|actual| actual == expected),
         };
     }
     match run {
-        CheckRun::NotApplicable(reason) => Outcome::Skipped { reason },
-        CheckRun::Succeeded if expected => Outcome::Passed,
-        CheckRun::Failed(_) if !expected => Outcome::Passed,
+        CheckRun::NotApplicable(reason) => Judgement::Skipped { reason },
+        CheckRun::Succeeded if expected => Judgement::Passed,
+        CheckRun::Failed(_) if !expected => Judgement::Passed,
         CheckRun::Succeeded => {
-            Outcome::Failed { detail: "the check succeeded, but the vector expects it to fail".into() }
+            Judgement::Failed { detail: "the check succeeded, but the vector expects it to fail".into() }
         }
-        CheckRun::Failed(reason) => Outcome::Failed { detail: reason },
+        CheckRun::Failed(reason) => Judgement::Failed { detail: reason },
     }
 }
 
@@ -239,8 +181,8 @@ mod tests {
     #[test]
     fn known_issues_are_never_passes() {
         let known = KnownIssue { source: super::super::known_issues::KnownIssueSource::Upstream, reason: "r".into() };
-        assert!(matches!(judge(CheckRun::Succeeded, true, Some(known)), Outcome::Known { agrees: Some(true), .. }));
-        assert_eq!(judge(CheckRun::Failed("x".into()), false, None), Outcome::Passed);
-        assert!(matches!(judge(CheckRun::Succeeded, false, None), Outcome::Failed { .. }));
+        assert!(matches!(judge(CheckRun::Succeeded, true, Some(known)), Judgement::Known { agrees: Some(true), .. }));
+        assert_eq!(judge(CheckRun::Failed("x".into()), false, None), Judgement::Passed);
+        assert!(matches!(judge(CheckRun::Succeeded, false, None), Judgement::Failed { .. }));
     }
 }

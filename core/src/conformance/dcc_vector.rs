@@ -8,15 +8,25 @@ use crate::time::UnixTime;
 /// The checks a vector's `EXPECTEDRESULTS` may name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Check {
+    /// `EXPECTEDPICTUREDECODE`: the `2DCODE` picture holds `PREFIX`.
     PictureDecode,
+    /// `EXPECTEDUNPREFIX`: the `HC1:` prefix is there and removed.
     Unprefix,
+    /// `EXPECTEDB45DECODE`: base45 decodes.
     Base45Decode,
+    /// `EXPECTEDCOMPRESSION`: zlib inflates.
     Compression,
+    /// `EXPECTEDDECODE`: the COSE and CWT decode.
     Decode,
+    /// `EXPECTEDVALIDJSON`: the JSON field matches the signed payload.
     ValidJson,
+    /// `EXPECTEDVERIFY`: the signature verifies with the vector's certificate.
     Verify,
+    /// `EXPECTEDEXPIRATIONCHECK`: the pass is in force at the validation clock.
     ExpirationCheck,
+    /// `EXPECTEDKEYUSAGE`: the certificate may sign the pass's type.
     KeyUsage,
+    /// `EXPECTEDSCHEMAVALIDATION`: the payload conforms to its schema.
     SchemaValidation,
     /// The `JSON` field against the schema named in `TESTCTX.SCHEMA`.
     ValidObject,
@@ -29,6 +39,7 @@ pub enum Check {
 }
 
 impl Check {
+    /// The check an `EXPECTED...` key names.
     pub fn from_key(key: &str) -> Self {
         match key {
             "EXPECTEDPICTUREDECODE" => Self::PictureDecode,
@@ -48,6 +59,7 @@ impl Check {
         }
     }
 
+    /// The check's name as in the vectors, without `EXPECTED`.
     pub fn name(&self) -> &str {
         match self {
             Self::PictureDecode => "PICTUREDECODE",
@@ -89,20 +101,33 @@ impl Check {
 /// A vector's fields, as far as present.
 #[derive(Debug, Clone)]
 pub struct DccVector {
+    /// `JSON`: the payload as JSON.
     pub json: Option<Json>,
+    /// `CBOR`: the payload as CBOR.
     pub cbor: Option<Vec<u8>>,
+    /// `COSE`: the signed COSE_Sign1.
     pub cose: Option<Vec<u8>>,
+    /// `COMPRESSED`: the zlib stream.
     pub compressed: Option<Vec<u8>>,
+    /// `BASE45`: the base45 text.
     pub base45: Option<String>,
+    /// `PREFIX`: the `HC1:` text.
     pub prefix: Option<String>,
+    /// `2DCODE`: a PNG of the code.
     pub picture_png: Option<Vec<u8>>,
+    /// `TESTCTX.CERTIFICATE`: the signer certificate.
     pub certificate_der: Option<Vec<u8>>,
+    /// `TESTCTX.VALIDATIONCLOCK`: the time to verify at.
     pub validation_clock: Option<UnixTime>,
+    /// `TESTCTX.SCHEMA`: the schema release the vector names.
     pub schema_version: Option<String>,
+    /// `TESTCTX.DESCRIPTION`.
     pub description: Option<String>,
+    /// The `EXPECTEDRESULTS`, in file order.
     pub expected: Vec<(Check, bool)>,
 }
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VectorError {
     #[error("not JSON: {0}")]
@@ -112,6 +137,7 @@ pub enum VectorError {
 }
 
 impl DccVector {
+    /// Reads a vector file.
     pub fn parse(text: &[u8]) -> Result<Self, VectorError> {
         let document: Json = serde_json::from_slice(text).map_err(|error| VectorError::NotJson(error.to_string()))?;
         let context = document.get("TESTCTX");

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::dcc_suite::SuiteError;
+use super::report::SuiteError;
 
 /// Every `*.json` file below `dir` whose path `keep` accepts.
 pub fn collect_json(dir: &Path, files: &mut Vec<PathBuf>, keep: &dyn Fn(&Path) -> bool) -> Result<(), SuiteError> {

@@ -7,11 +7,14 @@ use super::dcc_vector::Check;
 /// Where a known issue is recorded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KnownIssueSource {
+    /// Listed in dgc-testdata's `tests/known_issues.csv`.
     Upstream,
+    /// Listed in the project's `known_wrong_vectors.csv`, with its evidence.
     Project,
 }
 
 impl KnownIssueSource {
+    /// `upstream` or `project`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Upstream => "upstream",
@@ -20,9 +23,12 @@ impl KnownIssueSource {
     }
 }
 
+/// Why a vector's expectation is known to be wrong, and who says so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownIssue {
+    /// Which list names it.
     pub source: KnownIssueSource,
+    /// The list's explanation.
     pub reason: String,
 }
 
@@ -33,6 +39,7 @@ pub struct UpstreamKnownIssues {
 }
 
 impl UpstreamKnownIssues {
+    /// Reads upstream's `known_issues.csv`.
     pub fn parse(csv: &str) -> Self {
         let rows = csv
             .lines()
@@ -78,6 +85,7 @@ impl Default for ProjectKnownIssues {
 }
 
 impl ProjectKnownIssues {
+    /// Reads the project's list (`check,vector,reason`).
     pub fn parse(csv: &str) -> Self {
         let rows = csv
             .lines()
@@ -91,6 +99,7 @@ impl ProjectKnownIssues {
         Self { rows }
     }
 
+    /// The entry for `check` of the vector at `relative_path`, if listed.
     pub fn find(&self, check: &Check, relative_path: &str) -> Option<KnownIssue> {
         self.rows
             .iter()
@@ -101,10 +110,12 @@ impl ProjectKnownIssues {
             })
     }
 
+    /// Entries in the list.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
+    /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

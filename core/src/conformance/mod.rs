@@ -10,5 +10,6 @@ pub mod report;
 pub mod rules_suite;
 
 pub use certlogic_suite::run_certlogic_suites;
-pub use dcc_suite::{Outcome, SuiteError, SuiteOptions, SuiteReport, run_dcc_suite};
+pub use dcc_suite::{SuiteOptions, run_dcc_suite};
+pub use report::{Judgement, SuiteError, SuiteReport};
 pub use rules_suite::run_rule_suites;

@@ -5,10 +5,11 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use super::dcc_suite::{CheckResult, Outcome, SuiteError, SuiteReport, VectorResult};
+use super::report::{CheckResult, Judgement, SuiteError, SuiteReport, VectorResult};
 use crate::rules::BusinessRule;
 use crate::rules::certlogic::{self, Value};
 
+/// Runs each rule below `root` (`<CC>/<RuleId>/rule.json`) against its tests (`tests/*.json`).
 pub fn run_rule_suites(root: &Path) -> Result<SuiteReport, SuiteError> {
     let mut rule_files = Vec::new();
     super::files::collect_json(root, &mut rule_files, &|path| {
@@ -43,7 +44,7 @@ pub fn run_rule_suites(root: &Path) -> Result<SuiteReport, SuiteError> {
             let name = test_file.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
             let outcome =
                 match std::fs::read(&test_file).ok().and_then(|bytes| serde_json::from_slice::<Json>(&bytes).ok()) {
-                    None => Outcome::Failed { detail: "the test is not JSON".into() },
+                    None => Judgement::Failed { detail: "the test is not JSON".into() },
                     Some(test) => run_test(&rule, &test),
                 };
             let expected = std::fs::read(&test_file)
@@ -56,23 +57,26 @@ pub fn run_rule_suites(root: &Path) -> Result<SuiteReport, SuiteError> {
         report.add(result);
     }
     if report.vectors.is_empty() {
-        return Err(SuiteError::Empty { path: root.display().to_string() });
+        return Err(SuiteError::Empty {
+            path: root.display().to_string(),
+            expected: "rules (<CC>/<RuleId>/rule.json)",
+        });
     }
     Ok(report)
 }
 
 /// Evaluates the rule's logic on `{payload, external}` and compares with `expected`.
-fn run_test(rule: &BusinessRule, test: &Json) -> Outcome {
+fn run_test(rule: &BusinessRule, test: &Json) -> Judgement {
     let data = serde_json::json!({
         "payload": test.get("payload").cloned().unwrap_or(Json::Null),
         "external": test.get("external").cloned().unwrap_or(Json::Null),
     });
     let expected = test.get("expected").unwrap_or(&Json::Null);
     match certlogic::evaluate(&rule.logic, &Value::from_json(&data)) {
-        Ok(value) if value.to_json() == *expected => Outcome::Passed,
+        Ok(value) if value.to_json() == *expected => Judgement::Passed,
         Ok(value) => {
-            Outcome::Failed { detail: format!("the rule evaluated to {}, expected {expected}", value.to_json()) }
+            Judgement::Failed { detail: format!("the rule evaluated to {}, expected {expected}", value.to_json()) }
         }
-        Err(error) => Outcome::Failed { detail: format!("evaluation failed: {error}") },
+        Err(error) => Judgement::Failed { detail: format!("evaluation failed: {error}") },
     }
 }

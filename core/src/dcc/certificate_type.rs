@@ -7,12 +7,16 @@ use ciborium::Value;
 /// Which statement a certificate makes (hcert spec §2.3; DCC keys `v`, `t`, `r`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CertificateType {
+    /// A vaccination certificate (`v`).
     Vaccination,
+    /// A test certificate (`t`).
     Test,
+    /// A recovery certificate (`r`).
     Recovery,
 }
 
 impl CertificateType {
+    /// The three types, in the order tests, vaccinations, recoveries.
     pub const ALL: [CertificateType; 3] = [Self::Test, Self::Vaccination, Self::Recovery];
 
     /// The DCC key that holds entries of this type.
@@ -24,6 +28,7 @@ impl CertificateType {
         }
     }
 
+    /// The type a DCC key (`v`, `t`, `r`) holds.
     pub fn from_key(key: &str) -> Option<Self> {
         match key {
             "v" => Some(Self::Vaccination),

@@ -11,6 +11,7 @@ pub const CLAIM_HCERT: i64 = -260;
 /// Key of the EU DCC version 1 inside the container.
 pub const HCERT_EU_DCC_V1: i64 = 1;
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HcertError {
     #[error("the claims hold no health certificate (claim -260)")]

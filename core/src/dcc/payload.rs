@@ -14,13 +14,16 @@ use crate::time::{CivilDate, UnixTime};
 
 /// SNOMED CT codes of the test-result value set (`covid-19-lab-result`).
 pub const TEST_RESULT_NOT_DETECTED: &str = "260415000";
+/// `260373001`: detected (positive).
 pub const TEST_RESULT_DETECTED: &str = "260373001";
 /// LOINC codes of the test-type value set (`covid-19-lab-test-type`).
 pub const TEST_TYPE_NAAT: &str = "LP6464-4";
+/// `LP217198-3`: rapid antigen test.
 pub const TEST_TYPE_RAPID_ANTIGEN: &str = "LP217198-3";
 
 /// Why a DCC map could not be read as a certificate. Paths are JSON pointers; no field
 /// content is ever included, since it may be personal data.
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DccError {
     #[error("{path} is missing")]
@@ -40,8 +43,11 @@ pub enum DccError {
 pub struct Dcc {
     /// Schema version the issuer declares (`ver`), e.g. "1.3.0".
     pub version: String,
+    /// The holder's names (`nam`).
     pub name: PersonName,
+    /// The holder's date of birth (`dob`).
     pub date_of_birth: DateOfBirth,
+    /// The one statement the certificate makes.
     pub entry: Entry,
 }
 
@@ -49,9 +55,13 @@ pub struct Dcc {
 /// are present, never their content (logs and panics must not carry personal data).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct PersonName {
+    /// `fn`: the family name as printed.
     pub family_name: Option<String>,
+    /// `fnt`: the family name in ICAO 9303 form.
     pub family_name_transliterated: Option<String>,
+    /// `gn`: the given names as printed.
     pub given_name: Option<String>,
+    /// `gnt`: the given names in ICAO 9303 form.
     pub given_name_transliterated: Option<String>,
 }
 
@@ -62,10 +72,15 @@ pub struct PersonName {
 /// `Debug` shows the precision, never the date.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DateOfBirth {
+    /// Empty: unknown (schema 1.3.0+).
     Unknown,
+    /// `YYYY`.
     Year(u16),
+    /// `YYYY-MM`.
     YearMonth(u16, u8),
+    /// `YYYY-MM-DD`.
     Full(CivilDate),
+    /// Anything else, exactly as written.
     AsWritten(String),
 }
 
@@ -73,15 +88,20 @@ pub enum DateOfBirth {
 /// test): a calendar date, or — read tolerantly — the text as the issuer wrote it.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum DccDate {
+    /// A calendar date.
     Calendar(CivilDate),
+    /// The text as the issuer wrote it.
     AsWritten(String),
 }
 
 /// The single statement of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
+    /// `v`: a vaccination.
     Vaccination(VaccinationEntry),
+    /// `t`: a test.
     Test(TestEntry),
+    /// `r`: a recovery.
     Recovery(RecoveryEntry),
 }
 
@@ -89,47 +109,74 @@ pub enum Entry {
 /// that is missing or unreadable is empty (or `None`) and the reading notes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaccinationEntry {
+    /// `tg`: the disease (SNOMED CT).
     pub disease: String,
+    /// `vp`: the vaccine or prophylaxis (SNOMED CT).
     pub vaccine_type: String,
+    /// `mp`: the medicinal product (EU authorisation number).
     pub product: String,
+    /// `ma`: the marketing authorisation holder or manufacturer.
     pub manufacturer: String,
+    /// `dn`: the dose number, when readable.
     pub dose_number: Option<u32>,
+    /// `sd`: the doses in the series, when readable.
     pub total_doses: Option<u32>,
+    /// `dt`: the date of vaccination.
     pub date: DccDate,
+    /// `co`: the country of vaccination.
     pub country: String,
+    /// `is`: the certificate issuer.
     pub issuer: String,
+    /// `ci`: the unique certificate identifier (UVCI).
     pub certificate_id: String,
 }
 
 /// A test entry. The result, the sample time and the identifier decide; the rest is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestEntry {
+    /// `tg`: the disease (SNOMED CT).
     pub disease: String,
+    /// `tt`: the test type (LOINC).
     pub test_type: String,
+    /// `nm`: a NAAT test's name.
     pub test_name: Option<String>,
     /// Rapid-test device identifier (`ma`), from the `covid-19-lab-test-manufacturer-and-name` value set.
     pub device: Option<String>,
+    /// `sc`: when the sample was taken.
     pub sample_time: UnixTime,
+    /// `tr`: the result (SNOMED CT).
     pub result: String,
+    /// `tc`: the testing centre.
     pub centre: Option<String>,
+    /// `co`: the country of the test.
     pub country: String,
+    /// `is`: the certificate issuer.
     pub issuer: String,
+    /// `ci`: the unique certificate identifier (UVCI).
     pub certificate_id: String,
 }
 
 /// A recovery entry. Its validity window and identifier decide; the rest is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecoveryEntry {
+    /// `tg`: the disease (SNOMED CT).
     pub disease: String,
+    /// `fr`: the date of the first positive test.
     pub first_positive: DccDate,
+    /// `co`: the country of the test.
     pub country: String,
+    /// `is`: the certificate issuer.
     pub issuer: String,
+    /// `df`: valid from.
     pub valid_from: CivilDate,
+    /// `du`: valid until (inclusive).
     pub valid_until: CivilDate,
+    /// `ci`: the unique certificate identifier (UVCI).
     pub certificate_id: String,
 }
 
 impl Dcc {
+    /// Which of the three types the entry is.
     pub fn certificate_type(&self) -> CertificateType {
         match self.entry {
             Entry::Vaccination(_) => CertificateType::Vaccination,
@@ -291,6 +338,7 @@ impl VaccinationEntry {
 }
 
 impl TestEntry {
+    /// Whether the result is "detected".
     pub fn is_positive(&self) -> bool {
         self.result == TEST_RESULT_DETECTED
     }

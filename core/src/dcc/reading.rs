@@ -55,14 +55,18 @@ pub enum DeviationKind {
 /// One oddity, at a JSON-pointer path (never with the field's content: it may be personal data).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deviation {
+    /// What was met.
     pub kind: DeviationKind,
+    /// Where: a JSON pointer into the DCC.
     pub path: String,
 }
 
 /// A DCC and what its reading met on the way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reading {
+    /// The certificate as read.
     pub dcc: Dcc,
+    /// What the reading met on the way.
     pub deviations: Vec<Deviation>,
 }
 

@@ -34,6 +34,7 @@ fn usage_oid(kind: CertificateType) -> ObjectIdentifier {
     }
 }
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthorityError {
     #[error("invalid certificate name: {detail}")]
@@ -49,24 +50,33 @@ pub enum AuthorityError {
 pub struct CertificateRequest<'a> {
     /// ISO 3166 alpha-2 country of the authority.
     pub country: &'a str,
+    /// The subject's common name.
     pub common_name: &'a str,
+    /// The subject's organization.
     pub organization: &'a str,
+    /// Start of validity.
     pub not_before: UnixTime,
+    /// End of validity.
     pub not_after: UnixTime,
+    /// The certificate's serial number.
     pub serial: u64,
 }
 
 /// A certificate and the key it certifies.
 pub struct KeyAndCertificate {
+    /// The private key.
     pub key: SigningKey,
+    /// The certificate, DER.
     pub certificate_der: Vec<u8>,
 }
 
 impl KeyAndCertificate {
+    /// The certificate as PEM.
     pub fn certificate_pem(&self) -> String {
         pem("CERTIFICATE", &self.certificate_der)
     }
 
+    /// The private key as PKCS#8 PEM.
     pub fn key_pkcs8_pem(&self) -> Result<String, AuthorityError> {
         self.key
             .to_pkcs8_pem(LineEnding::LF)

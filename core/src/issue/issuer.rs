@@ -3,16 +3,16 @@
 
 use std::sync::Arc;
 
-use super::cose_sign::sign_cose;
-use super::signer::{Signer, SignerError};
 use super::test_certificate::{InputError, IssuingPolicy, TestCertificateRequest, build_test_dcc};
 use super::uvci;
+use crate::codec::cose::{CoseSign1Builder, Signer, SignerError};
 use crate::codec::{CwtClaims, cbor, wrap_cose};
 use crate::dcc::{CertificateType, Dcc, hcert};
 use crate::time::UnixTime;
 use crate::trust::{DocumentSignerCertificate, DscError, TrustStore};
 use crate::verify::{ReasonCategory, Verifier};
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IssueError {
     #[error(transparent)]
@@ -38,12 +38,17 @@ pub enum IssueError {
 pub struct IssuedPass {
     /// `HC1:...`, the QR code's content.
     pub text: String,
+    /// The UVCI.
     pub certificate_id: String,
+    /// The certificate as signed.
     pub dcc: Dcc,
+    /// When it was issued.
     pub issued_at: UnixTime,
+    /// When it expires.
     pub expires_at: UnixTime,
 }
 
+/// Issues test certificates with one signer and its certificate.
 pub struct Issuer {
     signer: Arc<dyn Signer>,
     certificate: DocumentSignerCertificate,
@@ -72,10 +77,12 @@ impl Issuer {
         Ok(Self { signer, certificate, issuing_country: issuing_country.to_ascii_uppercase(), policy, verifier })
     }
 
+    /// The signer certificate.
     pub fn certificate(&self) -> &DocumentSignerCertificate {
         &self.certificate
     }
 
+    /// How times and identifiers are set.
     pub fn policy(&self) -> &IssuingPolicy {
         &self.policy
     }
@@ -112,7 +119,8 @@ impl Issuer {
             expires_at: Some(expires_at),
             other: vec![(hcert::CLAIM_HCERT, hcert::container(dcc.to_value()))],
         };
-        let cose = sign_cose(&cbor::encode(&claims.to_value()), self.signer.as_ref(), self.certificate.kid())?;
+        let cose = CoseSign1Builder::new(self.certificate.kid().as_bytes())
+            .sign(&cbor::encode(&claims.to_value()), self.signer.as_ref())?;
         let text = wrap_cose(&cose);
         self.self_check(&text, now)?;
         Ok(IssuedPass { text, certificate_id, dcc, issued_at: now, expires_at })

@@ -15,19 +15,24 @@ pub const ISSUED_SCHEMA_VERSION: &str = "1.3.0";
 /// maxLength of names, `tc`, `is`, `ci` and `nm` in schema 1.3.
 pub const MAX_FIELD_LENGTH: usize = 80;
 
+/// The test types a pharmacy issues.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestType {
+    /// Rapid antigen test (LOINC LP217198-3).
     RapidAntigen,
+    /// NAAT, e.g. PCR (LOINC LP6464-4).
     Naat,
 }
 
 impl TestType {
+    /// The LOINC code.
     pub fn code(self) -> &'static str {
         match self {
             Self::RapidAntigen => TEST_TYPE_RAPID_ANTIGEN,
             Self::Naat => TEST_TYPE_NAAT,
         }
     }
+    /// `rat`, `antigen`, `naat`, `pcr` or the LOINC code.
     pub fn parse(text: &str) -> Option<Self> {
         match text.to_ascii_lowercase().as_str() {
             "rat" | "antigen" | "rapid-antigen" | "lp217198-3" => Some(Self::RapidAntigen),
@@ -37,19 +42,24 @@ impl TestType {
     }
 }
 
+/// A test result as entered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TestResult {
+    /// Not detected.
     Negative,
+    /// Detected.
     Positive,
 }
 
 impl TestResult {
+    /// The SNOMED CT code.
     pub fn code(self) -> &'static str {
         match self {
             Self::Negative => TEST_RESULT_NOT_DETECTED,
             Self::Positive => TEST_RESULT_DETECTED,
         }
     }
+    /// `negative`, `positive`, `not-detected`, `detected` or the SNOMED CT code.
     pub fn parse(text: &str) -> Option<Self> {
         match text.to_ascii_lowercase().as_str() {
             "negative" | "not-detected" | "260415000" => Some(Self::Negative),
@@ -62,17 +72,23 @@ impl TestResult {
 /// What the pharmacist enters. `Debug` leaves out names and the date of birth.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TestCertificateRequest {
+    /// As on the identity document.
     pub family_name: String,
+    /// As on the identity document; empty for people with a single name.
     pub given_name: String,
     /// `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
     pub date_of_birth: String,
+    /// Rapid antigen or NAAT.
     pub test_type: TestType,
     /// Rapid antigen device id from the value set; not used for NAAT.
     pub device: Option<String>,
     /// Free-text NAAT test name (`nm`), optional.
     pub test_name: Option<String>,
+    /// When the sample was taken.
     pub sampled_at: UnixTime,
+    /// The result.
     pub result: TestResult,
+    /// The testing centre (pharmacy).
     pub centre: String,
     /// ISO 3166-1 alpha-2 country of the test.
     pub country: String,
@@ -125,18 +141,28 @@ impl Default for IssuingPolicy {
 /// A field of the request, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
+    /// The family name.
     FamilyName,
+    /// The given name.
     GivenName,
+    /// The date of birth.
     DateOfBirth,
+    /// The test device.
     Device,
+    /// The test name.
     TestName,
+    /// The sample time.
     SampledAt,
+    /// The testing centre.
     Centre,
+    /// The country.
     Country,
+    /// The issuer.
     Issuer,
 }
 
 impl Field {
+    /// The field's name in messages.
     pub fn name(self) -> &'static str {
         match self {
             Self::FamilyName => "family name",
@@ -153,6 +179,7 @@ impl Field {
 }
 
 /// Why a request cannot become a certificate.
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
     #[error("the family name is empty; enter it as on the identity document")]

@@ -9,6 +9,7 @@
 //! Other scripts are refused: the pharmacist then enters the Latin form from the passport.
 
 /// Why a name cannot be transliterated. No part of the name is included (personal data).
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TransliterationError {
     #[error(

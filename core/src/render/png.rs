@@ -1,7 +1,7 @@
 //! A minimal PNG writer for 8-bit greyscale images (RFC 2083): signature, IHDR, one zlib IDAT,
 //! IEND. Enough for QR codes and printed pages, without an image library on phones.
 
-use crate::codec::zlib;
+use crate::codec;
 
 /// Encodes `pixels` (row-major, one byte per pixel) as a greyscale PNG.
 pub fn encode_grey(pixels: &[u8], width: u32, height: u32) -> Vec<u8> {
@@ -16,7 +16,7 @@ pub fn encode_grey(pixels: &[u8], width: u32, height: u32) -> Vec<u8> {
     header.extend_from_slice(&[8, 0, 0, 0, 0]); // 8-bit, greyscale, deflate, adaptive, no interlace
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     chunk(&mut png, b"IHDR", &header);
-    chunk(&mut png, b"IDAT", &zlib::deflate(&raw));
+    chunk(&mut png, b"IDAT", &codec::deflate(&raw));
     chunk(&mut png, b"IEND", &[]);
     png
 }
@@ -47,7 +47,7 @@ pub fn encode_bilevel(black: &[bool], width: u32, height: u32) -> Vec<u8> {
     header.extend_from_slice(&[1, 0, 0, 0, 0]); // 1-bit, greyscale, deflate, adaptive, no interlace
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     chunk(&mut png, b"IHDR", &header);
-    chunk(&mut png, b"IDAT", &zlib::deflate_with_level(&raw, 6));
+    chunk(&mut png, b"IDAT", &codec::deflate_with_level(&raw, 6));
     chunk(&mut png, b"IEND", &[]);
     png
 }

@@ -9,6 +9,7 @@ use super::png;
 /// Modules of white margin around the code.
 pub const QUIET_ZONE_MODULES: u32 = 4;
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error("the text ({length} characters) does not fit a QR code at error-correction level Q")]
@@ -45,6 +46,7 @@ impl QrMatrix {
         self.width
     }
 
+    /// Whether the module at column `x`, row `y` (quiet zone included) is dark.
     pub fn is_dark(&self, x: usize, y: usize) -> bool {
         x < self.width && y < self.width && self.dark.get(y * self.width + x).copied().unwrap_or(false)
     }

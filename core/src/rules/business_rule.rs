@@ -9,6 +9,7 @@ use crate::dcc::CertificateType;
 use crate::dcc::schema::SchemaVersion;
 use crate::time::UnixTime;
 
+/// Whether a rule is the arrival country's (acceptance) or the issuer's (invalidation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleType {
     /// Set by the country of arrival: what it accepts.
@@ -20,11 +21,14 @@ pub enum RuleType {
 /// Which certificates a rule is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RuleTarget {
+    /// Every certificate type.
     General,
+    /// One certificate type.
     Only(CertificateType),
 }
 
 impl RuleTarget {
+    /// Whether the rule applies to a certificate of `certificate_type`.
     pub fn applies_to(self, certificate_type: CertificateType) -> bool {
         match self {
             Self::General => true,
@@ -33,24 +37,38 @@ impl RuleTarget {
     }
 }
 
+/// A business rule as the EU gateway distributes it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BusinessRule {
+    /// `Identifier`, e.g. `TR-FR-0001`.
     pub identifier: String,
+    /// `Type`.
     pub rule_type: RuleType,
+    /// `Country`: whose rule it is.
     pub country: String,
+    /// `Region`, when the rule applies to part of the country.
     pub region: Option<String>,
+    /// `Version` of the rule.
     pub version: SchemaVersion,
+    /// `SchemaVersion`: the oldest DCC release it is written for.
     pub schema_version: SchemaVersion,
+    /// `EngineVersion` of CertLogic.
     pub engine_version: String,
+    /// `CertificateType` it applies to.
     pub target: RuleTarget,
     /// `(language, text)` pairs.
     pub descriptions: Vec<(String, String)>,
+    /// `ValidFrom`.
     pub valid_from: UnixTime,
+    /// `ValidTo`.
     pub valid_to: UnixTime,
+    /// `AffectedFields`.
     pub affected_fields: Vec<String>,
+    /// `Logic`: the CertLogic expression.
     pub logic: Json,
 }
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
     #[error("the rule is not JSON of the validation-rule schema: {detail}")]
@@ -89,12 +107,14 @@ struct RawDescription {
 }
 
 impl BusinessRule {
+    /// Reads a rule from its JSON file.
     pub fn from_json(json: &[u8]) -> Result<Self, RuleError> {
         let raw: RawRule =
             serde_json::from_slice(json).map_err(|error| RuleError::Malformed { detail: error.to_string() })?;
         Self::from_raw(raw)
     }
 
+    /// Reads a rule from JSON, checking its logic.
     pub fn from_value(json: Json) -> Result<Self, RuleError> {
         let raw: RawRule =
             serde_json::from_value(json).map_err(|error| RuleError::Malformed { detail: error.to_string() })?;

@@ -19,9 +19,11 @@ pub struct RuleSelection<'a> {
     pub arrival_region: Option<&'a str>,
     /// The issuing country, whose invalidation rules apply.
     pub issuer_country: &'a str,
+    /// The type of the certificate.
     pub certificate_type: CertificateType,
     /// The schema version the DCC declares.
     pub schema_version: SchemaVersion,
+    /// The verification time.
     pub now: UnixTime,
 }
 
@@ -32,18 +34,22 @@ pub struct RuleSet {
 }
 
 impl RuleSet {
+    /// A set of rules.
     pub fn new(rules: Vec<BusinessRule>) -> Self {
         Self { rules }
     }
 
+    /// Every rule.
     pub fn rules(&self) -> &[BusinessRule] {
         &self.rules
     }
 
+    /// How many rules.
     pub fn len(&self) -> usize {
         self.rules.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
@@ -81,34 +87,48 @@ impl RuleSet {
 /// The `external` parameters a rule sees.
 #[derive(Debug, Clone)]
 pub struct ExternalParameters<'a> {
+    /// `external.validationClock`.
     pub validation_clock: UnixTime,
     /// An object from value-set id to the array of its codes.
     pub value_sets: &'a Json,
+    /// `external.countryCode`: the arrival country.
     pub country_code: &'a str,
+    /// `external.issuerCountryCode`.
     pub issuer_country_code: &'a str,
+    /// `external.iat`.
     pub issued_at: Option<UnixTime>,
+    /// `external.exp`.
     pub expires_at: Option<UnixTime>,
+    /// `external.kid`, base64.
     pub kid: Option<String>,
 }
 
 /// What one rule said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleResult {
+    /// The rule evaluated to `true`.
     Passed,
+    /// The rule evaluated to `false`.
     Failed,
     /// The rule could not decide (an evaluation error, or a non-boolean result).
     Open {
+        /// What prevented a decision.
         why: String,
     },
 }
 
+/// What one rule said about a pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleOutcome {
+    /// The rule's identifier.
     pub identifier: String,
+    /// Acceptance or invalidation.
     pub rule_type: RuleType,
+    /// Whose rule it is.
     pub country: String,
     /// The English description.
     pub description: String,
+    /// Passed, failed or open.
     pub result: RuleResult,
 }
 

@@ -18,6 +18,7 @@ pub const FINDER_PATTERNS_PER_REFERENCE_FRAME: usize = 48;
 /// decodes was always among the five most plausible.
 pub const SAMPLES_PER_REFERENCE_FRAME: usize = 24;
 
+/// The work a frame may still cost (see the module documentation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanBudget {
     finder_checks: usize,

@@ -7,11 +7,14 @@ use super::frame::LumaFrame;
 /// The kind of symbol a code was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Symbology {
+    /// A QR code.
     Qr,
+    /// An Aztec code.
     Aztec,
 }
 
 impl Symbology {
+    /// `QR` or `Aztec`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Qr => "QR",
@@ -23,8 +26,11 @@ impl Symbology {
 /// A code found in a frame: its text and where it was (corner points in frame pixels).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundCode {
+    /// The text the code holds.
     pub text: String,
+    /// QR or Aztec.
     pub symbology: Symbology,
+    /// Corner points, in frame pixels.
     pub corners: Vec<(f32, f32)>,
 }
 
@@ -36,6 +42,7 @@ pub fn choose_pass_code(codes: &[FoundCode]) -> Option<&FoundCode> {
 
 /// A 2D-code decoder.
 pub trait CodeDecoder: Send + Sync {
+    /// A short name for reports (`rxing`, `rqrr`).
     fn name(&self) -> &'static str;
     /// Every code the decoder reads in `frame`, spending at most `budget`; empty when it finds
     /// none or the budget runs out.

@@ -5,8 +5,10 @@ use std::borrow::Cow;
 /// Frames larger than this are refused: 16 megapixels is beyond any phone preview stream,
 /// and bounds the memory and time one frame may cost.
 pub const MAX_FRAME_PIXELS: u64 = 16 * 1024 * 1024;
+/// The longest side accepted.
 pub const MAX_FRAME_SIDE: u32 = 16_384;
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FrameError {
     #[error("frame is {width}x{height}; both sides must be at least 1")]
@@ -33,6 +35,7 @@ pub struct LumaFrame<'a> {
 }
 
 impl<'a> LumaFrame<'a> {
+    /// A frame over `data`; `data` may end right after the last row's `width` pixels.
     pub fn new(data: &'a [u8], width: u32, height: u32, row_stride: u32) -> Result<Self, FrameError> {
         if width == 0 || height == 0 {
             return Err(FrameError::Empty { width, height });
@@ -56,9 +59,11 @@ impl<'a> LumaFrame<'a> {
         Self::new(data, width, height, width)
     }
 
+    /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.width
     }
+    /// Height in pixels.
     pub fn height(&self) -> u32 {
         self.height
     }
@@ -84,6 +89,7 @@ impl<'a> LumaFrame<'a> {
         Cow::Owned(pixels)
     }
 
+    /// A packed copy.
     pub fn to_owned_frame(&self) -> OwnedLumaFrame {
         OwnedLumaFrame { pixels: self.packed_pixels().into_owned(), width: self.width, height: self.height }
     }
@@ -98,6 +104,7 @@ pub struct OwnedLumaFrame {
 }
 
 impl OwnedLumaFrame {
+    /// A packed frame (`pixels` is `width * height` bytes).
     pub fn new(pixels: Vec<u8>, width: u32, height: u32) -> Result<Self, FrameError> {
         LumaFrame::packed(&pixels, width, height)?;
         Ok(Self { pixels, width, height })
@@ -109,19 +116,24 @@ impl OwnedLumaFrame {
         Self { pixels, width, height }
     }
 
+    /// A borrowed view.
     pub fn view(&self) -> LumaFrame<'_> {
         LumaFrame { data: &self.pixels, width: self.width, height: self.height, row_stride: self.width }
     }
 
+    /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.width
     }
+    /// Height in pixels.
     pub fn height(&self) -> u32 {
         self.height
     }
+    /// The packed pixels.
     pub fn pixels(&self) -> &[u8] {
         &self.pixels
     }
+    /// The packed pixels, moved out.
     pub fn into_pixels(self) -> Vec<u8> {
         self.pixels
     }

@@ -4,6 +4,7 @@ use std::io::Cursor;
 
 use super::frame::{MAX_FRAME_PIXELS, MAX_FRAME_SIDE, OwnedLumaFrame};
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ImageError {
     #[error("not a PNG or JPEG image")]

@@ -11,6 +11,7 @@ use super::rxing_decoder::RxingDecoder;
 /// A transform applied to the frame before a decoder sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preprocess {
+    /// The frame as it is.
     None,
     /// 2x2 box filter down to half size.
     DownscaleHalf,
@@ -23,6 +24,7 @@ pub enum Preprocess {
 }
 
 impl Preprocess {
+    /// A short name for reports.
     pub fn name(self) -> String {
         match self {
             Self::None => "raw".into(),
@@ -37,15 +39,19 @@ impl Preprocess {
 /// One try: a transform, then a decoder.
 #[derive(Clone)]
 pub struct Attempt {
+    /// What is done to the frame first.
     pub preprocess: Preprocess,
+    /// What reads it then.
     pub decoder: Arc<dyn CodeDecoder>,
 }
 
 impl Attempt {
+    /// An attempt running `decoder` after `preprocess`.
     pub fn new(preprocess: Preprocess, decoder: impl CodeDecoder + 'static) -> Self {
         Self { preprocess, decoder: Arc::new(decoder) }
     }
 
+    /// A short name for reports (`rxing+otsu`).
     pub fn name(&self) -> String {
         match self.preprocess {
             Preprocess::None => self.decoder.name().to_owned(),
@@ -81,6 +87,7 @@ pub struct Scanner {
 }
 
 impl Scanner {
+    /// A scanner trying `attempts` in order.
     pub fn new(attempts: Vec<Attempt>) -> Self {
         Self { attempts }
     }
@@ -90,6 +97,7 @@ impl Scanner {
         Self::new(vec![Attempt::new(Preprocess::None, decoder)])
     }
 
+    /// The attempts, in order.
     pub fn attempts(&self) -> &[Attempt] {
         &self.attempts
     }

@@ -6,6 +6,7 @@ use super::budget::ScanBudget;
 use super::decoder::{CodeDecoder, FoundCode, Symbology, contain_panics};
 use super::frame::LumaFrame;
 
+/// The rqrr decoder (QR only).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RqrrDecoder;
 

@@ -27,6 +27,7 @@ const FINDER_PATTERN: [u16; 5] = [1, 1, 3, 1, 1];
 /// Codes returned from one frame at most (a pass is one code; a second is a curiosity).
 const MAX_CODES_PER_FRAME: usize = 4;
 
+/// The rxing decoder (QR and Aztec), within the frame's work budget.
 #[derive(Debug, Clone, Copy)]
 pub struct RxingDecoder {
     /// Search every third row for finder patterns (ZXing's TRY_HARDER); otherwise rows are

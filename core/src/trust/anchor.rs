@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 
 use super::kid::Kid;
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AnchorError {
     #[error("not a P-256 public key in SubjectPublicKeyInfo (PEM or DER), nor a certificate holding one")]
@@ -20,6 +21,7 @@ pub struct TrustAnchor {
 }
 
 impl TrustAnchor {
+    /// An anchor for `key`; its kid is computed from it.
     pub fn new(key: p256::ecdsa::VerifyingKey) -> Self {
         let der = key.to_public_key_der().map(|document| document.as_bytes().to_vec()).unwrap_or_default();
         Self { kid: Kid::of_certificate(&der), key }
@@ -45,10 +47,12 @@ impl TrustAnchor {
         }
     }
 
+    /// The kid the anchor signs bundles under.
     pub fn kid(&self) -> Kid {
         self.kid
     }
 
+    /// The public key.
     pub fn key(&self) -> &p256::ecdsa::VerifyingKey {
         &self.key
     }

@@ -16,11 +16,13 @@ use crate::time::UnixTime;
 /// What identifies the last installed bundle; persist it beside (or instead of) the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InstalledBundleMark {
+    /// The bundle's sequence number.
     pub sequence: u64,
     /// SHA-256 of the bundle's signed data ([`TrustBundle::digest`]).
     pub digest: [u8; 32],
 }
 
+/// The bundle in force on a device, and what it will accept next.
 #[derive(Debug, Clone)]
 pub struct BundleStore {
     anchors: Vec<TrustAnchor>,
@@ -31,6 +33,7 @@ pub struct BundleStore {
 }
 
 impl BundleStore {
+    /// A store pinning `anchors`, with no bundle yet.
     pub fn new(anchors: Vec<TrustAnchor>) -> Self {
         Self { anchors, current: None, mark: None, max_bundle_bytes: MAX_BUNDLE_BYTES }
     }
@@ -48,10 +51,12 @@ impl BundleStore {
         self
     }
 
+    /// The pinned anchors.
     pub fn anchors(&self) -> &[TrustAnchor] {
         &self.anchors
     }
 
+    /// The bundle in force, if any.
     pub fn current(&self) -> Option<Arc<TrustBundle>> {
         self.current.clone()
     }

@@ -11,6 +11,7 @@ use x509_cert::ext::pkix::ExtendedKeyUsage;
 
 use super::key_usage::KeyUsage;
 use super::kid::Kid;
+use crate::codec::cose::SignerKey;
 use crate::time::UnixTime;
 
 const OID_EC_PUBLIC_KEY: &str = "1.2.840.10045.2.1";
@@ -21,22 +22,7 @@ const OID_RSASSA_PSS: &str = "1.2.840.113549.1.1.10";
 /// and nothing larger, which bounds the cost of a verification.
 const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=4096;
 
-/// The public key of a signer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SignerKey {
-    P256(p256::ecdsa::VerifyingKey),
-    Rsa(rsa::PublicKey),
-}
-
-impl SignerKey {
-    pub fn describe(&self) -> String {
-        match self {
-            Self::P256(_) => "EC P-256".into(),
-            Self::Rsa(key) => format!("RSA {}", key.size() * 8),
-        }
-    }
-}
-
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DscError {
     #[error("not an X.509 certificate in DER, PEM or base64 ({detail})")]
@@ -128,18 +114,23 @@ impl DocumentSignerCertificate {
         self
     }
 
+    /// The kid the certificate is filed under.
     pub fn kid(&self) -> Kid {
         self.kid
     }
+    /// The certificate, DER.
     pub fn der(&self) -> &[u8] {
         &self.der
     }
+    /// The public key.
     pub fn key(&self) -> &SignerKey {
         &self.key
     }
+    /// Start of validity.
     pub fn not_before(&self) -> UnixTime {
         self.not_before
     }
+    /// End of validity.
     pub fn not_after(&self) -> UnixTime {
         self.not_after
     }
@@ -151,12 +142,15 @@ impl DocumentSignerCertificate {
     pub fn organization(&self) -> Option<&str> {
         self.organization.as_deref()
     }
+    /// The certificate types it may sign.
     pub fn key_usage(&self) -> KeyUsage {
         self.key_usage
     }
+    /// The subject, as an RFC 4514 string.
     pub fn subject(&self) -> &str {
         &self.subject
     }
+    /// Whether `time` lies within its validity.
     pub fn is_valid_at(&self, time: UnixTime) -> bool {
         self.not_before <= time && time <= self.not_after
     }

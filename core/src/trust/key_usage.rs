@@ -27,9 +27,13 @@ pub fn usage_oid(kind: CertificateType) -> &'static str {
 pub enum KeyUsage {
     /// No DCC usage OID present: the signer may sign every type (dgc-testdata common/CO15).
     Unrestricted,
+    /// Only the types flagged.
     Restricted {
+        /// May sign test certificates.
         test: bool,
+        /// May sign vaccination certificates.
         vaccination: bool,
+        /// May sign recovery certificates.
         recovery: bool,
     },
 }
@@ -53,6 +57,7 @@ impl KeyUsage {
         if any { Self::Restricted { test, vaccination, recovery } } else { Self::Unrestricted }
     }
 
+    /// Exactly `kinds`.
     pub fn only(kinds: &[CertificateType]) -> Self {
         Self::Restricted {
             test: kinds.contains(&CertificateType::Test),
@@ -61,6 +66,7 @@ impl KeyUsage {
         }
     }
 
+    /// Whether certificates of `kind` may be signed.
     pub fn allows(self, kind: CertificateType) -> bool {
         match self {
             Self::Unrestricted => true,

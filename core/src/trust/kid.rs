@@ -6,6 +6,7 @@ use std::fmt;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+/// A kid's length in bytes.
 pub const KID_LENGTH: usize = 8;
 
 /// A well-formed key identifier. A pass may carry a kid of any length; only one of exactly
@@ -14,6 +15,7 @@ pub const KID_LENGTH: usize = 8;
 pub struct Kid([u8; KID_LENGTH]);
 
 impl Kid {
+    /// The kid of a certificate: the first 8 bytes of the SHA-256 of its DER.
     pub fn of_certificate(der: &[u8]) -> Self {
         let digest = Sha256::digest(der);
         let mut kid = [0u8; KID_LENGTH];
@@ -26,10 +28,12 @@ impl Kid {
         <[u8; KID_LENGTH]>::try_from(bytes).ok().map(Self)
     }
 
+    /// A kid of these bytes.
     pub const fn from_bytes(bytes: [u8; KID_LENGTH]) -> Self {
         Self(bytes)
     }
 
+    /// The 8 bytes.
     pub fn as_bytes(&self) -> &[u8; KID_LENGTH] {
         &self.0
     }
@@ -39,6 +43,7 @@ impl Kid {
         base64::engine::general_purpose::STANDARD.encode(self.0)
     }
 
+    /// A kid from standard base64, if it decodes to 8 bytes.
     pub fn from_base64(text: &str) -> Option<Self> {
         let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim()).ok()?;
         Self::from_slice(&bytes)

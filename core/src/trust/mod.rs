@@ -11,10 +11,11 @@ pub mod revocation;
 pub mod store;
 pub mod trust_list;
 
+pub use crate::codec::cose::SignerKey;
 pub use anchor::{AnchorError, TrustAnchor};
 pub use bundle::{BundleError, BundleSigner, DeviceRevocation, FallbackRoot, TrustBundle, TrustBundleContents};
 pub use bundle_store::{BundleStore, InstalledBundleMark};
-pub use dsc::{DocumentSignerCertificate, DscError, SignerKey};
+pub use dsc::{DocumentSignerCertificate, DscError};
 pub use key_usage::KeyUsage;
 pub use kid::Kid;
 pub use revocation::{HashList, RevocationKind, RevocationLists};

@@ -7,11 +7,13 @@ use sha2::{Digest, Sha256};
 
 use crate::codec::SignatureAlgorithm;
 
+/// Bytes kept of a SHA-256 hash.
 pub const HASH_LENGTH: usize = 16;
 
 /// A truncated revocation hash.
 pub type RevocationHash = [u8; HASH_LENGTH];
 
+/// Which revocation list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RevocationKind {
     /// SHA-256 of the UCI (`ci`).
@@ -23,8 +25,10 @@ pub enum RevocationKind {
 }
 
 impl RevocationKind {
+    /// The three lists.
     pub const ALL: [RevocationKind; 3] = [Self::Uci, Self::CountryCodeUci, Self::Signature];
 
+    /// `uci`, `countrycodeuci` or `signature`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Uci => "uci",
@@ -33,6 +37,7 @@ impl RevocationKind {
         }
     }
 
+    /// Reads a list's name (as `name` gives it, or `country-uci`).
     pub fn parse(text: &str) -> Option<Self> {
         match text.to_ascii_lowercase().as_str() {
             "uci" => Some(Self::Uci),
@@ -54,14 +59,17 @@ fn truncated(data: &[&[u8]]) -> RevocationHash {
     hash
 }
 
+/// The hash of a UCI.
 pub fn uci_hash(uci: &str) -> RevocationHash {
     truncated(&[uci.as_bytes()])
 }
 
+/// The hash of a country code followed by a UCI.
 pub fn country_code_uci_hash(issuer_country: &str, uci: &str) -> RevocationHash {
     truncated(&[issuer_country.as_bytes(), uci.as_bytes()])
 }
 
+/// The hash of a signature (ES256: its first half, r).
 pub fn signature_hash(algorithm: SignatureAlgorithm, signature: &[u8]) -> RevocationHash {
     let hashed = match algorithm {
         SignatureAlgorithm::Es256 => signature.get(..signature.len() / 2).unwrap_or(signature),
@@ -73,8 +81,11 @@ pub fn signature_hash(algorithm: SignatureAlgorithm, signature: &[u8]) -> Revoca
 /// The three revocation hashes of one pass, as a revocation list publisher computes them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PassRevocationHashes {
+    /// Of the UCI.
     pub uci: RevocationHash,
+    /// Of the upper-cased issuing country and the UCI.
     pub country_code_uci: RevocationHash,
+    /// Of the signature.
     pub signature: RevocationHash,
 }
 
@@ -102,6 +113,7 @@ impl PassRevocationHashes {
     }
 }
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RevocationListError {
     #[error("a revocation list of {length} bytes is not a whole number of {HASH_LENGTH}-byte hashes")]
@@ -136,14 +148,17 @@ impl HashList {
         Ok(Self { bytes })
     }
 
+    /// The packed hashes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
     }
 
+    /// How many hashes.
     pub fn len(&self) -> usize {
         self.bytes.len() / HASH_LENGTH
     }
 
+    /// Whether the list is empty.
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
@@ -152,6 +167,7 @@ impl HashList {
         self.bytes.get(index * HASH_LENGTH..(index + 1) * HASH_LENGTH).unwrap_or_default()
     }
 
+    /// Whether `hash` is listed (binary search).
     pub fn contains(&self, hash: &RevocationHash) -> bool {
         let (mut low, mut high) = (0, self.len());
         while low < high {
@@ -169,12 +185,16 @@ impl HashList {
 /// The three revocation lists of a trust bundle.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RevocationLists {
+    /// Revoked UCIs.
     pub uci: HashList,
+    /// Revoked country + UCI pairs.
     pub country_code_uci: HashList,
+    /// Revoked signatures.
     pub signature: HashList,
 }
 
 impl RevocationLists {
+    /// The list of `kind`.
     pub fn list(&self, kind: RevocationKind) -> &HashList {
         match kind {
             RevocationKind::Uci => &self.uci,
@@ -183,6 +203,7 @@ impl RevocationLists {
         }
     }
 
+    /// Hashes in all three lists.
     pub fn total(&self) -> usize {
         self.uci.len() + self.country_code_uci.len() + self.signature.len()
     }

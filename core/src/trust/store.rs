@@ -12,6 +12,7 @@ pub struct TrustStore {
 }
 
 impl TrustStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }
@@ -24,6 +25,7 @@ impl TrustStore {
         }
     }
 
+    /// Adds every certificate.
     pub fn extend(&mut self, certificates: impl IntoIterator<Item = DocumentSignerCertificate>) {
         for certificate in certificates {
             self.add(certificate);
@@ -35,14 +37,17 @@ impl TrustStore {
         self.by_kid.get(kid).map_or(&[], Vec::as_slice)
     }
 
+    /// Certificates held.
     pub fn len(&self) -> usize {
         self.by_kid.values().map(Vec::len).sum()
     }
 
+    /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
         self.by_kid.is_empty()
     }
 
+    /// Every certificate.
     pub fn iter(&self) -> impl Iterator<Item = &DocumentSignerCertificate> {
         self.by_kid.values().flatten()
     }

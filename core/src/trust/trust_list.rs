@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::dsc::{DocumentSignerCertificate, DscError};
 use super::kid::Kid;
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrustListError {
     #[error("the trust list is not JSON of the expected shape: {detail}")]
@@ -19,16 +20,22 @@ pub enum TrustListError {
 /// certificate does not discard the others.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SkippedEntry {
+    /// Position in the list.
     pub index: usize,
+    /// The entry's kid, as written.
     pub kid: Option<String>,
+    /// The entry's country, as written.
     pub country: Option<String>,
+    /// Why it was skipped.
     pub reason: String,
 }
 
 /// The certificates read from a trust list.
 #[derive(Debug, Clone, Default)]
 pub struct TrustListImport {
+    /// The usable signer certificates.
     pub certificates: Vec<DocumentSignerCertificate>,
+    /// The entries that could not be used.
     pub skipped: Vec<SkippedEntry>,
 }
 

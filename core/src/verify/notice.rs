@@ -34,6 +34,7 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
+    /// Every kind.
     pub const ALL: [NoticeKind; 10] = [
         Self::UnknownField,
         Self::NullField,
@@ -82,13 +83,16 @@ impl From<DeviationKind> for NoticeKind {
 /// broken. Never the field's content: it may be personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// What kind.
     pub kind: NoticeKind,
+    /// Which field, as a JSON pointer.
     pub field: String,
     /// What the schema says of it (schema deviations) or which value set (codes).
     pub detail: Option<String>,
 }
 
 impl Notice {
+    /// The kind's machine code.
     pub fn code(&self) -> &'static str {
         self.kind.code()
     }

@@ -20,6 +20,7 @@ pub enum VerdictStatus {
 }
 
 impl VerdictStatus {
+    /// `valid` or `invalid`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Valid => "valid",
@@ -36,64 +37,85 @@ pub enum Reason {
     KeyIdMissing,
     /// BasicDgcTestsList CO25/CO26: a kid must be exactly 8 bytes.
     KeyIdMalformed {
+        /// Bytes in the kid found.
         length: usize,
     },
     /// No trusted signer has this kid.
     KeyIdUnknown {
+        /// The kid.
         kid: Kid,
     },
+    /// No algorithm in the COSE headers.
     AlgorithmMissing,
     /// BasicDgcTestsList CO4.
     AlgorithmUnsupported {
+        /// The algorithm named.
         algorithm: String,
     },
     /// BasicDgcTestsList CO27: the algorithm does not fit the signer's key.
     AlgorithmKeyMismatch {
+        /// The algorithm named.
         algorithm: SignatureAlgorithm,
+        /// The key's kind.
         key: String,
     },
     /// BasicDgcTestsList CO24: an ES256 signature must be 64 bytes r||s.
     SignatureMalformed {
+        /// Bytes in the signature.
         length: usize,
     },
     /// The signature does not verify with any trusted signer of this kid.
     SignatureInvalid,
+    /// No `iat`.
     IssuedAtMissing,
+    /// No `exp`.
     ExpiryMissing,
     /// dgc-testdata common/CO16: issued after the verification time.
     NotYetValid {
+        /// The pass's `iat`.
         issued_at: UnixTime,
     },
     /// dgc-testdata common/CO17.
     Expired {
+        /// The pass's `exp`.
         expires_at: UnixTime,
     },
     /// The signer certificate was not valid when the pass was issued.
     SignedOutsideSignerValidity {
+        /// The pass's `iat`.
         issued_at: UnixTime,
+        /// The signer certificate's start of validity.
         not_before: UnixTime,
+        /// The signer certificate's end of validity.
         not_after: UnixTime,
     },
     /// The pass outlives its signer certificate (hcert spec §3.3.4: exp must not exceed it).
     ExpiresAfterSigner {
+        /// The pass's `exp`.
         expires_at: UnixTime,
+        /// The signer certificate's end of validity.
         signer_not_after: UnixTime,
     },
     /// dgc-testdata common/CO6–CO11: the signer may not sign this type.
     KeyUsageMismatch {
+        /// The pass's type.
         certificate_type: CertificateType,
     },
     /// The payload breaks the schema of its declared version.
     SchemaViolations {
+        /// The release checked against.
         release: SchemaVersion,
+        /// What the decision fields break.
         violations: Vec<SchemaViolation>,
     },
     /// The payload declares a version no bundled schema covers.
     SchemaUnavailable {
+        /// Why.
         detail: String,
     },
     /// The payload cannot be read as a certificate (missing or mistyped fields).
     PayloadInvalid {
+        /// What could not be read.
         detail: String,
     },
     /// BasicDgcTestsList DGC7: a test certificate saying "detected" proves nothing good.
@@ -102,41 +124,53 @@ pub enum Reason {
     TestResultUnknown,
     /// A recovery certificate before its `df`.
     RecoveryNotYetValid {
+        /// The recovery's `df`.
         valid_from: CivilDate,
     },
     /// A recovery certificate after its `du`.
     RecoveryExpired {
+        /// The recovery's `du`.
         valid_until: CivilDate,
     },
     /// The signer certificate's country differs from the `iss` claim.
     IssuerCountryMismatch {
+        /// The signer certificate's country (C=).
         signer_country: String,
+        /// The pass's `iss`.
         issuer_country: String,
     },
     /// BasicDgcTestsList DGC8: a sample taken after the verification time.
     SampleTimeInFuture {
+        /// The pass's `sc`.
         sample_time: UnixTime,
     },
     /// The trust bundle has expired: its signers, rules and revocations may be outdated.
     TrustDataStale {
+        /// The bundle's expiry.
         expired_at: UnixTime,
     },
     /// The trust bundle is not yet in force (the device clock, or a bundle issued early).
     TrustDataNotYetValid {
+        /// The bundle's start of validity.
         not_before: UnixTime,
     },
     /// The pass is on a revocation list of the trust bundle.
     Revoked {
+        /// Which list.
         list: RevocationKind,
     },
     /// A business rule says no.
     RuleFailed {
+        /// The rule's identifier.
         identifier: String,
+        /// Its English description.
         description: String,
     },
     /// A business rule could not decide; the pass is not accepted without a decision.
     RuleOpen {
+        /// The rule's identifier.
         identifier: String,
+        /// Why it could not decide.
         why: String,
     },
 }
@@ -213,17 +247,26 @@ impl Reason {
 /// Groups of reasons, matching the checks of the EU verifier test list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReasonCategory {
+    /// Signature, algorithm and key identifier.
     Signature,
+    /// The pass's and its signer's validity in time.
     Validity,
+    /// What the signer may sign, and for which country.
     KeyUsage,
+    /// Schema and readability of the payload.
     Schema,
+    /// What the statement says (result, sample time, recovery window).
     Content,
+    /// The trust bundle's own validity.
     TrustData,
+    /// Revocation lists.
     Revocation,
+    /// Business rules.
     Rules,
 }
 
 impl ReasonCategory {
+    /// Every category.
     pub const ALL: [ReasonCategory; 8] = [
         Self::Signature,
         Self::Validity,
@@ -325,34 +368,45 @@ impl fmt::Display for Reason {
 /// of birth, nothing more.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
+    /// The holder's names.
     pub name: PersonName,
+    /// The holder's date of birth, as written when it is not a full date.
     pub date_of_birth: DateOfBirth,
 }
 
 /// The signer that verified the pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignerSummary {
+    /// The signer's kid.
     pub kid: Kid,
+    /// The signer certificate's country.
     pub country: Option<String>,
+    /// The algorithm that verified.
     pub algorithm: SignatureAlgorithm,
 }
 
 /// The result of verifying a pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
+    /// Valid or invalid.
     pub status: VerdictStatus,
     /// Every reason found, in the order checked; empty exactly when the status is valid.
     pub reasons: Vec<Reason>,
     /// What is odd about the pass without changing the decision (tolerance policy).
     pub notices: Vec<Notice>,
+    /// The certificate type, when exactly one entry is declared.
     pub certificate_type: Option<CertificateType>,
     /// The issuing country: the CWT `iss` claim, or else the entry's country.
     pub issuer_country: Option<String>,
+    /// `iat`.
     pub issued_at: Option<UnixTime>,
+    /// `exp`.
     pub expires_at: Option<UnixTime>,
     /// The key identifier the pass carries, when well formed.
     pub kid: Option<Kid>,
+    /// The signer that verified the pass, if any did.
     pub signer: Option<SignerSummary>,
+    /// What a controller may see of the holder, when the payload is readable.
     pub holder: Option<Holder>,
     /// The schema release the payload was checked against.
     pub schema_release: Option<SchemaVersion>,
@@ -365,10 +419,12 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// Whether the status is valid.
     pub fn is_valid(&self) -> bool {
         self.status == VerdictStatus::Valid
     }
 
+    /// Whether any reason is of `category`.
     pub fn has_reason_in(&self, category: ReasonCategory) -> bool {
         self.reasons.iter().any(|reason| reason.category() == category)
     }

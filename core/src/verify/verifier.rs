@@ -4,17 +4,21 @@ use std::sync::Arc;
 
 use ciborium::Value;
 
+use super::notice::Notice;
 use super::policy;
 use super::signature::check_signature;
 use super::tolerance;
 use super::verdict::{Holder, Reason, SignerSummary, Verdict, VerdictStatus};
 use crate::codec::{self, AlgorithmHeader, DecodeError, DecodedPass, PassLimits, SignatureAlgorithm};
 use crate::dcc::{self, CertificateType, Dcc, HcertError, Strictness, schema::SchemaVersion};
-use crate::rules::{BusinessRule, ExternalParameters, RuleError, RuleResult, RuleSelection, RuleSet, evaluate_rules};
+use crate::rules::{
+    BusinessRule, ExternalParameters, RuleError, RuleOutcome, RuleResult, RuleSelection, RuleSet, evaluate_rules,
+};
 use crate::time::UnixTime;
 use crate::trust::{DocumentSignerCertificate, Kid, TrustBundle, TrustStore};
 
 /// Why the input is not a pass at all (as opposed to a pass that is invalid).
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
     #[error(transparent)]
@@ -44,11 +48,19 @@ struct BundleContext {
 /// The outcome of looking for the signer of a pass.
 #[derive(Debug)]
 pub enum SignerSearch<'a> {
-    Verified { signer: &'a DocumentSignerCertificate, algorithm: SignatureAlgorithm },
+    /// A candidate's key verified the signature.
+    Verified {
+        /// The certificate whose key verified.
+        signer: &'a DocumentSignerCertificate,
+        /// The algorithm used.
+        algorithm: SignatureAlgorithm,
+    },
+    /// No candidate verified, and why.
     Failed(Reason),
 }
 
 impl Verifier {
+    /// A verifier trusting `trust`, without a bundle.
     pub fn new(trust: TrustStore) -> Self {
         Self { trust, limits: PassLimits::default(), bundle: None }
     }
@@ -84,15 +96,18 @@ impl Verifier {
         self
     }
 
+    /// The bundle in force, if any.
     pub fn bundle(&self) -> Option<&Arc<TrustBundle>> {
         self.bundle.as_ref().map(|context| &context.bundle)
     }
 
+    /// Other decode limits.
     pub fn with_limits(mut self, limits: PassLimits) -> Self {
         self.limits = limits;
         self
     }
 
+    /// The signers trusted.
     pub fn trust(&self) -> &TrustStore {
         &self.trust
     }
@@ -107,8 +122,62 @@ impl Verifier {
     pub fn verify_decoded(&self, pass: &DecodedPass, now: UnixTime) -> Result<Verdict, VerifyError> {
         let dcc_value = dcc::hcert::dcc_value(&pass.claims)?;
         let mut reasons = Vec::new();
-
         let kid = pass.message.key_id().and_then(|(bytes, _)| Kid::from_slice(bytes));
+        let certificate_type = match CertificateType::declared_in(dcc_value).as_slice() {
+            [single] => Some(*single),
+            _ => None,
+        };
+        let signer = self.signer_checks(pass, certificate_type, now, &mut reasons);
+        let payload = self.payload_checks(dcc_value, now, &mut reasons);
+        // Upper-cased once, so revocation hashes (COUNTRYCODEUCI hashes "FR" + UCI), rule
+        // selection and the verdict all read the country the same way, however it was written.
+        let issuer_country = pass
+            .claims
+            .issuer
+            .as_deref()
+            .or_else(|| payload.dcc.as_ref().map(|dcc| dcc.entry_country()))
+            .map(|country| country.trim().to_ascii_uppercase());
+        let rule_outcomes = match (&self.bundle, &payload.dcc, &issuer_country) {
+            (Some(context), Some(dcc), Some(country)) => {
+                let signed = SignedPass { pass, dcc_value, dcc, issuer_country: country, kid };
+                bundle_checks(context, &signed, signer.map(|(_, algorithm)| algorithm), now, &mut reasons)
+            }
+            (Some(context), ..) => {
+                reasons.extend(bundle_validity_reasons(context, now));
+                Vec::new()
+            }
+            (None, ..) => Vec::new(),
+        };
+        Ok(Verdict {
+            status: if reasons.is_empty() { VerdictStatus::Valid } else { VerdictStatus::Invalid },
+            reasons,
+            notices: payload.notices,
+            certificate_type,
+            issuer_country,
+            issued_at: pass.claims.issued_at,
+            expires_at: pass.claims.expires_at,
+            kid,
+            signer: signer.map(|(signer, algorithm)| SignerSummary {
+                kid: signer.kid(),
+                country: signer.country().map(str::to_owned),
+                algorithm,
+            }),
+            holder: payload.dcc.map(|dcc| Holder { name: dcc.name, date_of_birth: dcc.date_of_birth }),
+            schema_release: payload.schema_release,
+            verified_at: now,
+            rule_outcomes,
+            trust_sequence: self.bundle.as_ref().map(|context| context.bundle.sequence()),
+        })
+    }
+
+    /// The signature, the pass's validity and what its signer may sign; the signer found, if any.
+    fn signer_checks(
+        &self,
+        pass: &DecodedPass,
+        certificate_type: Option<CertificateType>,
+        now: UnixTime,
+        reasons: &mut Vec<Reason>,
+    ) -> Option<(&DocumentSignerCertificate, SignatureAlgorithm)> {
         let signer = match find_signer(pass, &self.trust) {
             SignerSearch::Verified { signer, algorithm } => Some((signer, algorithm)),
             SignerSearch::Failed(reason) => {
@@ -116,24 +185,21 @@ impl Verifier {
                 None
             }
         };
-
         reasons.extend(policy::validity_reasons(&pass.claims, now));
         if let Some((signer, _)) = signer {
             reasons.extend(policy::signer_validity_reasons(&pass.claims, signer));
             reasons.extend(policy::issuer_country_reason(&pass.claims, signer));
+            if let Some(kind) = certificate_type {
+                reasons.extend(policy::key_usage_reason(signer, kind));
+            }
         }
+        signer
+    }
 
-        let declared_types = CertificateType::declared_in(dcc_value);
-        let certificate_type = match declared_types.as_slice() {
-            [single] => Some(*single),
-            _ => None,
-        };
-        if let (Some((signer, _)), Some(kind)) = (signer, certificate_type) {
-            reasons.extend(policy::key_usage_reason(signer, kind));
-        }
-
-        // The tolerance policy (tolerance.rs): display fields read as written with notices,
-        // decision fields refused; the schema check as strict as ever, its consequence by field.
+    /// The payload through the tolerance policy (tolerance.rs): shown fields read as written
+    /// with notices, decision fields refused; the schema check as strict as ever, its
+    /// consequence by field; then the content policy.
+    fn payload_checks(&self, dcc_value: &Value, now: UnixTime, reasons: &mut Vec<Reason>) -> PayloadOutcome {
         let reading = Dcc::read(dcc_value, Strictness::Tolerant);
         let mut notices = match &reading {
             Ok(reading) => {
@@ -158,94 +224,82 @@ impl Verifier {
                 None
             }
         };
+        PayloadOutcome { dcc, notices, schema_release }
+    }
+}
 
-        // Upper-cased once, so revocation hashes (COUNTRYCODEUCI hashes "FR" + UCI), rule
-        // selection and the verdict all read the country the same way, however it was written.
-        let issuer_country = pass
-            .claims
-            .issuer
-            .as_deref()
-            .or_else(|| dcc.as_ref().map(|dcc| dcc.entry_country()))
-            .map(|country| country.trim().to_ascii_uppercase());
-        let mut rule_outcomes = Vec::new();
-        if let Some(context) = &self.bundle {
-            bundle_reasons(context, now, &mut reasons);
-            if let (Some(dcc), Some(country)) = (&dcc, &issuer_country) {
-                let algorithm = signer.map(|(_, algorithm)| algorithm);
-                if let Some(list) = algorithm.and_then(|algorithm| {
-                    context.bundle.revocations().revoked_by(
-                        dcc.certificate_id(),
-                        country,
-                        algorithm,
-                        pass.message.signature(),
-                    )
-                }) {
-                    reasons.push(Reason::Revoked { list });
-                }
-                rule_outcomes = apply_rules(context, dcc, dcc_value, pass, country, kid, now);
-                for outcome in &rule_outcomes {
-                    match &outcome.result {
-                        RuleResult::Passed => {}
-                        RuleResult::Failed => reasons.push(Reason::RuleFailed {
-                            identifier: outcome.identifier.clone(),
-                            description: outcome.description.clone(),
-                        }),
-                        RuleResult::Open { why } => {
-                            reasons.push(Reason::RuleOpen { identifier: outcome.identifier.clone(), why: why.clone() })
-                        }
-                    }
-                }
+/// What the payload checks read.
+struct PayloadOutcome {
+    dcc: Option<Dcc>,
+    notices: Vec<Notice>,
+    schema_release: Option<SchemaVersion>,
+}
+
+/// A pass with a readable certificate, as the bundle checks see it.
+struct SignedPass<'a> {
+    pass: &'a DecodedPass,
+    dcc_value: &'a Value,
+    dcc: &'a Dcc,
+    issuer_country: &'a str,
+    kid: Option<Kid>,
+}
+
+/// The bundle's validity, its revocation lists and its business rules; the rules' outcomes.
+fn bundle_checks(
+    context: &BundleContext,
+    signed: &SignedPass<'_>,
+    algorithm: Option<SignatureAlgorithm>,
+    now: UnixTime,
+    reasons: &mut Vec<Reason>,
+) -> Vec<RuleOutcome> {
+    reasons.extend(bundle_validity_reasons(context, now));
+    let revoked = algorithm.and_then(|algorithm| {
+        context.bundle.revocations().revoked_by(
+            signed.dcc.certificate_id(),
+            signed.issuer_country,
+            algorithm,
+            signed.pass.message.signature(),
+        )
+    });
+    if let Some(list) = revoked {
+        reasons.push(Reason::Revoked { list });
+    }
+    let outcomes = apply_rules(context, signed, now);
+    for outcome in &outcomes {
+        match &outcome.result {
+            RuleResult::Passed => {}
+            RuleResult::Failed => reasons.push(Reason::RuleFailed {
+                identifier: outcome.identifier.clone(),
+                description: outcome.description.clone(),
+            }),
+            RuleResult::Open { why } => {
+                reasons.push(Reason::RuleOpen { identifier: outcome.identifier.clone(), why: why.clone() })
             }
         }
-        Ok(Verdict {
-            status: if reasons.is_empty() { VerdictStatus::Valid } else { VerdictStatus::Invalid },
-            reasons,
-            notices,
-            certificate_type,
-            issuer_country,
-            issued_at: pass.claims.issued_at,
-            expires_at: pass.claims.expires_at,
-            kid,
-            signer: signer.map(|(signer, algorithm)| SignerSummary {
-                kid: signer.kid(),
-                country: signer.country().map(str::to_owned),
-                algorithm,
-            }),
-            holder: dcc.map(|dcc| Holder { name: dcc.name, date_of_birth: dcc.date_of_birth }),
-            schema_release,
-            verified_at: now,
-            rule_outcomes,
-            trust_sequence: self.bundle.as_ref().map(|context| context.bundle.sequence()),
-        })
     }
+    outcomes
 }
 
 /// Past its expiry a bundle's signers, rules and revocations may be outdated: the verdict
 /// says so instead of quietly verifying.
-fn bundle_reasons(context: &BundleContext, now: UnixTime, reasons: &mut Vec<Reason>) {
+fn bundle_validity_reasons(context: &BundleContext, now: UnixTime) -> Option<Reason> {
     let contents = context.bundle.contents();
     if now > contents.expires_at {
-        reasons.push(Reason::TrustDataStale { expired_at: contents.expires_at });
+        Some(Reason::TrustDataStale { expired_at: contents.expires_at })
     } else if now < contents.not_before {
-        reasons.push(Reason::TrustDataNotYetValid { not_before: contents.not_before });
+        Some(Reason::TrustDataNotYetValid { not_before: contents.not_before })
+    } else {
+        None
     }
 }
 
-fn apply_rules(
-    context: &BundleContext,
-    dcc: &Dcc,
-    dcc_value: &Value,
-    pass: &DecodedPass,
-    issuer_country: &str,
-    kid: Option<Kid>,
-    now: UnixTime,
-) -> Vec<crate::rules::RuleOutcome> {
-    let Some(schema_version) = SchemaVersion::parse(&dcc.version) else { return Vec::new() };
+fn apply_rules(context: &BundleContext, signed: &SignedPass<'_>, now: UnixTime) -> Vec<RuleOutcome> {
+    let Some(schema_version) = SchemaVersion::parse(&signed.dcc.version) else { return Vec::new() };
     let selection = RuleSelection {
         arrival_country: context.arrival_country.as_deref().unwrap_or(""),
         arrival_region: context.arrival_region.as_deref(),
-        issuer_country,
-        certificate_type: dcc.certificate_type(),
+        issuer_country: signed.issuer_country,
+        certificate_type: signed.dcc.certificate_type(),
         schema_version,
         now,
     };
@@ -253,15 +307,15 @@ fn apply_rules(
     if selected.is_empty() {
         return Vec::new();
     }
-    let payload = dcc::json::cbor_to_json(dcc_value);
+    let payload = dcc::json::cbor_to_json(signed.dcc_value);
     let external = ExternalParameters {
         validation_clock: now,
         value_sets: &context.bundle.contents().value_sets,
         country_code: selection.arrival_country,
-        issuer_country_code: issuer_country,
-        issued_at: pass.claims.issued_at,
-        expires_at: pass.claims.expires_at,
-        kid: kid.map(|kid| kid.to_base64()),
+        issuer_country_code: signed.issuer_country,
+        issued_at: signed.pass.claims.issued_at,
+        expires_at: signed.pass.claims.expires_at,
+        kid: signed.kid.map(|kid| kid.to_base64()),
     };
     evaluate_rules(&selected, &payload, &external)
 }

@@ -631,6 +631,9 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 
+/**
+ * Issues test passes at a pharmacy, signing with the platform's key.
+ */
 public protocol PassIssuerProtocol: AnyObject, Sendable {
     
     /**
@@ -640,6 +643,9 @@ public protocol PassIssuerProtocol: AnyObject, Sendable {
     func issueTest(request: TestPassRequest, at: Int64) throws  -> IssuedPass
     
 }
+/**
+ * Issues test passes at a pharmacy, signing with the platform's key.
+ */
 open class PassIssuer: PassIssuerProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
 
@@ -774,6 +780,9 @@ public func FfiConverterTypePassIssuer_lower(_ value: PassIssuer) -> UInt64 {
 
 
 
+/**
+ * Reads codes from camera frames (QR and Aztec), within each frame's work budget.
+ */
 public protocol PassScannerProtocol: AnyObject, Sendable {
     
     /**
@@ -783,6 +792,9 @@ public protocol PassScannerProtocol: AnyObject, Sendable {
     func scan(data: Data, width: UInt32, height: UInt32, rowStride: UInt32) throws  -> [ScannedCode]
     
 }
+/**
+ * Reads codes from camera frames (QR and Aztec), within each frame's work budget.
+ */
 open class PassScanner: PassScannerProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
 
@@ -822,6 +834,9 @@ open class PassScanner: PassScannerProtocol, @unchecked Sendable {
     public func uniffiCloneHandle() -> UInt64 {
         return try! rustCall { uniffi_healthpass_ffi_fn_clone_passscanner(self.handle, $0) }
     }
+    /**
+     * A scanner with the default pipeline.
+     */
 public convenience init()throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
@@ -911,6 +926,9 @@ public func FfiConverterTypePassScanner_lower(_ value: PassScanner) -> UInt64 {
 
 
 
+/**
+ * Verifies passes offline against the pinned anchors' trust bundle.
+ */
 public protocol PassVerifierProtocol: AnyObject, Sendable {
     
     /**
@@ -957,6 +975,9 @@ public protocol PassVerifierProtocol: AnyObject, Sendable {
     func verifyText(text: String, at: Int64) throws  -> Verdict
     
 }
+/**
+ * Verifies passes offline against the pinned anchors' trust bundle.
+ */
 open class PassVerifier: PassVerifierProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
 
@@ -1456,6 +1477,9 @@ public func FfiConverterTypeSigner_lower(_ value: Signer) -> UInt64 {
  */
 public protocol Transport: AnyObject, Sendable {
     
+    /**
+     * Sends `request` and returns the response; network failures are `Platform` errors.
+     */
     func send(request: HttpRequest) async throws  -> HttpResponse
     
 }
@@ -1515,6 +1539,9 @@ open class TransportImpl: Transport, @unchecked Sendable {
     
 
     
+    /**
+     * Sends `request` and returns the response; network failures are `Platform` errors.
+     */
 open func send(request: HttpRequest)async throws  -> HttpResponse  {
     return
         try  await uniffiRustCallAsync(
@@ -1683,18 +1710,66 @@ public func FfiConverterTypeTransport_lower(_ value: Transport) -> UInt64 {
  * The trust bundle in force.
  */
 public struct BundleInfo: Equatable, Hashable {
+    /**
+     * Its sequence number.
+     */
     public var sequence: UInt64
+    /**
+     * The kid of the anchor that signed it, base64.
+     */
     public var anchorKid: String
+    /**
+     * When it was made, seconds since the epoch.
+     */
     public var issuedAt: Int64
+    /**
+     * Start of validity.
+     */
     public var notBefore: Int64
+    /**
+     * End of validity.
+     */
     public var expiresAt: Int64
+    /**
+     * Signer certificates it holds.
+     */
     public var signers: UInt32
+    /**
+     * Business rules it holds.
+     */
     public var rules: UInt32
+    /**
+     * Revocation hashes it holds.
+     */
     public var revocationHashes: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(sequence: UInt64, anchorKid: String, issuedAt: Int64, notBefore: Int64, expiresAt: Int64, signers: UInt32, rules: UInt32, revocationHashes: UInt64) {
+    public init(
+        /**
+         * Its sequence number.
+         */sequence: UInt64, 
+        /**
+         * The kid of the anchor that signed it, base64.
+         */anchorKid: String, 
+        /**
+         * When it was made, seconds since the epoch.
+         */issuedAt: Int64, 
+        /**
+         * Start of validity.
+         */notBefore: Int64, 
+        /**
+         * End of validity.
+         */expiresAt: Int64, 
+        /**
+         * Signer certificates it holds.
+         */signers: UInt32, 
+        /**
+         * Business rules it holds.
+         */rules: UInt32, 
+        /**
+         * Revocation hashes it holds.
+         */revocationHashes: UInt64) {
         self.sequence = sequence
         self.anchorKid = anchorKid
         self.issuedAt = issuedAt
@@ -1766,6 +1841,9 @@ public func FfiConverterTypeBundleInfo_lower(_ value: BundleInfo) -> RustBuffer 
  * bundle under the same sequence number.
  */
 public struct BundleMark: Equatable, Hashable {
+    /**
+     * The bundle's sequence number.
+     */
     public var sequence: UInt64
     /**
      * SHA-256 of the bundle's signed data, 32 bytes.
@@ -1774,7 +1852,10 @@ public struct BundleMark: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(sequence: UInt64, 
+    public init(
+        /**
+         * The bundle's sequence number.
+         */sequence: UInt64, 
         /**
          * SHA-256 of the bundle's signed data, 32 bytes.
          */digest: Data) {
@@ -1829,9 +1910,21 @@ public func FfiConverterTypeBundleMark_lower(_ value: BundleMark) -> RustBuffer 
  * What a controller may see to check the holder's identity document. `Debug` shows none of it.
  */
 public struct Holder: Equatable, Hashable {
+    /**
+     * The family name as printed.
+     */
     public var familyName: String?
+    /**
+     * The given names as printed.
+     */
     public var givenName: String?
+    /**
+     * The family name in ICAO 9303 form (`DUBOIS<LEFEVRE`).
+     */
     public var familyNameTransliterated: String?
+    /**
+     * The given names in ICAO 9303 form.
+     */
     public var givenNameTransliterated: String?
     /**
      * `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, empty when unknown, or exactly as the pass writes it
@@ -1841,7 +1934,19 @@ public struct Holder: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(familyName: String?, givenName: String?, familyNameTransliterated: String?, givenNameTransliterated: String?, 
+    public init(
+        /**
+         * The family name as printed.
+         */familyName: String?, 
+        /**
+         * The given names as printed.
+         */givenName: String?, 
+        /**
+         * The family name in ICAO 9303 form (`DUBOIS<LEFEVRE`).
+         */familyNameTransliterated: String?, 
+        /**
+         * The given names in ICAO 9303 form.
+         */givenNameTransliterated: String?, 
         /**
          * `YYYY-MM-DD`, `YYYY-MM`, `YYYY`, empty when unknown, or exactly as the pass writes it
          * when it is none of these (`1989-00-20`): compare it with the identity document as is.
@@ -1902,13 +2007,28 @@ public func FfiConverterTypeHolder_lower(_ value: Holder) -> RustBuffer {
 }
 
 
+/**
+ * One HTTP header.
+ */
 public struct HttpHeader: Equatable, Hashable {
+    /**
+     * Its name.
+     */
     public var name: String
+    /**
+     * Its value.
+     */
     public var value: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String, value: String) {
+    public init(
+        /**
+         * Its name.
+         */name: String, 
+        /**
+         * Its value.
+         */value: String) {
         self.name = name
         self.value = value
     }
@@ -1960,14 +2080,38 @@ public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer 
  * An HTTP request the platform sends for the library.
  */
 public struct HttpRequest: Equatable, Hashable {
+    /**
+     * `GET`, `POST`, ...
+     */
     public var method: String
+    /**
+     * The URL.
+     */
     public var url: String
+    /**
+     * Request headers.
+     */
     public var headers: [HttpHeader]
+    /**
+     * Request body (empty for none).
+     */
     public var body: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(method: String, url: String, headers: [HttpHeader], body: Data) {
+    public init(
+        /**
+         * `GET`, `POST`, ...
+         */method: String, 
+        /**
+         * The URL.
+         */url: String, 
+        /**
+         * Request headers.
+         */headers: [HttpHeader], 
+        /**
+         * Request body (empty for none).
+         */body: Data) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -2021,14 +2165,35 @@ public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffe
 }
 
 
+/**
+ * An HTTP response.
+ */
 public struct HttpResponse: Equatable, Hashable {
+    /**
+     * The status code (304 and errors included: the library decides).
+     */
     public var status: UInt16
+    /**
+     * Response headers.
+     */
     public var headers: [HttpHeader]
+    /**
+     * Response body.
+     */
     public var body: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: UInt16, headers: [HttpHeader], body: Data) {
+    public init(
+        /**
+         * The status code (304 and errors included: the library decides).
+         */status: UInt16, 
+        /**
+         * Response headers.
+         */headers: [HttpHeader], 
+        /**
+         * Response body.
+         */body: Data) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -2079,13 +2244,25 @@ public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuf
 }
 
 
+/**
+ * A signed pass.
+ */
 public struct IssuedPass: Equatable, Hashable {
     /**
      * `HC1:...`, the QR code's content.
      */
     public var text: String
+    /**
+     * The UVCI.
+     */
     public var certificateId: String
+    /**
+     * Issued at, seconds since the epoch.
+     */
     public var issuedAt: Int64
+    /**
+     * Expires at, seconds since the epoch.
+     */
     public var expiresAt: Int64
 
     // Default memberwise initializers are never public by default, so we
@@ -2093,7 +2270,16 @@ public struct IssuedPass: Equatable, Hashable {
     public init(
         /**
          * `HC1:...`, the QR code's content.
-         */text: String, certificateId: String, issuedAt: Int64, expiresAt: Int64) {
+         */text: String, 
+        /**
+         * The UVCI.
+         */certificateId: String, 
+        /**
+         * Issued at, seconds since the epoch.
+         */issuedAt: Int64, 
+        /**
+         * Expires at, seconds since the epoch.
+         */expiresAt: Int64) {
         self.text = text
         self.certificateId = certificateId
         self.issuedAt = issuedAt
@@ -2153,13 +2339,31 @@ public func FfiConverterTypeIssuedPass_lower(_ value: IssuedPass) -> RustBuffer 
  * still valid (green).
  */
 public struct Notice: Equatable, Hashable {
+    /**
+     * A stable machine code (`date_as_written`, ...).
+     */
     public var code: String
+    /**
+     * The field, as a JSON pointer (`/dob`).
+     */
     public var field: String
+    /**
+     * For people, without the field's content.
+     */
     public var message: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(code: String, field: String, message: String) {
+    public init(
+        /**
+         * A stable machine code (`date_as_written`, ...).
+         */code: String, 
+        /**
+         * The field, as a JSON pointer (`/dob`).
+         */field: String, 
+        /**
+         * For people, without the field's content.
+         */message: String) {
         self.code = code
         self.field = field
         self.message = message
@@ -2210,13 +2414,28 @@ public func FfiConverterTypeNotice_lower(_ value: Notice) -> RustBuffer {
 }
 
 
+/**
+ * A point in frame pixels.
+ */
 public struct Point: Equatable, Hashable {
+    /**
+     * Column.
+     */
     public var x: Float
+    /**
+     * Row.
+     */
     public var y: Float
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(x: Float, y: Float) {
+    public init(
+        /**
+         * Column.
+         */x: Float, 
+        /**
+         * Row.
+         */y: Float) {
         self.x = x
         self.y = y
     }
@@ -2268,12 +2487,24 @@ public func FfiConverterTypePoint_lower(_ value: Point) -> RustBuffer {
  * Why a pass is not valid: a stable code and a message for people (no personal data).
  */
 public struct Reason: Equatable, Hashable {
+    /**
+     * A stable machine code (`expired`, `signature_invalid`, ...).
+     */
     public var code: String
+    /**
+     * For people, without personal data.
+     */
     public var message: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(code: String, message: String) {
+    public init(
+        /**
+         * A stable machine code (`expired`, `signature_invalid`, ...).
+         */code: String, 
+        /**
+         * For people, without personal data.
+         */message: String) {
         self.code = code
         self.message = message
     }
@@ -2321,10 +2552,25 @@ public func FfiConverterTypeReason_lower(_ value: Reason) -> RustBuffer {
 }
 
 
+/**
+ * A business rule's outcome for a pass.
+ */
 public struct RuleOutcome: Equatable, Hashable {
+    /**
+     * The rule's identifier (`TR-FR-0001`).
+     */
     public var identifier: String
+    /**
+     * Whose rule it is.
+     */
     public var country: String
+    /**
+     * Its English description.
+     */
     public var description: String
+    /**
+     * Passed, failed or open.
+     */
     public var result: RuleResult
     /**
      * Why an open rule could not decide.
@@ -2333,7 +2579,19 @@ public struct RuleOutcome: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(identifier: String, country: String, description: String, result: RuleResult, 
+    public init(
+        /**
+         * The rule's identifier (`TR-FR-0001`).
+         */identifier: String, 
+        /**
+         * Whose rule it is.
+         */country: String, 
+        /**
+         * Its English description.
+         */description: String, 
+        /**
+         * Passed, failed or open.
+         */result: RuleResult, 
         /**
          * Why an open rule could not decide.
          */why: String?) {
@@ -2397,13 +2655,31 @@ public func FfiConverterTypeRuleOutcome_lower(_ value: RuleOutcome) -> RustBuffe
  * A code found in a frame: its text and where it was (corner points in frame pixels).
  */
 public struct ScannedCode: Equatable, Hashable {
+    /**
+     * The text the code holds.
+     */
     public var text: String
+    /**
+     * QR or Aztec.
+     */
     public var symbology: Symbology
+    /**
+     * Corner points, in frame pixels.
+     */
     public var corners: [Point]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(text: String, symbology: Symbology, corners: [Point]) {
+    public init(
+        /**
+         * The text the code holds.
+         */text: String, 
+        /**
+         * QR or Aztec.
+         */symbology: Symbology, 
+        /**
+         * Corner points, in frame pixels.
+         */corners: [Point]) {
         self.text = text
         self.symbology = symbology
         self.corners = corners
@@ -2459,39 +2735,87 @@ public func FfiConverterTypeScannedCode_lower(_ value: ScannedCode) -> RustBuffe
  * birth.
  */
 public struct TestPassRequest: Equatable, Hashable {
+    /**
+     * As on the identity document.
+     */
     public var familyName: String
+    /**
+     * As on the identity document; empty for people with a single name.
+     */
     public var givenName: String
     /**
      * `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
      */
     public var dateOfBirth: String
+    /**
+     * Rapid antigen or NAAT.
+     */
     public var testType: TestType
     /**
      * Rapid antigen device id from the value set; none for NAAT.
      */
     public var device: String?
+    /**
+     * A NAAT test's name, optional.
+     */
     public var testName: String?
     /**
      * Seconds since the Unix epoch.
      */
     public var sampledAt: Int64
+    /**
+     * The result.
+     */
     public var result: TestResult
+    /**
+     * The testing centre (pharmacy).
+     */
     public var centre: String
+    /**
+     * ISO 3166-1 alpha-2 country of the test.
+     */
     public var country: String
+    /**
+     * The issuing authority's name.
+     */
     public var issuer: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(familyName: String, givenName: String, 
+    public init(
+        /**
+         * As on the identity document.
+         */familyName: String, 
+        /**
+         * As on the identity document; empty for people with a single name.
+         */givenName: String, 
         /**
          * `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
-         */dateOfBirth: String, testType: TestType, 
+         */dateOfBirth: String, 
+        /**
+         * Rapid antigen or NAAT.
+         */testType: TestType, 
         /**
          * Rapid antigen device id from the value set; none for NAAT.
-         */device: String?, testName: String?, 
+         */device: String?, 
+        /**
+         * A NAAT test's name, optional.
+         */testName: String?, 
         /**
          * Seconds since the Unix epoch.
-         */sampledAt: Int64, result: TestResult, centre: String, country: String, issuer: String) {
+         */sampledAt: Int64, 
+        /**
+         * The result.
+         */result: TestResult, 
+        /**
+         * The testing centre (pharmacy).
+         */centre: String, 
+        /**
+         * ISO 3166-1 alpha-2 country of the test.
+         */country: String, 
+        /**
+         * The issuing authority's name.
+         */issuer: String) {
         self.familyName = familyName
         self.givenName = givenName
         self.dateOfBirth = dateOfBirth
@@ -2570,12 +2894,24 @@ public func FfiConverterTypeTestPassRequest_lower(_ value: TestPassRequest) -> R
  * A value-set entry an issuing form offers (e.g. rapid antigen test devices).
  */
 public struct ValueSetEntry: Equatable, Hashable {
+    /**
+     * The code.
+     */
     public var code: String
+    /**
+     * Its English name.
+     */
     public var display: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(code: String, display: String) {
+    public init(
+        /**
+         * The code.
+         */code: String, 
+        /**
+         * Its English name.
+         */display: String) {
         self.code = code
         self.display = display
     }
@@ -2623,21 +2959,57 @@ public func FfiConverterTypeValueSetEntry_lower(_ value: ValueSetEntry) -> RustB
 }
 
 
+/**
+ * The result of verifying a pass.
+ */
 public struct Verdict: Equatable, Hashable {
+    /**
+     * Valid or invalid.
+     */
     public var status: VerdictStatus
+    /**
+     * Why not, in the order found (empty when valid).
+     */
     public var reasons: [Reason]
+    /**
+     * What is odd without changing the decision (a valid pass may have notices).
+     */
     public var notices: [Notice]
+    /**
+     * The certificate type, when exactly one entry is declared.
+     */
     public var certificateType: CertificateType?
+    /**
+     * The issuing country (`iss`, upper-cased), else the entry's country.
+     */
     public var issuerCountry: String?
+    /**
+     * `iat`, seconds since the epoch.
+     */
     public var issuedAt: Int64?
+    /**
+     * `exp`, seconds since the epoch.
+     */
     public var expiresAt: Int64?
     /**
      * The pass's key identifier, base64.
      */
     public var kid: String?
+    /**
+     * The country of the signer certificate that verified the pass.
+     */
     public var signerCountry: String?
+    /**
+     * What a controller may see of the holder (absent when unreadable).
+     */
     public var holder: Holder?
+    /**
+     * What each applicable business rule said.
+     */
     public var ruleOutcomes: [RuleOutcome]
+    /**
+     * The sequence of the trust bundle used, if any.
+     */
     public var trustSequence: UInt64?
     /**
      * Seconds since the Unix epoch.
@@ -2646,10 +3018,43 @@ public struct Verdict: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: VerdictStatus, reasons: [Reason], notices: [Notice], certificateType: CertificateType?, issuerCountry: String?, issuedAt: Int64?, expiresAt: Int64?, 
+    public init(
+        /**
+         * Valid or invalid.
+         */status: VerdictStatus, 
+        /**
+         * Why not, in the order found (empty when valid).
+         */reasons: [Reason], 
+        /**
+         * What is odd without changing the decision (a valid pass may have notices).
+         */notices: [Notice], 
+        /**
+         * The certificate type, when exactly one entry is declared.
+         */certificateType: CertificateType?, 
+        /**
+         * The issuing country (`iss`, upper-cased), else the entry's country.
+         */issuerCountry: String?, 
+        /**
+         * `iat`, seconds since the epoch.
+         */issuedAt: Int64?, 
+        /**
+         * `exp`, seconds since the epoch.
+         */expiresAt: Int64?, 
         /**
          * The pass's key identifier, base64.
-         */kid: String?, signerCountry: String?, holder: Holder?, ruleOutcomes: [RuleOutcome], trustSequence: UInt64?, 
+         */kid: String?, 
+        /**
+         * The country of the signer certificate that verified the pass.
+         */signerCountry: String?, 
+        /**
+         * What a controller may see of the holder (absent when unreadable).
+         */holder: Holder?, 
+        /**
+         * What each applicable business rule said.
+         */ruleOutcomes: [RuleOutcome], 
+        /**
+         * The sequence of the trust bundle used, if any.
+         */trustSequence: UInt64?, 
         /**
          * Seconds since the Unix epoch.
          */verifiedAt: Int64) {
@@ -2733,11 +3138,23 @@ public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
 }
 
 
+/**
+ * The kind of statement a certificate makes.
+ */
 
 public enum CertificateType: Equatable, Hashable {
     
+    /**
+     * A vaccination.
+     */
     case vaccination
+    /**
+     * A test.
+     */
     case test
+    /**
+     * A recovery.
+     */
     case recovery
 
 
@@ -2819,12 +3236,24 @@ public enum FrameVerification: Equatable, Hashable {
     /**
      * A code that is not a pass (a URL, a damaged code).
      */
-    case notAPass(code: ScannedCode, reason: String
+    case notAPass(
+        /**
+         * The code read.
+         */code: ScannedCode, 
+        /**
+         * Why it is not a pass.
+         */reason: String
     )
     /**
      * A pass and its verdict.
      */
-    case verified(code: ScannedCode, verdict: Verdict
+    case verified(
+        /**
+         * The code read.
+         */code: ScannedCode, 
+        /**
+         * Its verdict.
+         */verdict: Verdict
     )
 
 
@@ -2899,6 +3328,9 @@ public func FfiConverterTypeFrameVerification_lower(_ value: FrameVerification) 
 
 
 
+/**
+ * The one error type every exported call may return.
+ */
 public 
 enum HealthpassError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
@@ -2908,27 +3340,42 @@ enum HealthpassError: Swift.Error, Equatable, Hashable, Foundation.LocalizedErro
      * The input is unusable (a frame of the wrong size, a field the pharmacist must fix):
      * show the message and let the user correct it.
      */
-    case InvalidInput(reason: String
+    case InvalidInput(
+        /**
+         * What the user must correct.
+         */reason: String
     )
     /**
      * The code read is not a health pass at all.
      */
-    case NotAPass(reason: String
+    case NotAPass(
+        /**
+         * What the decoder found instead (no personal data).
+         */reason: String
     )
     /**
      * Trust data (a bundle, an anchor, a certificate) was refused; what was in force still is.
      */
-    case TrustData(reason: String
+    case TrustData(
+        /**
+         * Why it was refused.
+         */reason: String
     )
     /**
      * The platform failed: the key store, a signer, or the network. Retry or report.
      */
-    case Platform(reason: String
+    case Platform(
+        /**
+         * What the platform said (first line only).
+         */reason: String
     )
     /**
      * A defect in the library; it did not crash the app.
      */
-    case Internal(reason: String
+    case Internal(
+        /**
+         * A summary; the defect is in the library.
+         */reason: String
     )
 
     
@@ -3041,11 +3488,23 @@ public func FfiConverterTypeHealthpassError_lower(_ value: HealthpassError) -> R
 }
 
 
+/**
+ * What one business rule said.
+ */
 
 public enum RuleResult: Equatable, Hashable {
     
+    /**
+     * The rule holds.
+     */
     case passed
+    /**
+     * The rule does not hold.
+     */
     case failed
+    /**
+     * The rule could not decide (see `why`).
+     */
     case `open`
 
 
@@ -3114,10 +3573,19 @@ public func FfiConverterTypeRuleResult_lower(_ value: RuleResult) -> RustBuffer 
 
 
 
+/**
+ * The kind of 2D code.
+ */
 
 public enum Symbology: Equatable, Hashable {
     
+    /**
+     * QR code.
+     */
     case qr
+    /**
+     * Aztec code.
+     */
     case aztec
 
 
@@ -3180,10 +3648,19 @@ public func FfiConverterTypeSymbology_lower(_ value: Symbology) -> RustBuffer {
 
 
 
+/**
+ * The result entered.
+ */
 
 public enum TestResult: Equatable, Hashable {
     
+    /**
+     * Not detected.
+     */
     case negative
+    /**
+     * Detected.
+     */
     case positive
 
 
@@ -3246,10 +3723,19 @@ public func FfiConverterTypeTestResult_lower(_ value: TestResult) -> RustBuffer 
 
 
 
+/**
+ * The test types a pharmacy issues.
+ */
 
 public enum TestType: Equatable, Hashable {
     
+    /**
+     * Rapid antigen test.
+     */
     case rapidAntigen
+    /**
+     * NAAT (e.g. PCR).
+     */
     case naat
 
 
@@ -3312,10 +3798,19 @@ public func FfiConverterTypeTestType_lower(_ value: TestType) -> RustBuffer {
 
 
 
+/**
+ * The overall outcome of a verification.
+ */
 
 public enum VerdictStatus: Equatable, Hashable {
     
+    /**
+     * Authentic, in force and conforming: the holder may pass.
+     */
     case valid
+    /**
+     * At least one reason says no.
+     */
     case invalid
 
 
@@ -4002,7 +4497,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_method_signer_sign() != 160) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_transport_send() != 45859) {
+    if (uniffi_healthpass_ffi_checksum_method_transport_send() != 3999) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_method_passissuer_issue_test() != 26086) {
@@ -4038,7 +4533,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_constructor_passissuer_new() != 32563) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_constructor_passscanner_new() != 2955) {
+    if (uniffi_healthpass_ffi_checksum_constructor_passscanner_new() != 2411) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_constructor_passverifier_new() != 34335) {

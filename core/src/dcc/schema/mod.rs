@@ -17,12 +17,16 @@ pub use validator::{CompiledSchema, SchemaCompileError, SchemaViolation};
 /// A `major.minor.patch` version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SchemaVersion {
+    /// The major version.
     pub major: u32,
+    /// The minor version.
     pub minor: u32,
+    /// The patch version.
     pub patch: u32,
 }
 
 impl SchemaVersion {
+    /// Reads `major.minor.patch` (digits only, at most 6 per part).
     pub fn parse(text: &str) -> Option<Self> {
         let mut parts = text.split('.').map(|part| {
             (!part.is_empty() && part.len() <= 6 && part.bytes().all(|b| b.is_ascii_digit()))
@@ -40,6 +44,7 @@ impl std::fmt::Display for SchemaVersion {
     }
 }
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SchemaSelectionError {
     #[error("the DCC declares no schema version (ver)")]
@@ -57,6 +62,7 @@ pub enum SchemaSelectionError {
 pub struct SchemaCheck {
     /// The release the DCC was checked against.
     pub release: SchemaVersion,
+    /// What the payload breaks, at most 32 violations.
     pub violations: Vec<SchemaViolation>,
 }
 

@@ -105,6 +105,7 @@ const ANNOTATIONS: &[&str] = &[
     "contentMediaType",
 ];
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SchemaCompileError {
     #[error("schema keyword {keyword:?} at {path} is not supported by this validator")]
@@ -119,8 +120,11 @@ pub enum SchemaCompileError {
 /// contains field content (it may be personal data), only what the schema expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaViolation {
+    /// Where, as a JSON pointer into the DCC (a missing property: its own path).
     pub path: String,
+    /// The schema keyword broken (`required`, `pattern`, ...).
     pub keyword: &'static str,
+    /// What the keyword asks (never the value: it may be personal data).
     pub detail: String,
 }
 
@@ -149,6 +153,7 @@ impl CompiledSchema {
         context.violations
     }
 
+    /// Whether `value` conforms (stops at the first violation).
     pub fn is_valid(&self, value: &Value) -> bool {
         let mut context = Context { violations: Vec::new(), path: Vec::new(), probing: true };
         self.check(0, value, &mut context)

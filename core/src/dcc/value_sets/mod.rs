@@ -8,42 +8,56 @@ mod tables;
 /// One code of a value set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ValueSetEntry {
+    /// The code (SNOMED CT, LOINC, ISO 3166, EU numbers).
     pub code: &'static str,
+    /// Its English name.
     pub display: &'static str,
+    /// Whether it is still in use.
     pub active: bool,
 }
 
 /// A value set: its entries sorted by code.
 #[derive(Debug, Clone, Copy)]
 pub struct ValueSet {
+    /// The value-set identifier (`country-2-codes`).
     pub id: &'static str,
     entries: &'static [ValueSetEntry],
 }
 
 impl ValueSet {
+    /// Every entry, sorted by code.
     pub fn entries(&self) -> &'static [ValueSetEntry] {
         self.entries
     }
 
+    /// The entry of `code`.
     pub fn get(&self, code: &str) -> Option<&'static ValueSetEntry> {
         self.entries.binary_search_by(|entry| entry.code.cmp(code)).ok().and_then(|index| self.entries.get(index))
     }
 
+    /// Whether `code` is in the set.
     pub fn contains(&self, code: &str) -> bool {
         self.get(code).is_some()
     }
 }
 
+/// `country-2-codes`: ISO 3166-1 alpha-2 countries.
 pub const COUNTRIES: ValueSet = ValueSet { id: "country-2-codes", entries: tables::COUNTRIES };
+/// `disease-agent-targeted`: COVID-19.
 pub const DISEASES: ValueSet = ValueSet { id: "disease-agent-targeted", entries: tables::DISEASES };
 /// Rapid antigen test devices (`covid-19-lab-test-manufacturer-and-name`).
 pub const TEST_DEVICES: ValueSet =
     ValueSet { id: "covid-19-lab-test-manufacturer-and-name", entries: tables::TEST_DEVICES };
+/// `covid-19-lab-result`: detected, not detected.
 pub const TEST_RESULTS: ValueSet = ValueSet { id: "covid-19-lab-result", entries: tables::TEST_RESULTS };
+/// `covid-19-lab-test-type`: NAAT, rapid antigen.
 pub const TEST_TYPES: ValueSet = ValueSet { id: "covid-19-lab-test-type", entries: tables::TEST_TYPES };
+/// `vaccines-covid-19-auth-holders`: marketing authorisation holders.
 pub const VACCINE_HOLDERS: ValueSet =
     ValueSet { id: "vaccines-covid-19-auth-holders", entries: tables::VACCINE_HOLDERS };
+/// `vaccines-covid-19-names`: medicinal products.
 pub const VACCINE_PRODUCTS: ValueSet = ValueSet { id: "vaccines-covid-19-names", entries: tables::VACCINE_PRODUCTS };
+/// `sct-vaccines-covid-19`: vaccine types.
 pub const VACCINE_TYPES: ValueSet = ValueSet { id: "sct-vaccines-covid-19", entries: tables::VACCINE_TYPES };
 
 /// Every bundled value set.

@@ -13,13 +13,18 @@ const MS_PER_DAY: i64 = 86_400_000;
 /// The unit of a `plusTime` offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeUnit {
+    /// Years.
     Year,
+    /// Months.
     Month,
+    /// Days.
     Day,
+    /// Hours.
     Hour,
 }
 
 impl TimeUnit {
+    /// `year`, `month`, `day` or `hour`.
     pub fn parse(text: &str) -> Option<Self> {
         Some(match text {
             "year" => Self::Year,

@@ -15,9 +15,11 @@ use super::value::Value;
 /// Expressions nest at most this deep; real rules nest under ten.
 pub const MAX_DEPTH: usize = 64;
 
+/// Why an expression cannot be evaluated (never the data's values).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct CertLogicError {
+    /// The explanation.
     pub message: String,
 }
 
@@ -42,6 +44,7 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// A budget of `steps`.
     pub fn new(steps: u64) -> Self {
         Self { remaining: Cell::new(steps), limit: steps }
     }
@@ -170,193 +173,216 @@ fn arity(operator: &str, operands: &[Json], allowed: &[usize]) -> Result<(), Cer
     }
 }
 
+/// Where an operation is evaluated: the data context, the nesting depth, the budget.
+struct Scope<'a, 'b> {
+    data: &'b Value<'a>,
+    depth: usize,
+    budget: &'b Budget,
+}
+
+impl<'a> Scope<'a, '_> {
+    fn eval(&self, operand: &'a Json) -> Result<Value<'a>, CertLogicError> {
+        evaluate_at(operand, self.data, self.depth, self.budget)
+    }
+}
+
+type Evaluated<'a> = Result<Value<'a>, CertLogicError>;
+
 fn operation<'a>(
     operator: &str,
     operands: &'a [Json],
     data: &Value<'a>,
     depth: usize,
     budget: &Budget,
-) -> Result<Value<'a>, CertLogicError> {
-    let eval = |operand: &'a Json| evaluate_at(operand, data, depth, budget);
+) -> Evaluated<'a> {
+    let scope = Scope { data, depth, budget };
     match operator {
-        "if" => {
-            arity(operator, operands, &[3])?;
-            let [guard, then, otherwise] = operands else { return error("an \"if\"-operation must have 3 operands") };
-            match eval(guard)?.truthiness() {
-                Some(true) => eval(then),
-                Some(false) => eval(otherwise),
-                None => error("if-guard evaluates to something neither truthy, nor falsy"),
-            }
-        }
-        "!" => {
-            arity(operator, operands, &[1])?;
-            match eval(operands.first().unwrap_or(&Json::Null))?.truthiness() {
-                Some(truthy) => Ok(Value::Bool(!truthy)),
-                None => error("operand of ! evaluates to something neither truthy, nor falsy"),
-            }
-        }
-        "and" => {
-            if operands.len() < 2 {
-                return error(format!(
-                    "an \"and\"-operation must have at least 2 operands, but it has {}",
-                    operands.len()
-                ));
-            }
-            let mut last = Value::Null;
-            for operand in operands {
-                let value = eval(operand)?;
-                match value.truthiness() {
-                    Some(false) => return Ok(value),
-                    Some(true) => last = value,
-                    None => return error("all operands of an \"and\" operation must be either truthy or falsy"),
-                }
-            }
-            Ok(last)
-        }
-        "===" => {
-            arity(operator, operands, &[2])?;
-            let (left, right) = two(operands, eval)?;
-            Ok(Value::Bool(left.strictly_equals(&right)))
-        }
-        "in" => {
-            arity(operator, operands, &[2])?;
-            let (needle, haystack) = two(operands, eval)?;
-            let Some(items) = haystack.array_items() else {
-                return error("right-hand side of an \"in\" operation must be an array");
-            };
-            budget.charge(items.len() as u64)?;
-            Ok(Value::Bool(items.iter().any(|item| needle.strictly_equals(item))))
-        }
-        "+" => {
-            arity(operator, operands, &[2])?;
-            match two(operands, eval)? {
-                (Value::Integer(left), Value::Integer(right)) => left
-                    .checked_add(right)
-                    .map(Value::Integer)
-                    .ok_or(CertLogicError { message: "integer overflow in +".into() }),
-                _ => error("operands of this operation must both be integers"),
-            }
-        }
-        "<" | ">" | "<=" | ">=" => {
-            arity(operator, operands, &[2, 3])?;
-            let mut integers = Vec::with_capacity(operands.len());
-            for operand in operands {
-                match eval(operand)? {
-                    Value::Integer(integer) => integers.push(integer),
-                    other => {
-                        return error(format!(
-                            "all operands of a comparison operation must be of integer type, found {}",
-                            other.kind()
-                        ));
-                    }
-                }
-            }
-            Ok(Value::Bool(chain_holds(operator, &integers)))
-        }
-        "after" | "before" | "not-after" | "not-before" => {
-            arity(operator, operands, &[2, 3])?;
-            let mut instants = Vec::with_capacity(operands.len());
-            for operand in operands {
-                match eval(operand)? {
-                    Value::DateTime(date_time) => instants.push(date_time.0),
-                    other => {
-                        return error(format!(
-                            "all operands of a date-time comparison must be date-times, found {}",
-                            other.kind()
-                        ));
-                    }
-                }
-            }
-            let integer_operator = match operator {
-                "after" => ">",
-                "before" => "<",
-                "not-after" => "<=",
-                _ => ">=",
-            };
-            Ok(Value::Bool(chain_holds(integer_operator, &instants)))
-        }
-        "plusTime" => {
-            arity(operator, operands, &[3])?;
-            let [date_time, amount, unit] = operands else {
-                return error("a \"plusTime\"-operation must have 3 operands");
-            };
-            let Some(unit) = unit.as_str().and_then(TimeUnit::parse) else {
-                return error("\"plusTime\" time unit must be one of \"year\", \"month\", \"day\", \"hour\"");
-            };
-            let Some(amount) = amount.as_i64() else {
-                return error("\"plusTime\" amount must be an integer");
-            };
-            let text = match eval(date_time)? {
-                Value::Text(text) => text,
-                other => {
-                    return error(format!(
-                        "date-time operand of \"plusTime\" must be a string, found {}",
-                        other.kind()
-                    ));
-                }
-            };
-            let parsed = DateTime::parse(&text).ok_or_else(|| CertLogicError {
-                message: format!(
-                    "\"plusTime\" operand{} is not a date(-time) in an allowed format",
-                    field_of(date_time)
-                ),
-            })?;
-            parsed
-                .plus(amount, unit)
-                .map(Value::DateTime)
-                .ok_or(CertLogicError { message: "\"plusTime\" result is out of range".into() })
-        }
-        "dccDateOfBirth" => {
-            arity(operator, operands, &[1])?;
-            let operand = operands.first().unwrap_or(&Json::Null);
-            match eval(operand)? {
-                Value::Text(text) => {
-                    DateTime::from_date_of_birth(&text).map(Value::DateTime).ok_or_else(|| CertLogicError {
-                        message: format!(
-                            "\"dccDateOfBirth\" operand{} is not YYYY, YYYY-MM or YYYY-MM-DD",
-                            field_of(operand)
-                        ),
-                    })
-                }
-                other => error(format!("operand of \"dccDateOfBirth\" must be a string, found {}", other.kind())),
-            }
-        }
-        "extractFromUVCI" => {
-            arity(operator, operands, &[2])?;
-            let [uvci, index] = operands else { return error("an \"extractFromUVCI\"-operation must have 2 operands") };
-            let Some(index) = index.as_i64() else {
-                return error("index of \"extractFromUVCI\" must be an integer");
-            };
-            match eval(uvci)? {
-                Value::Null => Ok(Value::Null),
-                Value::Text(text) => Ok(extract_from_uvci(&text, index)
-                    .map_or(Value::Null, |fragment| Value::Text(Cow::Owned(fragment.to_owned())))),
-                other => error(format!("\"extractFromUVCI\" operand must be a string or null, found {}", other.kind())),
-            }
-        }
-        "reduce" => {
-            arity(operator, operands, &[3])?;
-            let [list, lambda, initial] = operands else { return error("a \"reduce\"-operation must have 3 operands") };
-            let list = eval(list)?;
-            let mut accumulator = eval(initial)?;
-            if list == Value::Null {
-                return Ok(accumulator);
-            }
-            let Some(items) = list.array_items() else {
-                return error(format!("operand of \"reduce\" must be an array, found {}", list.kind()));
-            };
-            budget.charge(items.len() as u64)?;
-            for current in items {
-                let context = Value::Object(vec![
-                    (Cow::Borrowed("current"), current),
-                    (Cow::Borrowed("accumulator"), accumulator),
-                ]);
-                accumulator = evaluate_at(lambda, &context, depth, budget)?;
-            }
-            Ok(accumulator)
-        }
+        "if" => if_then_else(operator, operands, &scope),
+        "!" => not(operator, operands, &scope),
+        "and" => and(operands, &scope),
+        "===" => strict_equality(operator, operands, &scope),
+        "in" => contained_in(operator, operands, &scope),
+        "+" => plus(operator, operands, &scope),
+        "<" | ">" | "<=" | ">=" => integer_comparison(operator, operands, &scope),
+        "after" | "before" | "not-after" | "not-before" => date_time_comparison(operator, operands, &scope),
+        "plusTime" => plus_time(operator, operands, &scope),
+        "dccDateOfBirth" => dcc_date_of_birth(operator, operands, &scope),
+        "extractFromUVCI" => extract_from_uvci_operation(operator, operands, &scope),
+        "reduce" => reduce(operator, operands, &scope),
         other => error(format!("unrecognised operator: \"{other}\"")),
     }
+}
+
+fn if_then_else<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[3])?;
+    let [guard, then, otherwise] = operands else { return error("an \"if\"-operation must have 3 operands") };
+    match scope.eval(guard)?.truthiness() {
+        Some(true) => scope.eval(then),
+        Some(false) => scope.eval(otherwise),
+        None => error("if-guard evaluates to something neither truthy, nor falsy"),
+    }
+}
+
+fn not<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[1])?;
+    match scope.eval(operands.first().unwrap_or(&Json::Null))?.truthiness() {
+        Some(truthy) => Ok(Value::Bool(!truthy)),
+        None => error("operand of ! evaluates to something neither truthy, nor falsy"),
+    }
+}
+
+fn and<'a>(operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    if operands.len() < 2 {
+        return error(format!("an \"and\"-operation must have at least 2 operands, but it has {}", operands.len()));
+    }
+    let mut last = Value::Null;
+    for operand in operands {
+        let value = scope.eval(operand)?;
+        match value.truthiness() {
+            Some(false) => return Ok(value),
+            Some(true) => last = value,
+            None => return error("all operands of an \"and\" operation must be either truthy or falsy"),
+        }
+    }
+    Ok(last)
+}
+
+fn strict_equality<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[2])?;
+    let (left, right) = two(operands, scope)?;
+    Ok(Value::Bool(left.strictly_equals(&right)))
+}
+
+fn contained_in<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[2])?;
+    let (needle, haystack) = two(operands, scope)?;
+    let Some(items) = haystack.array_items() else {
+        return error("right-hand side of an \"in\" operation must be an array");
+    };
+    scope.budget.charge(items.len() as u64)?;
+    Ok(Value::Bool(items.iter().any(|item| needle.strictly_equals(item))))
+}
+
+fn plus<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[2])?;
+    match two(operands, scope)? {
+        (Value::Integer(left), Value::Integer(right)) => left
+            .checked_add(right)
+            .map(Value::Integer)
+            .ok_or(CertLogicError { message: "integer overflow in +".into() }),
+        _ => error("operands of this operation must both be integers"),
+    }
+}
+
+fn integer_comparison<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[2, 3])?;
+    let mut integers = Vec::with_capacity(operands.len());
+    for operand in operands {
+        match scope.eval(operand)? {
+            Value::Integer(integer) => integers.push(integer),
+            other => {
+                return error(format!(
+                    "all operands of a comparison operation must be of integer type, found {}",
+                    other.kind()
+                ));
+            }
+        }
+    }
+    Ok(Value::Bool(chain_holds(operator, &integers)))
+}
+
+fn date_time_comparison<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[2, 3])?;
+    let mut instants = Vec::with_capacity(operands.len());
+    for operand in operands {
+        match scope.eval(operand)? {
+            Value::DateTime(date_time) => instants.push(date_time.0),
+            other => {
+                return error(format!(
+                    "all operands of a date-time comparison must be date-times, found {}",
+                    other.kind()
+                ));
+            }
+        }
+    }
+    let integer_operator = match operator {
+        "after" => ">",
+        "before" => "<",
+        "not-after" => "<=",
+        _ => ">=",
+    };
+    Ok(Value::Bool(chain_holds(integer_operator, &instants)))
+}
+
+fn plus_time<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[3])?;
+    let [date_time, amount, unit] = operands else {
+        return error("a \"plusTime\"-operation must have 3 operands");
+    };
+    let Some(unit) = unit.as_str().and_then(TimeUnit::parse) else {
+        return error("\"plusTime\" time unit must be one of \"year\", \"month\", \"day\", \"hour\"");
+    };
+    let Some(amount) = amount.as_i64() else {
+        return error("\"plusTime\" amount must be an integer");
+    };
+    let text = match scope.eval(date_time)? {
+        Value::Text(text) => text,
+        other => {
+            return error(format!("date-time operand of \"plusTime\" must be a string, found {}", other.kind()));
+        }
+    };
+    let parsed = DateTime::parse(&text).ok_or_else(|| CertLogicError {
+        message: format!("\"plusTime\" operand{} is not a date(-time) in an allowed format", field_of(date_time)),
+    })?;
+    parsed
+        .plus(amount, unit)
+        .map(Value::DateTime)
+        .ok_or(CertLogicError { message: "\"plusTime\" result is out of range".into() })
+}
+
+fn dcc_date_of_birth<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[1])?;
+    let operand = operands.first().unwrap_or(&Json::Null);
+    match scope.eval(operand)? {
+        Value::Text(text) => DateTime::from_date_of_birth(&text).map(Value::DateTime).ok_or_else(|| CertLogicError {
+            message: format!("\"dccDateOfBirth\" operand{} is not YYYY, YYYY-MM or YYYY-MM-DD", field_of(operand)),
+        }),
+        other => error(format!("operand of \"dccDateOfBirth\" must be a string, found {}", other.kind())),
+    }
+}
+
+fn extract_from_uvci_operation<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[2])?;
+    let [uvci, index] = operands else { return error("an \"extractFromUVCI\"-operation must have 2 operands") };
+    let Some(index) = index.as_i64() else {
+        return error("index of \"extractFromUVCI\" must be an integer");
+    };
+    match scope.eval(uvci)? {
+        Value::Null => Ok(Value::Null),
+        Value::Text(text) => Ok(extract_from_uvci(&text, index)
+            .map_or(Value::Null, |fragment| Value::Text(Cow::Owned(fragment.to_owned())))),
+        other => error(format!("\"extractFromUVCI\" operand must be a string or null, found {}", other.kind())),
+    }
+}
+
+fn reduce<'a>(operator: &str, operands: &'a [Json], scope: &Scope<'a, '_>) -> Evaluated<'a> {
+    arity(operator, operands, &[3])?;
+    let [list, lambda, initial] = operands else { return error("a \"reduce\"-operation must have 3 operands") };
+    let list = scope.eval(list)?;
+    let mut accumulator = scope.eval(initial)?;
+    if list == Value::Null {
+        return Ok(accumulator);
+    }
+    let Some(items) = list.array_items() else {
+        return error(format!("operand of \"reduce\" must be an array, found {}", list.kind()));
+    };
+    scope.budget.charge(items.len() as u64)?;
+    for current in items {
+        let context =
+            Value::Object(vec![(Cow::Borrowed("current"), current), (Cow::Borrowed("accumulator"), accumulator)]);
+        accumulator = evaluate_at(lambda, &context, scope.depth, scope.budget)?;
+    }
+    Ok(accumulator)
 }
 
 /// " payload.v.0.dt" when the operand reads a field: an error then names what the issuer
@@ -368,12 +394,9 @@ fn field_of(operand: &Json) -> String {
     }
 }
 
-fn two<'a>(
-    operands: &'a [Json],
-    eval: impl Fn(&'a Json) -> Result<Value<'a>, CertLogicError>,
-) -> Result<(Value<'a>, Value<'a>), CertLogicError> {
+fn two<'a>(operands: &'a [Json], scope: &Scope<'a, '_>) -> Result<(Value<'a>, Value<'a>), CertLogicError> {
     match operands {
-        [left, right] => Ok((eval(left)?, eval(right)?)),
+        [left, right] => Ok((scope.eval(left)?, scope.eval(right)?)),
         _ => error("this operation must have 2 operands"),
     }
 }

@@ -9,7 +9,9 @@ use super::evaluate::{MAX_DEPTH, valid_path};
 /// A problem with a (sub)expression.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationIssue {
+    /// The sub-expression at fault.
     pub expression: Json,
+    /// What is wrong with it.
     pub message: String,
 }
 

@@ -8,23 +8,31 @@ use serde_json::Value as Json;
 
 use super::date_time::DateTime;
 
+/// A value during evaluation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value<'a> {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// An integer.
     Integer(i64),
     /// A non-integer number from the data: neither truthy nor falsy, and not comparable.
     Decimal(f64),
+    /// A string.
     Text(Cow<'a, str>),
+    /// A date-time made by `plusTime` or `dccDateOfBirth`.
     DateTime(DateTime),
     /// An array or object in the data context.
     Json(&'a Json),
+    /// An array built during evaluation.
     Array(Vec<Value<'a>>),
     /// An object built for evaluation (the data context of `reduce`, or of a verification).
     Object(Vec<(Cow<'a, str>, Value<'a>)>),
 }
 
 impl<'a> Value<'a> {
+    /// A value viewing `json` (arrays and objects are borrowed).
     pub fn from_json(json: &'a Json) -> Self {
         match json {
             Json::Null => Self::Null,

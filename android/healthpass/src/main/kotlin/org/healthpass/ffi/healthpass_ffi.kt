@@ -1018,7 +1018,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_method_signer_sign() and 0xFFFF) != 160) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_transport_send() and 0xFFFF) != 45859) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_transport_send() and 0xFFFF) != 3999) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_method_passissuer_issue_test() and 0xFFFF) != 26086) {
@@ -1054,7 +1054,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_constructor_passissuer_new() and 0xFFFF) != 32563) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_constructor_passscanner_new() and 0xFFFF) != 2955) {
+    if ((lib.uniffi_healthpass_ffi_checksum_constructor_passscanner_new() and 0xFFFF) != 2411) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_constructor_passverifier_new() and 0xFFFF) != 34335) {
@@ -1691,6 +1691,9 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 //
 
 
+/**
+ * Issues test passes at a pharmacy, signing with the platform's key.
+ */
 public interface PassIssuerInterface {
     
     /**
@@ -1702,6 +1705,9 @@ public interface PassIssuerInterface {
     companion object
 }
 
+/**
+ * Issues test passes at a pharmacy, signing with the platform's key.
+ */
 open class PassIssuer: Disposable, AutoCloseable, PassIssuerInterface
 {
 
@@ -1973,6 +1979,9 @@ public object FfiConverterTypePassIssuer: FfiConverter<PassIssuer, Long> {
 //
 
 
+/**
+ * Reads codes from camera frames (QR and Aztec), within each frame's work budget.
+ */
 public interface PassScannerInterface {
     
     /**
@@ -1984,6 +1993,9 @@ public interface PassScannerInterface {
     companion object
 }
 
+/**
+ * Reads codes from camera frames (QR and Aztec), within each frame's work budget.
+ */
 open class PassScanner: Disposable, AutoCloseable, PassScannerInterface
 {
 
@@ -2008,6 +2020,9 @@ open class PassScanner: Disposable, AutoCloseable, PassScannerInterface
         this.handle = 0
         this.cleanable = null
     }
+    /**
+     * A scanner with the default pipeline.
+     */
     constructor() :
         this(UniffiWithHandle, 
     uniffiRustCallWithError(HealthpassException) { _status ->
@@ -2249,6 +2264,9 @@ public object FfiConverterTypePassScanner: FfiConverter<PassScanner, Long> {
 //
 
 
+/**
+ * Verifies passes offline against the pinned anchors' trust bundle.
+ */
 public interface PassVerifierInterface {
     
     /**
@@ -2297,6 +2315,9 @@ public interface PassVerifierInterface {
     companion object
 }
 
+/**
+ * Verifies passes offline against the pinned anchors' trust bundle.
+ */
 open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
 {
 
@@ -3088,6 +3109,9 @@ public object FfiConverterTypeSigner: FfiConverter<Signer, Long> {
  */
 public interface Transport {
     
+    /**
+     * Sends `request` and returns the response; network failures are `Platform` errors.
+     */
     suspend fun `send`(`request`: HttpRequest): HttpResponse
     
     companion object
@@ -3198,6 +3222,9 @@ open class TransportImpl: Disposable, AutoCloseable, Transport
     }
 
     
+    /**
+     * Sends `request` and returns the response; network failures are `Platform` errors.
+     */
     @Throws(HealthpassException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
     override suspend fun `send`(`request`: HttpRequest) : HttpResponse {
@@ -3341,20 +3368,44 @@ public object FfiConverterTypeTransport: FfiConverter<Transport, Long> {
  * The trust bundle in force.
  */
 data class BundleInfo (
+    /**
+     * Its sequence number.
+     */
     var `sequence`: kotlin.ULong
     , 
+    /**
+     * The kid of the anchor that signed it, base64.
+     */
     var `anchorKid`: kotlin.String
     , 
+    /**
+     * When it was made, seconds since the epoch.
+     */
     var `issuedAt`: kotlin.Long
     , 
+    /**
+     * Start of validity.
+     */
     var `notBefore`: kotlin.Long
     , 
+    /**
+     * End of validity.
+     */
     var `expiresAt`: kotlin.Long
     , 
+    /**
+     * Signer certificates it holds.
+     */
     var `signers`: kotlin.UInt
     , 
+    /**
+     * Business rules it holds.
+     */
     var `rules`: kotlin.UInt
     , 
+    /**
+     * Revocation hashes it holds.
+     */
     var `revocationHashes`: kotlin.ULong
     
 ){
@@ -3414,6 +3465,9 @@ public object FfiConverterTypeBundleInfo: FfiConverterRustBuffer<BundleInfo> {
  * bundle under the same sequence number.
  */
 data class BundleMark (
+    /**
+     * The bundle's sequence number.
+     */
     var `sequence`: kotlin.ULong
     , 
     /**
@@ -3458,12 +3512,24 @@ public object FfiConverterTypeBundleMark: FfiConverterRustBuffer<BundleMark> {
  * What a controller may see to check the holder's identity document. `Debug` shows none of it.
  */
 data class Holder (
+    /**
+     * The family name as printed.
+     */
     var `familyName`: kotlin.String?
     , 
+    /**
+     * The given names as printed.
+     */
     var `givenName`: kotlin.String?
     , 
+    /**
+     * The family name in ICAO 9303 form (`DUBOIS<LEFEVRE`).
+     */
     var `familyNameTransliterated`: kotlin.String?
     , 
+    /**
+     * The given names in ICAO 9303 form.
+     */
     var `givenNameTransliterated`: kotlin.String?
     , 
     /**
@@ -3514,9 +3580,18 @@ public object FfiConverterTypeHolder: FfiConverterRustBuffer<Holder> {
 
 
 
+/**
+ * One HTTP header.
+ */
 data class HttpHeader (
+    /**
+     * Its name.
+     */
     var `name`: kotlin.String
     , 
+    /**
+     * Its value.
+     */
     var `value`: kotlin.String
     
 ){
@@ -3556,12 +3631,24 @@ public object FfiConverterTypeHttpHeader: FfiConverterRustBuffer<HttpHeader> {
  * An HTTP request the platform sends for the library.
  */
 data class HttpRequest (
+    /**
+     * `GET`, `POST`, ...
+     */
     var `method`: kotlin.String
     , 
+    /**
+     * The URL.
+     */
     var `url`: kotlin.String
     , 
+    /**
+     * Request headers.
+     */
     var `headers`: List<HttpHeader>
     , 
+    /**
+     * Request body (empty for none).
+     */
     var `body`: kotlin.ByteArray
     
 ){
@@ -3603,11 +3690,23 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
 
 
 
+/**
+ * An HTTP response.
+ */
 data class HttpResponse (
+    /**
+     * The status code (304 and errors included: the library decides).
+     */
     var `status`: kotlin.UShort
     , 
+    /**
+     * Response headers.
+     */
     var `headers`: List<HttpHeader>
     , 
+    /**
+     * Response body.
+     */
     var `body`: kotlin.ByteArray
     
 ){
@@ -3646,16 +3745,28 @@ public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse>
 
 
 
+/**
+ * A signed pass.
+ */
 data class IssuedPass (
     /**
      * `HC1:...`, the QR code's content.
      */
     var `text`: kotlin.String
     , 
+    /**
+     * The UVCI.
+     */
     var `certificateId`: kotlin.String
     , 
+    /**
+     * Issued at, seconds since the epoch.
+     */
     var `issuedAt`: kotlin.Long
     , 
+    /**
+     * Expires at, seconds since the epoch.
+     */
     var `expiresAt`: kotlin.Long
     
 ){
@@ -3703,10 +3814,19 @@ public object FfiConverterTypeIssuedPass: FfiConverterRustBuffer<IssuedPass> {
  * still valid (green).
  */
 data class Notice (
+    /**
+     * A stable machine code (`date_as_written`, ...).
+     */
     var `code`: kotlin.String
     , 
+    /**
+     * The field, as a JSON pointer (`/dob`).
+     */
     var `field`: kotlin.String
     , 
+    /**
+     * For people, without the field's content.
+     */
     var `message`: kotlin.String
     
 ){
@@ -3745,9 +3865,18 @@ public object FfiConverterTypeNotice: FfiConverterRustBuffer<Notice> {
 
 
 
+/**
+ * A point in frame pixels.
+ */
 data class Point (
+    /**
+     * Column.
+     */
     var `x`: kotlin.Float
     , 
+    /**
+     * Row.
+     */
     var `y`: kotlin.Float
     
 ){
@@ -3787,8 +3916,14 @@ public object FfiConverterTypePoint: FfiConverterRustBuffer<Point> {
  * Why a pass is not valid: a stable code and a message for people (no personal data).
  */
 data class Reason (
+    /**
+     * A stable machine code (`expired`, `signature_invalid`, ...).
+     */
     var `code`: kotlin.String
     , 
+    /**
+     * For people, without personal data.
+     */
     var `message`: kotlin.String
     
 ){
@@ -3824,13 +3959,28 @@ public object FfiConverterTypeReason: FfiConverterRustBuffer<Reason> {
 
 
 
+/**
+ * A business rule's outcome for a pass.
+ */
 data class RuleOutcome (
+    /**
+     * The rule's identifier (`TR-FR-0001`).
+     */
     var `identifier`: kotlin.String
     , 
+    /**
+     * Whose rule it is.
+     */
     var `country`: kotlin.String
     , 
+    /**
+     * Its English description.
+     */
     var `description`: kotlin.String
     , 
+    /**
+     * Passed, failed or open.
+     */
     var `result`: RuleResult
     , 
     /**
@@ -3884,10 +4034,19 @@ public object FfiConverterTypeRuleOutcome: FfiConverterRustBuffer<RuleOutcome> {
  * A code found in a frame: its text and where it was (corner points in frame pixels).
  */
 data class ScannedCode (
+    /**
+     * The text the code holds.
+     */
     var `text`: kotlin.String
     , 
+    /**
+     * QR or Aztec.
+     */
     var `symbology`: Symbology
     , 
+    /**
+     * Corner points, in frame pixels.
+     */
     var `corners`: List<Point>
     
 ){
@@ -3931,8 +4090,14 @@ public object FfiConverterTypeScannedCode: FfiConverterRustBuffer<ScannedCode> {
  * birth.
  */
 data class TestPassRequest (
+    /**
+     * As on the identity document.
+     */
     var `familyName`: kotlin.String
     , 
+    /**
+     * As on the identity document; empty for people with a single name.
+     */
     var `givenName`: kotlin.String
     , 
     /**
@@ -3940,6 +4105,9 @@ data class TestPassRequest (
      */
     var `dateOfBirth`: kotlin.String
     , 
+    /**
+     * Rapid antigen or NAAT.
+     */
     var `testType`: TestType
     , 
     /**
@@ -3947,6 +4115,9 @@ data class TestPassRequest (
      */
     var `device`: kotlin.String?
     , 
+    /**
+     * A NAAT test's name, optional.
+     */
     var `testName`: kotlin.String?
     , 
     /**
@@ -3954,12 +4125,24 @@ data class TestPassRequest (
      */
     var `sampledAt`: kotlin.Long
     , 
+    /**
+     * The result.
+     */
     var `result`: TestResult
     , 
+    /**
+     * The testing centre (pharmacy).
+     */
     var `centre`: kotlin.String
     , 
+    /**
+     * ISO 3166-1 alpha-2 country of the test.
+     */
     var `country`: kotlin.String
     , 
+    /**
+     * The issuing authority's name.
+     */
     var `issuer`: kotlin.String
     
 ){
@@ -4026,8 +4209,14 @@ public object FfiConverterTypeTestPassRequest: FfiConverterRustBuffer<TestPassRe
  * A value-set entry an issuing form offers (e.g. rapid antigen test devices).
  */
 data class ValueSetEntry (
+    /**
+     * The code.
+     */
     var `code`: kotlin.String
     , 
+    /**
+     * Its English name.
+     */
     var `display`: kotlin.String
     
 ){
@@ -4063,19 +4252,43 @@ public object FfiConverterTypeValueSetEntry: FfiConverterRustBuffer<ValueSetEntr
 
 
 
+/**
+ * The result of verifying a pass.
+ */
 data class Verdict (
+    /**
+     * Valid or invalid.
+     */
     var `status`: VerdictStatus
     , 
+    /**
+     * Why not, in the order found (empty when valid).
+     */
     var `reasons`: List<Reason>
     , 
+    /**
+     * What is odd without changing the decision (a valid pass may have notices).
+     */
     var `notices`: List<Notice>
     , 
+    /**
+     * The certificate type, when exactly one entry is declared.
+     */
     var `certificateType`: CertificateType?
     , 
+    /**
+     * The issuing country (`iss`, upper-cased), else the entry's country.
+     */
     var `issuerCountry`: kotlin.String?
     , 
+    /**
+     * `iat`, seconds since the epoch.
+     */
     var `issuedAt`: kotlin.Long?
     , 
+    /**
+     * `exp`, seconds since the epoch.
+     */
     var `expiresAt`: kotlin.Long?
     , 
     /**
@@ -4083,12 +4296,24 @@ data class Verdict (
      */
     var `kid`: kotlin.String?
     , 
+    /**
+     * The country of the signer certificate that verified the pass.
+     */
     var `signerCountry`: kotlin.String?
     , 
+    /**
+     * What a controller may see of the holder (absent when unreadable).
+     */
     var `holder`: Holder?
     , 
+    /**
+     * What each applicable business rule said.
+     */
     var `ruleOutcomes`: List<RuleOutcome>
     , 
+    /**
+     * The sequence of the trust bundle used, if any.
+     */
     var `trustSequence`: kotlin.ULong?
     , 
     /**
@@ -4162,11 +4387,23 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
 
 
 
+/**
+ * The kind of statement a certificate makes.
+ */
 
 enum class CertificateType {
     
+    /**
+     * A vaccination.
+     */
     VACCINATION,
+    /**
+     * A test.
+     */
     TEST,
+    /**
+     * A recovery.
+     */
     RECOVERY;
 
     
@@ -4212,7 +4449,13 @@ sealed class FrameVerification {
      * A code that is not a pass (a URL, a damaged code).
      */
     data class NotAPass(
+        /**
+         * The code read.
+         */
         val `code`: org.healthpass.ffi.ScannedCode, 
+        /**
+         * Why it is not a pass.
+         */
         val `reason`: kotlin.String) : FrameVerification()
         
     {
@@ -4225,7 +4468,13 @@ sealed class FrameVerification {
      * A pass and its verdict.
      */
     data class Verified(
+        /**
+         * The code read.
+         */
         val `code`: org.healthpass.ffi.ScannedCode, 
+        /**
+         * Its verdict.
+         */
         val `verdict`: org.healthpass.ffi.Verdict) : FrameVerification()
         
     {
@@ -4316,6 +4565,9 @@ public object FfiConverterTypeFrameVerification : FfiConverterRustBuffer<FrameVe
 
 
 
+/**
+ * The one error type every exported call may return.
+ */
 sealed class HealthpassException: kotlin.Exception() {
     
     /**
@@ -4324,6 +4576,9 @@ sealed class HealthpassException: kotlin.Exception() {
      */
     class InvalidInput(
         
+        /**
+         * What the user must correct.
+         */
         val `reason`: kotlin.String
         ) : HealthpassException() {
         override val message
@@ -4335,6 +4590,9 @@ sealed class HealthpassException: kotlin.Exception() {
      */
     class NotAPass(
         
+        /**
+         * What the decoder found instead (no personal data).
+         */
         val `reason`: kotlin.String
         ) : HealthpassException() {
         override val message
@@ -4346,6 +4604,9 @@ sealed class HealthpassException: kotlin.Exception() {
      */
     class TrustData(
         
+        /**
+         * Why it was refused.
+         */
         val `reason`: kotlin.String
         ) : HealthpassException() {
         override val message
@@ -4357,6 +4618,9 @@ sealed class HealthpassException: kotlin.Exception() {
      */
     class Platform(
         
+        /**
+         * What the platform said (first line only).
+         */
         val `reason`: kotlin.String
         ) : HealthpassException() {
         override val message
@@ -4368,6 +4632,9 @@ sealed class HealthpassException: kotlin.Exception() {
      */
     class Internal(
         
+        /**
+         * A summary; the defect is in the library.
+         */
         val `reason`: kotlin.String
         ) : HealthpassException() {
         override val message
@@ -4485,11 +4752,23 @@ public object FfiConverterTypeHealthpassError : FfiConverterRustBuffer<Healthpas
 
 
 
+/**
+ * What one business rule said.
+ */
 
 enum class RuleResult {
     
+    /**
+     * The rule holds.
+     */
     PASSED,
+    /**
+     * The rule does not hold.
+     */
     FAILED,
+    /**
+     * The rule could not decide (see `why`).
+     */
     OPEN;
 
     
@@ -4520,10 +4799,19 @@ public object FfiConverterTypeRuleResult: FfiConverterRustBuffer<RuleResult> {
 
 
 
+/**
+ * The kind of 2D code.
+ */
 
 enum class Symbology {
     
+    /**
+     * QR code.
+     */
     QR,
+    /**
+     * Aztec code.
+     */
     AZTEC;
 
     
@@ -4554,10 +4842,19 @@ public object FfiConverterTypeSymbology: FfiConverterRustBuffer<Symbology> {
 
 
 
+/**
+ * The result entered.
+ */
 
 enum class TestResult {
     
+    /**
+     * Not detected.
+     */
     NEGATIVE,
+    /**
+     * Detected.
+     */
     POSITIVE;
 
     
@@ -4588,10 +4885,19 @@ public object FfiConverterTypeTestResult: FfiConverterRustBuffer<TestResult> {
 
 
 
+/**
+ * The test types a pharmacy issues.
+ */
 
 enum class TestType {
     
+    /**
+     * Rapid antigen test.
+     */
     RAPID_ANTIGEN,
+    /**
+     * NAAT (e.g. PCR).
+     */
     NAAT;
 
     
@@ -4622,10 +4928,19 @@ public object FfiConverterTypeTestType: FfiConverterRustBuffer<TestType> {
 
 
 
+/**
+ * The overall outcome of a verification.
+ */
 
 enum class VerdictStatus {
     
+    /**
+     * Authentic, in force and conforming: the holder may pass.
+     */
     VALID,
+    /**
+     * At least one reason says no.
+     */
     INVALID;
 
     

@@ -1,65 +1,37 @@
-//! COSE_Sign1 (RFC 9052 §4.2) as passes use it, parsed with `coset`.
+//! A COSE_Sign1 message parsed as received, with `coset`.
 //!
 //! Accepted envelopes: tag 18 (COSE_Sign1), tag 61 (CWT) wrapping tag 18 (dgc-testdata
 //! common/CO28), and untagged. The original bytes of the protected header are kept, since the
 //! signature covers them and not any re-encoding.
 
 use ciborium::Value;
-use coset::{AsCborValue, Header, RegisteredLabelWithPrivate, iana};
+use coset::{AsCborValue, Header, Label, RegisteredLabelWithPrivate, iana};
 
-use super::cbor::{self, CborError, CborLimits, kind_of};
-
-const TAG_COSE_SIGN1: u64 = 18;
-const TAG_CWT: u64 = 61;
-
-/// The signature algorithms a pass may use (hcert spec §3.3.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SignatureAlgorithm {
-    /// ECDSA with P-256 and SHA-256 (COSE -7).
-    Es256,
-    /// RSASSA-PSS with SHA-256 (COSE -37).
-    Ps256,
-}
-
-impl SignatureAlgorithm {
-    pub fn cose_id(self) -> i64 {
-        match self {
-            Self::Es256 => -7,
-            Self::Ps256 => -37,
-        }
-    }
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Es256 => "ES256",
-            Self::Ps256 => "PS256",
-        }
-    }
-}
-
-/// What the headers say about the algorithm.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AlgorithmHeader {
-    Supported(SignatureAlgorithm),
-    /// dgc-testdata BasicDgcTestsList CO4: anything but ES256/PS256 is refused.
-    Unsupported(String),
-    Missing,
-}
+use super::header::{AlgorithmHeader, SignatureAlgorithm, TAG_COSE_SIGN1, TAG_CWT};
+use super::sig_structure::{sig_structure, sig_structure_digest};
+use crate::codec::cbor::{self, CborError, CborLimits, kind_of};
 
 /// Which header carried the key identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderPlacement {
+    /// In the protected header (covered by the signature).
     Protected,
+    /// In the unprotected header.
     Unprotected,
 }
 
 /// How the COSE structure was wrapped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Envelope {
+    /// A bare COSE_Sign1 array.
     Untagged,
+    /// Tag 18.
     CoseSign1Tag,
+    /// Tag 61 around tag 18 (dgc-testdata common/CO28).
     CwtTagAroundCoseSign1,
 }
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CoseError {
     #[error(transparent)]
@@ -90,7 +62,12 @@ pub struct SignedMessage {
 impl SignedMessage {
     /// Parses the CBOR bytes of a COSE_Sign1 message.
     pub fn from_bytes(bytes: &[u8], limits: CborLimits) -> Result<Self, CoseError> {
-        let value = cbor::decode(bytes, limits)?;
+        Self::from_value(cbor::decode(bytes, limits)?)
+    }
+
+    /// Parses an already decoded (and bounded) CBOR value; its byte strings are moved, never
+    /// copied, so a bundle of many megabytes is parsed in place.
+    pub fn from_value(value: Value) -> Result<Self, CoseError> {
         let (value, envelope) = strip_tags(value)?;
         let Value::Array(mut items) = value else {
             return Err(CoseError::NotSign1 { found: kind_of(&value).into() });
@@ -127,21 +104,12 @@ impl SignedMessage {
     /// The algorithm from the protected header, or else from the unprotected one
     /// (dgc-testdata common/CO20 and real issuers put it there).
     pub fn algorithm(&self) -> AlgorithmHeader {
-        let header_alg = self.protected.alg.as_ref().or(self.unprotected.alg.as_ref());
-        match header_alg {
-            None => AlgorithmHeader::Missing,
-            Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::ES256)) => {
-                AlgorithmHeader::Supported(SignatureAlgorithm::Es256)
-            }
-            Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::PS256)) => {
-                AlgorithmHeader::Supported(SignatureAlgorithm::Ps256)
-            }
-            Some(RegisteredLabelWithPrivate::Assigned(other)) => {
-                AlgorithmHeader::Unsupported(format!("{}", *other as i64))
-            }
-            Some(RegisteredLabelWithPrivate::PrivateUse(id)) => AlgorithmHeader::Unsupported(id.to_string()),
-            Some(RegisteredLabelWithPrivate::Text(text)) => AlgorithmHeader::Unsupported(format!("{text:?}")),
-        }
+        algorithm_of(self.protected.alg.as_ref().or(self.unprotected.alg.as_ref()))
+    }
+
+    /// The algorithm of the protected header only (what a signature binds).
+    pub fn protected_algorithm(&self) -> AlgorithmHeader {
+        algorithm_of(self.protected.alg.as_ref())
     }
 
     /// The key identifier: the protected one when present, else the unprotected one.
@@ -157,22 +125,43 @@ impl SignedMessage {
         }
     }
 
+    /// An integer-labelled parameter of the unprotected header other than alg and kid (a
+    /// provisional pass's delegation credential sits under [`super::header::KEY_CWT`]).
+    pub fn unprotected_parameter(&self, label: i64) -> Option<&Value> {
+        parameter(&self.unprotected, label)
+    }
+
+    /// An integer-labelled parameter of the protected header other than alg and kid.
+    pub fn protected_parameter(&self, label: i64) -> Option<&Value> {
+        parameter(&self.protected, label)
+    }
+
+    /// The decoded protected header.
     pub fn protected_header(&self) -> &Header {
         &self.protected
     }
 
+    /// The unprotected header.
     pub fn unprotected_header(&self) -> &Header {
         &self.unprotected
     }
 
+    /// The payload bytes (for a pass, the CWT claims).
     pub fn payload(&self) -> &[u8] {
         &self.payload
     }
 
+    /// The payload, moved out (a bundle decodes it in place).
+    pub fn into_payload(self) -> Vec<u8> {
+        self.payload
+    }
+
+    /// The signature bytes as received.
     pub fn signature(&self) -> &[u8] {
         &self.signature
     }
 
+    /// How the message was wrapped.
     pub fn envelope(&self) -> Envelope {
         self.envelope
     }
@@ -181,16 +170,30 @@ impl SignedMessage {
     pub fn signed_data(&self) -> Vec<u8> {
         sig_structure(&self.protected_bytes, &self.payload)
     }
+
+    /// SHA-256 of [`SignedMessage::signed_data`], streamed (no copy of a large payload).
+    pub fn signed_data_digest(&self) -> [u8; 32] {
+        sig_structure_digest(&self.protected_bytes, &self.payload)
+    }
 }
 
-/// `Sig_structure` for a COSE_Sign1 with empty external AAD (RFC 9052 §4.4).
-pub fn sig_structure(protected_bytes: &[u8], payload: &[u8]) -> Vec<u8> {
-    cbor::encode(&Value::Array(vec![
-        Value::Text("Signature1".into()),
-        Value::Bytes(protected_bytes.to_vec()),
-        Value::Bytes(Vec::new()),
-        Value::Bytes(payload.to_vec()),
-    ]))
+fn parameter(header: &Header, label: i64) -> Option<&Value> {
+    header.rest.iter().find(|(key, _)| *key == Label::Int(label)).map(|(_, value)| value)
+}
+
+fn algorithm_of(header_alg: Option<&coset::Algorithm>) -> AlgorithmHeader {
+    match header_alg {
+        None => AlgorithmHeader::Missing,
+        Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::ES256)) => {
+            AlgorithmHeader::Supported(SignatureAlgorithm::Es256)
+        }
+        Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::PS256)) => {
+            AlgorithmHeader::Supported(SignatureAlgorithm::Ps256)
+        }
+        Some(RegisteredLabelWithPrivate::Assigned(other)) => AlgorithmHeader::Unsupported(format!("{}", *other as i64)),
+        Some(RegisteredLabelWithPrivate::PrivateUse(id)) => AlgorithmHeader::Unsupported(id.to_string()),
+        Some(RegisteredLabelWithPrivate::Text(text)) => AlgorithmHeader::Unsupported(format!("{text:?}")),
+    }
 }
 
 fn strip_tags(value: Value) -> Result<(Value, Envelope), CoseError> {

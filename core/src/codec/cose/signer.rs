@@ -1,12 +1,12 @@
-//! The signing key of an issuer, behind a trait: Android Keystore, the Secure Enclave, an HSM
-//! or a software key implement it; the core never needs the private key itself.
+//! The private key behind a trait: Android Keystore, the Secure Enclave, an HSM or a software
+//! key implement it; the core never needs the private key itself.
 
-use p256::ecdsa::signature::Signer as _;
 use p256::pkcs8::DecodePrivateKey;
 
-use crate::codec::SignatureAlgorithm;
-use crate::trust::SignerKey;
+use super::header::SignatureAlgorithm;
+use super::key::SignerKey;
 
+#[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignerError {
     /// The platform's key store refused or failed; the message comes from the platform.
@@ -20,10 +20,13 @@ pub enum SignerError {
     UnreadablePublicKey,
 }
 
-/// A key that signs passes. The private key never leaves it; the public key is what an issuer
-/// compares with its certificate and what a pharmacy device enrols with.
+/// A key that signs (passes, credentials, bundles, requests). The private key never leaves
+/// it; the public key is what an issuer compares with its certificate and what a pharmacy
+/// device enrols with.
 pub trait Signer: Send + Sync {
+    /// The public key, SEC1 or SPKI on the platform side, parsed.
     fn public_key(&self) -> Result<SignerKey, SignerError>;
+    /// The algorithm the key signs with; ES256 unless the key says otherwise.
     fn algorithm(&self) -> SignatureAlgorithm {
         SignatureAlgorithm::Es256
     }
@@ -61,6 +64,7 @@ pub struct SoftwareSigner {
 }
 
 impl SoftwareSigner {
+    /// A signer over a key in memory.
     pub fn new(key: p256::ecdsa::SigningKey) -> Self {
         Self { key }
     }
@@ -75,8 +79,21 @@ impl SoftwareSigner {
         Ok(Self { key })
     }
 
+    /// The key (for the CLI and tests that also need its public half).
     pub fn signing_key(&self) -> &p256::ecdsa::SigningKey {
         &self.key
+    }
+}
+
+/// A P-256 key in memory signs as it is (bundle anchors and test keys are plain keys).
+impl Signer for p256::ecdsa::SigningKey {
+    fn public_key(&self) -> Result<SignerKey, SignerError> {
+        Ok(SignerKey::P256(*self.verifying_key()))
+    }
+
+    fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {
+        let signature: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(self, data);
+        Ok(signature.to_bytes().to_vec())
     }
 }
 
@@ -86,8 +103,7 @@ impl Signer for SoftwareSigner {
     }
 
     fn sign(&self, data: &[u8]) -> Result<Vec<u8>, SignerError> {
-        let signature: p256::ecdsa::Signature = self.key.sign(data);
-        Ok(signature.to_bytes().to_vec())
+        Signer::sign(&self.key, data)
     }
 }
 
@@ -98,7 +114,7 @@ mod tests {
     #[test]
     fn der_and_raw_signatures_normalize_to_the_same_bytes() {
         let key = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
-        let signature: p256::ecdsa::Signature = key.sign(b"sig structure");
+        let signature: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(&key, b"sig structure");
         let raw = normalize_es256(&signature.to_bytes()).unwrap();
         let der = normalize_es256(signature.to_der().as_bytes()).unwrap();
         assert_eq!(raw, der);
