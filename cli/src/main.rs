@@ -39,6 +39,9 @@ enum Command {
     /// Issue a pass and print its HC1 text.
     #[command(subcommand)]
     Issue(commands::issue::IssueCommand),
+    /// Run the central issuer service (SQLite or PostgreSQL) that pharmacy devices send to.
+    #[command(subcommand)]
+    Issuer(commands::issuer::IssuerCommand),
     /// Create keys and certificates.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Bundle(command) => commands::bundle::run(&command),
         Command::Demo(args) => commands::demo::run(&args),
         Command::Issue(command) => commands::issue::run(&command),
+        Command::Issuer(command) => commands::issuer::run(&command),
         Command::Keys(command) => commands::keys::run(&command),
         Command::Verify(args) => commands::verify::run(&args),
         Command::Scan(args) => commands::scan::run(&args),

@@ -578,6 +578,7 @@ fn every_option_has_a_help_text() {
         &["demo"],
         &["issue", "test"],
         &["keys", "demo-authority"],
+        &["issuer", "serve"],
         &["bundle", "build"],
         &["bundle", "inspect"],
         &["conformance", "dcc"],

@@ -35,6 +35,7 @@ pub mod checkpoint;
 pub mod codec;
 pub mod dcc;
 pub mod issue;
+pub mod protocol;
 pub mod render;
 pub mod rules;
 pub mod scan;

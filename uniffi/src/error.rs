@@ -64,6 +64,13 @@ impl From<IssueError> for HealthpassError {
     }
 }
 
+impl From<SignerError> for HealthpassError {
+    /// The platform key failed or gave a key that is not P-256: the platform's side.
+    fn from(error: SignerError) -> Self {
+        Self::Platform { reason: error.to_string() }
+    }
+}
+
 impl From<DscError> for HealthpassError {
     /// A certificate (a signer's, or the issuer's own) is trust data.
     fn from(error: DscError) -> Self {

@@ -7,12 +7,13 @@ use healthpass_core::issue::{
     self, Issuer, IssuingPolicy, SignerError, TestCertificateRequest, TestResult as CoreTestResult,
     TestType as CoreTestType,
 };
+use healthpass_core::protocol::{DeviceId, EnrolmentRequest};
 use healthpass_core::time::UnixTime;
 use healthpass_core::trust::{DocumentSignerCertificate, SignerKey};
 
 use crate::error::{HealthpassError, guard};
 use crate::foreign::Signer;
-use crate::types::{IssuedPass, TestPassRequest, TestResult, TestType, ValueSetEntry};
+use crate::types::{DeviceEnrolment, IssuedPass, TestPassRequest, TestResult, TestType, ValueSetEntry};
 
 /// Adapts a platform signer to the core's signer.
 pub(crate) struct PlatformSigner {
@@ -94,6 +95,26 @@ impl PassIssuer {
             })
         })
     }
+}
+
+/// What the operator needs to enrol this pharmacy device with the central issuer: the public
+/// key of `signer` (Keystore / Secure Enclave; the private key never leaves it), the device id
+/// the issuer will know it by, and the enrolment body.
+#[uniffi::export]
+pub fn device_enrolment(
+    signer: Arc<dyn Signer>,
+    pharmacy_id: String,
+    pharmacy_name: String,
+) -> Result<DeviceEnrolment, HealthpassError> {
+    guard(|| {
+        let key = issue::p256_public_key(&signer.public_key()?)?;
+        let request = EnrolmentRequest::for_key(&key, &pharmacy_id, &pharmacy_name);
+        Ok(DeviceEnrolment {
+            device_id: DeviceId::of_key(&key).to_string(),
+            request_json: request.to_json(),
+            public_key: request.public_key,
+        })
+    })
 }
 
 /// The active rapid antigen test devices, for the issuing form.

@@ -398,6 +398,17 @@ pub struct IssuedPass {
     pub expires_at: i64,
 }
 
+/// What a pharmacy device shows the operator who enrols it with the central issuer.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceEnrolment {
+    /// The device id the issuer will know it by (its key's kid, base64url, 11 characters).
+    pub device_id: String,
+    /// The public key, SubjectPublicKeyInfo DER in base64.
+    pub public_key: String,
+    /// The JSON body of `POST /v1/devices`, for the operator's console.
+    pub request_json: String,
+}
+
 /// A value-set entry an issuing form offers (e.g. rapid antigen test devices).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ValueSetEntry {

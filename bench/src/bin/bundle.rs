@@ -102,7 +102,7 @@ fn main() {
         },
     };
     let anchor_key = fixed_key(0x71);
-    let bytes = contents.sign(&anchor_key);
+    let bytes = contents.sign(&anchor_key).expect("sign the bundle");
     let anchors = [TrustAnchor::new(*anchor_key.verifying_key())];
     let path = std::env::temp_dir().join("healthpass-bench-bundle.cbor");
     std::fs::write(&path, &bytes).expect("write");

@@ -125,6 +125,10 @@ pub struct IssuingPolicy {
     pub clock_skew_seconds: i64,
     /// Placed in every UVCI after the country: identifies the issuing system.
     pub uvci_prefix: String,
+    /// Verify every pass with the issuer's own certificate before handing it out. On for
+    /// platform signers (a Keystore key can fail in ways a software key cannot); the central
+    /// service turns it off, having checked its software key against its certificate at start.
+    pub verify_issued: bool,
 }
 
 impl Default for IssuingPolicy {
@@ -134,6 +138,7 @@ impl Default for IssuingPolicy {
             max_sample_age_seconds: 48 * 3600,
             clock_skew_seconds: 5 * 60,
             uvci_prefix: "HP".into(),
+            verify_issued: true,
         }
     }
 }

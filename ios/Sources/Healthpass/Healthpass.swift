@@ -120,6 +120,12 @@ public final class SecKeySigner: Signer, @unchecked Sendable {
         }
         return signature as Data
     }
+
+    /// What the operator needs to enrol this device with the central issuer: its device id,
+    /// public key and the enrolment body. The private key never leaves the Secure Enclave.
+    public func enrolment(pharmacyId: String, pharmacyName: String) throws -> DeviceEnrolment {
+        try deviceEnrolment(signer: self, pharmacyId: pharmacyId, pharmacyName: pharmacyName)
+    }
 }
 
 /// Issues test passes at a pharmacy, signing with the platform key.

@@ -1907,6 +1907,85 @@ public func FfiConverterTypeBundleMark_lower(_ value: BundleMark) -> RustBuffer 
 
 
 /**
+ * What a pharmacy device shows the operator who enrols it with the central issuer.
+ */
+public struct DeviceEnrolment: Equatable, Hashable {
+    /**
+     * The device id the issuer will know it by (its key's kid, base64url, 11 characters).
+     */
+    public var deviceId: String
+    /**
+     * The public key, SubjectPublicKeyInfo DER in base64.
+     */
+    public var publicKey: String
+    /**
+     * The JSON body of `POST /v1/devices`, for the operator's console.
+     */
+    public var requestJson: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The device id the issuer will know it by (its key's kid, base64url, 11 characters).
+         */deviceId: String, 
+        /**
+         * The public key, SubjectPublicKeyInfo DER in base64.
+         */publicKey: String, 
+        /**
+         * The JSON body of `POST /v1/devices`, for the operator's console.
+         */requestJson: String) {
+        self.deviceId = deviceId
+        self.publicKey = publicKey
+        self.requestJson = requestJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeviceEnrolment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceEnrolment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceEnrolment {
+        return
+            try DeviceEnrolment(
+                deviceId: FfiConverterString.read(from: &buf), 
+                publicKey: FfiConverterString.read(from: &buf), 
+                requestJson: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeviceEnrolment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterString.write(value.publicKey, into: &buf)
+        FfiConverterString.write(value.requestJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceEnrolment_lift(_ buf: RustBuffer) throws -> DeviceEnrolment {
+    return try FfiConverterTypeDeviceEnrolment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceEnrolment_lower(_ value: DeviceEnrolment) -> RustBuffer {
+    return FfiConverterTypeDeviceEnrolment.lower(value)
+}
+
+
+/**
  * What a controller may see to check the holder's identity document. `Debug` shows none of it.
  */
 public struct Holder: Equatable, Hashable {
@@ -4410,6 +4489,21 @@ public func libraryVersion() -> String  {
 })
 }
 /**
+ * What the operator needs to enrol this pharmacy device with the central issuer: the public
+ * key of `signer` (Keystore / Secure Enclave; the private key never leaves it), the device id
+ * the issuer will know it by, and the enrolment body.
+ */
+public func deviceEnrolment(signer: Signer, pharmacyId: String, pharmacyName: String)throws  -> DeviceEnrolment  {
+    return try  FfiConverterTypeDeviceEnrolment_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_func_device_enrolment(
+        FfiConverterTypeSigner_lower(signer),
+        FfiConverterString.lower(pharmacyId),
+        FfiConverterString.lower(pharmacyName),uniffiCallStatus
+    )
+})
+}
+/**
  * The active rapid antigen test devices, for the issuing form.
  */
 public func rapidTestDevices()throws  -> [ValueSetEntry]  {
@@ -4477,6 +4571,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_func_library_version() != 27509) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_func_device_enrolment() != 37336) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_func_rapid_test_devices() != 61905) {

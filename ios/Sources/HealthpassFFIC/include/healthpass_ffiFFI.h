@@ -446,6 +446,11 @@ RustBuffer uniffi_healthpass_ffi_fn_func_library_version(RustCallStatus *_Nonnul
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_DEVICE_ENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_DEVICE_ENROLMENT
+RustBuffer uniffi_healthpass_ffi_fn_func_device_enrolment(uint64_t signer, RustBuffer pharmacy_id, RustBuffer pharmacy_name, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_RAPID_TEST_DEVICES
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_RAPID_TEST_DEVICES
 RustBuffer uniffi_healthpass_ffi_fn_func_rapid_test_devices(RustCallStatus *_Nonnull out_status
@@ -742,6 +747,12 @@ uint16_t uniffi_healthpass_ffi_checksum_func_demo_trust_bundle(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 uint16_t uniffi_healthpass_ffi_checksum_func_library_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_DEVICE_ENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_DEVICE_ENROLMENT
+uint16_t uniffi_healthpass_ffi_checksum_func_device_enrolment(void
     
 );
 #endif

@@ -14,6 +14,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import org.healthpass.ffi.BundleInfo
 import org.healthpass.ffi.BundleMark
+import org.healthpass.ffi.DeviceEnrolment
 import org.healthpass.ffi.FrameVerification
 import org.healthpass.ffi.HealthpassException
 import org.healthpass.ffi.HttpHeader
@@ -30,6 +31,7 @@ import org.healthpass.ffi.Transport
 import org.healthpass.ffi.Verdict
 import org.healthpass.ffi.VerdictStatus
 import org.healthpass.ffi.demoTrustAnchor
+import org.healthpass.ffi.deviceEnrolment
 import org.healthpass.ffi.demoTrustBundle
 import org.healthpass.ffi.qrPng
 
@@ -114,6 +116,13 @@ class JcaSigner(private val key: PrivateKey, private val publicKey: PublicKey) :
             update(data)
             sign()
         }
+
+    /**
+     * What the operator needs to enrol this device with the central issuer: its device id,
+     * public key and the enrolment body. The private key never leaves the key store.
+     */
+    fun enrolment(pharmacyId: String, pharmacyName: String): DeviceEnrolment =
+        deviceEnrolment(this, pharmacyId, pharmacyName)
 }
 
 /** Issues test passes at a pharmacy, signing with the platform key. */

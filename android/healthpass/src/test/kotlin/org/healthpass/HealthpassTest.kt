@@ -165,6 +165,25 @@ class HealthpassTest {
     }
 
     @Test
+    fun aDeviceKeyGivesTheEnrolmentTheIssuerExpects() {
+        val pair = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
+        val enrolment = JcaSigner(pair.private, pair.public).enrolment(" FINESS-750000001 ", "Pharmacie du Centre")
+        // The device id is the key's kid: the first 8 bytes of SHA-256(SubjectPublicKeyInfo DER), base64url.
+        val digest = java.security.MessageDigest.getInstance("SHA-256").digest(pair.public.encoded)
+        assertEquals(Base64.getUrlEncoder().withoutPadding().encodeToString(digest.copyOf(8)), enrolment.deviceId)
+        assertEquals(Base64.getEncoder().encodeToString(pair.public.encoded), enrolment.publicKey)
+        assertTrue(enrolment.requestJson, enrolment.requestJson.contains("\"pharmacy_id\":\"FINESS-750000001\""))
+        // A key that is not P-256 is the platform's error, said plainly.
+        val rsa = KeyPairGenerator.getInstance("RSA").apply { initialize(2048) }.generateKeyPair()
+        try {
+            JcaSigner(rsa.private, rsa.public).enrolment("FINESS-1", "Pharmacie")
+            fail("an RSA key cannot enrol")
+        } catch (error: HealthpassException.Platform) {
+            assertTrue(error.reason, error.reason.contains("P-256"))
+        }
+    }
+
+    @Test
     fun aFailingSignerBecomesAPlatformErrorWithoutAStackTrace() {
         val throwing = object : Signer {
             override fun publicKey(): ByteArray = demoPublicKey().encoded

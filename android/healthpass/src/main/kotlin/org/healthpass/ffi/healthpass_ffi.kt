@@ -738,6 +738,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_healthpass_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_healthpass_ffi_checksum_func_device_enrolment(
+    ): Int
     external fun uniffi_healthpass_ffi_checksum_func_rapid_test_devices(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_func_attestation_page_svg(
@@ -863,6 +865,8 @@ internal object UniffiLib {
     external fun uniffi_healthpass_ffi_fn_func_demo_trust_bundle(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_func_device_enrolment(`signer`: Long,`pharmacyId`: RustBuffer.ByValue,`pharmacyName`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_func_rapid_test_devices(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -998,6 +1002,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_func_library_version() and 0xFFFF) != 27509) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_func_device_enrolment() and 0xFFFF) != 37336) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_func_rapid_test_devices() and 0xFFFF) != 61905) {
@@ -3509,6 +3516,61 @@ public object FfiConverterTypeBundleMark: FfiConverterRustBuffer<BundleMark> {
 
 
 /**
+ * What a pharmacy device shows the operator who enrols it with the central issuer.
+ */
+data class DeviceEnrolment (
+    /**
+     * The device id the issuer will know it by (its key's kid, base64url, 11 characters).
+     */
+    var `deviceId`: kotlin.String
+    , 
+    /**
+     * The public key, SubjectPublicKeyInfo DER in base64.
+     */
+    var `publicKey`: kotlin.String
+    , 
+    /**
+     * The JSON body of `POST /v1/devices`, for the operator's console.
+     */
+    var `requestJson`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeviceEnrolment: FfiConverterRustBuffer<DeviceEnrolment> {
+    override fun read(buf: ByteBuffer): DeviceEnrolment {
+        return DeviceEnrolment(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeviceEnrolment) = (
+            FfiConverterString.allocationSize(value.`deviceId`) +
+            FfiConverterString.allocationSize(value.`publicKey`) +
+            FfiConverterString.allocationSize(value.`requestJson`)
+    )
+
+    override fun write(value: DeviceEnrolment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`deviceId`, buf)
+            FfiConverterString.write(value.`publicKey`, buf)
+            FfiConverterString.write(value.`requestJson`, buf)
+    }
+}
+
+
+
+/**
  * What a controller may see to check the holder's identity document. `Debug` shows none of it.
  */
 data class Holder (
@@ -5462,6 +5524,25 @@ public object FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer<List
     UniffiLib.uniffi_healthpass_ffi_fn_func_library_version(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * What the operator needs to enrol this pharmacy device with the central issuer: the public
+         * key of `signer` (Keystore / Secure Enclave; the private key never leaves it), the device id
+         * the issuer will know it by, and the enrolment body.
+         */
+    @Throws(HealthpassException::class) fun `deviceEnrolment`(`signer`: Signer, `pharmacyId`: kotlin.String, `pharmacyName`: kotlin.String): DeviceEnrolment {
+            return FfiConverterTypeDeviceEnrolment.lift(
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_func_device_enrolment(
+    
+        
+        FfiConverterTypeSigner.lower(`signer`),
+        FfiConverterString.lower(`pharmacyId`),
+        FfiConverterString.lower(`pharmacyName`),_status)
 }
     )
     }

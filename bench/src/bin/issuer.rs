@@ -1,0 +1,551 @@
+//! The central issuer under load, on loopback, in one run: what it sustains with durable
+//! idempotency on SQLite and on PostgreSQL, its latency at half and full capacity, its goodput
+//! when offered 3x and 10x what it can do, the naive configuration (no admission control) at
+//! 10x for comparison, and the bare signing rate of this machine as the ceiling.
+//!
+//!     cargo run --release --manifest-path bench/Cargo.toml --bin issuer [-- --quick] [--peak-only]
+//!
+//! The load generator runs in this process on one thread (raw HTTP/1.1 keep-alive connections
+//! on tokio), so it shares the machine's cores with the service: every figure is what the
+//! service did while a client used part of the same CPU. Requests are signed before each phase
+//! (as 12,000 pharmacy devices, each with its own key), so the generator does not sign while
+//! measuring. PostgreSQL is the Debian cluster `scripts/start-test-postgres` starts.
+//!
+//! Open-loop phases schedule request i at start + i/rate and measure latency from that
+//! scheduled time (no coordinated omission); a request not answered within the client's
+//! timeout counts as lost, as a pharmacy app would give up on it.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use healthpass_core::issue::{Issuer, IssuingPolicy, Signer};
+use healthpass_core::protocol::{
+    DeviceId, DeviceStatus, ISSUANCE_PATH, IssuanceRequest, SignedRequestParts, TestKind, TestOutcome, content_digest,
+    sign_request,
+};
+use healthpass_core::time::UnixTime;
+use healthpass_service::signing::RingSigner;
+use healthpass_service::storage::{DeviceRecord, Store};
+use healthpass_service::{AdmissionConfig, Database, RunningService, ServiceConfig};
+use p256::pkcs8::EncodePrivateKey;
+use sha2::Digest;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The pharmacies of France's peak day: one device each.
+const PHARMACIES: usize = 12_000;
+/// The peak day: 300,000 tests.
+const PEAK_DAY: usize = 300_000;
+/// How long a pharmacy app waits for an answer.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
+
+struct Sizes {
+    peak_day: usize,
+    postgres: usize,
+    phase: Duration,
+}
+
+fn main() {
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let sizes = if quick {
+        Sizes { peak_day: 30_000, postgres: 10_000, phase: Duration::from_secs(3) }
+    } else {
+        Sizes { peak_day: PEAK_DAY, postgres: 60_000, phase: Duration::from_secs(8) }
+    };
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    println!("central issuer benchmark: loopback, {cores} cores shared by the service and its load generator");
+    println!("fleet: {PHARMACIES} pharmacy devices, each with its own P-256 key; client timeout {} s", CLIENT_TIMEOUT.as_secs());
+
+    let ceiling = bare_signing_rate(cores, Duration::from_secs(3));
+    println!("\nceiling: bare sign + encode (ring, {cores} threads, no HTTP, no storage): {ceiling:.0} passes/s");
+
+    let fleet = Fleet::new(PHARMACIES);
+    let scratch = std::env::temp_dir().join(format!("healthpass-bench-issuer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&scratch);
+    std::fs::create_dir_all(&scratch).expect("scratch");
+
+    // SQLite: the peak day, closed loop.
+    let sqlite = start(Database::Sqlite(scratch.join("issuer.sqlite")), true);
+    fleet.enrol(sqlite.store.as_ref());
+    let peak = run_phase(&sqlite, &fleet, "peak", sizes.peak_day, Load::Closed { connections: 256 });
+    let capacity = peak.goodput();
+    println!("\nSQLite, the peak day ({} issuances, 256 connections, durable idempotency)", sizes.peak_day);
+    println!("  {:.0} issuances/s = {:.0}% of the ceiling; {} in {:.1} s", capacity, 100.0 * capacity / ceiling, sizes.peak_day, peak.elapsed.as_secs_f64());
+    println!("  latency p50 {:.1} ms, p99 {:.1} ms", peak.percentile(0.50), peak.percentile(0.99));
+    peak.assert_clean("the peak day");
+    if std::env::args().any(|arg| arg == "--peak-only") {
+        // For profiling the service alone under its steady load.
+        return;
+    }
+
+    let mut rows = Vec::new();
+    for (label, factor) in [("50% of capacity", 0.5), ("100% of capacity", 1.0), ("3x overload", 3.0), ("10x overload", 10.0)] {
+        let rate = capacity * factor;
+        let count = (rate * sizes.phase.as_secs_f64()) as usize;
+        let result = run_phase(&sqlite, &fleet, label, count, Load::Open { rate, connections: 4_000 });
+        rows.push((label.to_owned(), rate, result));
+    }
+    sqlite.stop();
+
+    let naive = start(Database::Sqlite(scratch.join("naive.sqlite")), false);
+    fleet.enrol(naive.store.as_ref());
+    let rate = capacity * 10.0;
+    let count = (rate * sizes.phase.as_secs_f64()) as usize;
+    let result = run_phase(&naive, &fleet, "naive", count, Load::Open { rate, connections: 4_000 });
+    rows.push(("10x, naive (no admission control)".to_owned(), rate, result));
+    drop(naive);
+
+    println!("\nSQLite, open loop ({} s per phase, up to 4,000 connections)", sizes.phase.as_secs());
+    println!(
+        "| load | offered/s | goodput/s | % of capacity | p50 ms | p99 ms | refused (with Retry-After) | lost (no answer in {} s) |",
+        CLIENT_TIMEOUT.as_secs()
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (label, rate, result) in &rows {
+        println!(
+            "| {label} | {rate:.0} | {:.0} | {:.0}% | {:.1} | {:.1} | {} ({}) | {} |",
+            result.goodput(),
+            100.0 * result.goodput() / capacity,
+            result.percentile(0.50),
+            result.percentile(0.99),
+            result.refused,
+            result.refused_with_retry_after,
+            result.lost,
+        );
+    }
+
+    // PostgreSQL: the same closed loop on a fresh database.
+    match postgres_database() {
+        Ok(url) => {
+            let postgres = start(Database::Postgres(url), true);
+            fleet.enrol(postgres.store.as_ref());
+            let result = run_phase(&postgres, &fleet, "postgres", sizes.postgres, Load::Closed { connections: 256 });
+            let rate = result.goodput();
+            println!("\nPostgreSQL ({} issuances, 256 connections, synchronous_commit on)", sizes.postgres);
+            println!(
+                "  {rate:.0} issuances/s = {:.0}% of the ceiling; the peak day would take {:.0} s",
+                100.0 * rate / ceiling,
+                PEAK_DAY as f64 / rate
+            );
+            println!("  latency p50 {:.1} ms, p99 {:.1} ms", result.percentile(0.50), result.percentile(0.99));
+            result.assert_clean("PostgreSQL");
+        }
+        Err(error) => println!("\nPostgreSQL: not measured ({error})"),
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+fn signer_files() -> (Vec<u8>, Vec<u8>) {
+    let authority = healthpass_tests::vectors::demo_authority();
+    let key = authority.dsc.key.to_pkcs8_der().expect("pkcs8").as_bytes().to_vec();
+    (key, authority.dsc.certificate_der.clone())
+}
+
+/// Sign + encode alone on every core: the most passes this machine can make.
+fn bare_signing_rate(threads: usize, duration: Duration) -> f64 {
+    let (key, certificate) = signer_files();
+    let signer: Arc<dyn Signer> = Arc::new(RingSigner::from_pkcs8(&key).expect("key"));
+    let policy = IssuingPolicy { verify_issued: false, ..IssuingPolicy::default() };
+    let issuer = Arc::new(Issuer::new(signer, &certificate, "FR", policy).expect("issuer"));
+    let now = UnixTime::from_seconds(1_900_000_000);
+    let request = healthpass_tests::vectors::demo_test_request(now.saturating_sub(1200));
+    let made = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let (issuer, request, made) = (issuer.clone(), request.clone(), made.clone());
+            scope.spawn(move || {
+                while started.elapsed() < duration {
+                    issuer.issue_test(&request, now).expect("issue");
+                    made.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    });
+    made.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn start(database: Database, admission: bool) -> RunningService {
+    let (key, certificate) = signer_files();
+    let mut config = ServiceConfig::new(
+        "127.0.0.1:0".parse().expect("address"),
+        database,
+        key,
+        certificate,
+        "an-operator-token-for-the-benchmark".into(),
+    );
+    if !admission {
+        config.admission = None;
+    } else {
+        config.admission = Some(AdmissionConfig::for_cores(std::thread::available_parallelism().map_or(2, usize::from)));
+    }
+    healthpass_service::start(&config).expect("start the service")
+}
+
+/// A fresh database on the test cluster (`HEALTHPASS_TEST_POSTGRES_URL`, or the one
+/// `scripts/start-test-postgres` starts).
+fn postgres_database() -> Result<String, String> {
+    let base = match std::env::var("HEALTHPASS_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/start-test-postgres");
+            let output = std::process::Command::new(script).output().map_err(|error| error.to_string())?;
+            if !output.status.success() {
+                return Err(String::from_utf8_lossy(&output.stderr).trim().to_owned());
+            }
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        }
+    };
+    let database = format!("hp_bench_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).map_err(|error| error.to_string())?;
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).map_err(|error| error.to_string())?;
+    admin.batch_execute(&format!("CREATE DATABASE {database}")).map_err(|error| error.to_string())?;
+    let (server, _) = base.rsplit_once('/').ok_or("a URL with a database name")?;
+    Ok(format!("{server}/{database}"))
+}
+
+/// The pharmacy devices: their ids and keys.
+struct Fleet {
+    devices: Vec<(DeviceId, Arc<RingSigner>, Vec<u8>)>,
+}
+
+impl Fleet {
+    fn new(count: usize) -> Self {
+        let devices = Mutex::new(Vec::with_capacity(count));
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..std::thread::available_parallelism().map_or(2, usize::from) {
+                scope.spawn(|| {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        if index >= count {
+                            break;
+                        }
+                        let seed: [u8; 32] = sha2::Sha256::digest(format!("pharmacy device {index}")).into();
+                        let key = p256::ecdsa::SigningKey::from_slice(&seed).expect("key");
+                        let public = key.verifying_key().to_sec1_point(false).as_bytes().to_vec();
+                        let signer = RingSigner::from_pkcs8(key.to_pkcs8_der().expect("pkcs8").as_bytes()).expect("ring");
+                        let entry = (DeviceId::of_key(key.verifying_key()), Arc::new(signer), public);
+                        devices.lock().expect("devices").push((index, entry));
+                    }
+                });
+            }
+        });
+        let mut devices = devices.into_inner().expect("devices");
+        devices.sort_by_key(|(index, _)| *index);
+        Self { devices: devices.into_iter().map(|(_, entry)| entry).collect() }
+    }
+
+    /// Enrols every device straight into the store, from 32 threads (the commits group).
+    fn enrol(&self, store: &dyn Store) {
+        let next = AtomicUsize::new(0);
+        let now = healthpass_service::system_now();
+        std::thread::scope(|scope| {
+            for _ in 0..32 {
+                scope.spawn(|| {
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((id, _, public)) = self.devices.get(index) else { break };
+                        let record = DeviceRecord {
+                            id: *id,
+                            public_key: public.clone(),
+                            pharmacy_id: format!("FINESS-{index:09}"),
+                            pharmacy_name: format!("Pharmacie {index}"),
+                            status: DeviceStatus::Active,
+                            enrolled_at: now,
+                        };
+                        store.enrol(&record).expect("enrol");
+                    }
+                });
+            }
+        });
+    }
+
+    /// `count` signed requests, as raw HTTP/1.1, round robin over the devices.
+    fn requests(&self, phase: &str, count: usize) -> Arc<Vec<Vec<u8>>> {
+        let now = healthpass_service::system_now();
+        let body = IssuanceRequest {
+            family_name: "Dubois-Lefèvre".into(),
+            given_name: "Amélie".into(),
+            date_of_birth: "1987-04-12".into(),
+            test_type: TestKind::RapidAntigen,
+            device: Some("1232".into()),
+            test_name: None,
+            sampled_at: now.saturating_sub(1800).to_rfc3339(),
+            result: TestOutcome::Negative,
+            centre: "Pharmacie du Centre".into(),
+            country: "FR".into(),
+            transfer_code: None,
+        }
+        .to_json();
+        let digest = content_digest(&body);
+        let requests = Mutex::new(Vec::with_capacity(count));
+        let next = AtomicUsize::new(0);
+        let tag = format!("{phase}-{}", std::process::id()).replace(|c: char| !c.is_ascii_alphanumeric(), "-");
+        std::thread::scope(|scope| {
+            for _ in 0..std::thread::available_parallelism().map_or(2, usize::from) {
+                scope.spawn(|| {
+                    let mut made = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        if index >= count {
+                            break;
+                        }
+                        let (id, signer, _) = &self.devices[index % self.devices.len()];
+                        let key = format!("bench-{tag}-{index:010}");
+                        let parts = SignedRequestParts {
+                            method: "POST",
+                            path: ISSUANCE_PATH,
+                            content_digest: &digest,
+                            idempotency_key: &key,
+                        };
+                        let signature = sign_request(&parts, *id, now, signer.as_ref()).expect("sign");
+                        let mut request = format!(
+                            "POST {ISSUANCE_PATH} HTTP/1.1\r\nHost: issuer\r\nContent-Type: application/json\r\n\
+                             Content-Length: {}\r\nIdempotency-Key: {key}\r\nContent-Digest: {digest}\r\n\
+                             Signature-Input: {}\r\nSignature: {}\r\n\r\n",
+                            body.len(),
+                            signature.signature_input,
+                            signature.signature
+                        )
+                        .into_bytes();
+                        request.extend_from_slice(&body);
+                        made.push((index, request));
+                    }
+                    requests.lock().expect("requests").extend(made);
+                });
+            }
+        });
+        let mut requests = requests.into_inner().expect("requests");
+        requests.sort_by_key(|(index, _)| *index);
+        Arc::new(requests.into_iter().map(|(_, request)| request).collect())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Load {
+    /// Each connection sends its next request as soon as the last is answered.
+    Closed { connections: usize },
+    /// Request i is due at start + i/rate, whatever happened to the others.
+    Open { rate: f64, connections: usize },
+}
+
+#[derive(Default)]
+struct PhaseResult {
+    accepted: u64,
+    refused: u64,
+    refused_with_retry_after: u64,
+    lost: u64,
+    other: u64,
+    latencies_micros: Vec<u32>,
+    elapsed: Duration,
+}
+
+impl PhaseResult {
+    /// Passes delivered per second of the phase.
+    fn goodput(&self) -> f64 {
+        self.accepted as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// A latency percentile of the delivered passes, in milliseconds.
+    fn percentile(&self, share: f64) -> f64 {
+        if self.latencies_micros.is_empty() {
+            return f64::NAN;
+        }
+        let index = ((self.latencies_micros.len() - 1) as f64 * share).round() as usize;
+        f64::from(self.latencies_micros[index]) / 1000.0
+    }
+
+    fn assert_clean(&self, what: &str) {
+        assert_eq!(
+            (self.refused, self.lost, self.other),
+            (0, 0, 0),
+            "{what}: every request is answered with a pass below capacity"
+        );
+    }
+}
+
+fn run_phase(service: &RunningService, fleet: &Fleet, phase: &str, count: usize, load: Load) -> PhaseResult {
+    let requests = fleet.requests(phase, count.max(1));
+    let address = service.address;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("client runtime");
+    let mut result = runtime.block_on(drive(address, requests, load));
+    result.latencies_micros.sort_unstable();
+    result
+}
+
+#[derive(Default)]
+struct Tally {
+    accepted: AtomicU64,
+    refused: AtomicU64,
+    refused_with_retry_after: AtomicU64,
+    lost: AtomicU64,
+    other: AtomicU64,
+    reconnects: AtomicU64,
+    latencies: Mutex<Vec<u32>>,
+    last_answer: Mutex<Option<Instant>>,
+}
+
+async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load: Load) -> PhaseResult {
+    let (connections, rate) = match load {
+        Load::Closed { connections } => (connections, None),
+        Load::Open { rate, connections } => (connections, Some(rate)),
+    };
+    let tally = Arc::new(Tally::default());
+    let next = Arc::new(AtomicUsize::new(0));
+    // Connect everyone first, then start together.
+    let mut streams = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        streams.push(connect(address).await);
+    }
+    let started = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(connections);
+    for stream in streams {
+        let (requests, tally, next) = (requests.clone(), tally.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut stream = stream;
+            let mut buffer = vec![0u8; 16 * 1024];
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(request) = requests.get(index) else { break };
+                let due = match rate {
+                    Some(rate) => started + Duration::from_secs_f64(index as f64 / rate),
+                    None => tokio::time::Instant::now(),
+                };
+                tokio::time::sleep_until(due).await;
+                let deadline = due + CLIENT_TIMEOUT;
+                if tokio::time::Instant::now() >= deadline {
+                    tally.lost.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                let answer = tokio::time::timeout_at(deadline, exchange(&mut stream, address, request, &mut buffer, &tally)).await;
+                match answer {
+                    Ok(Some((status, retry_after))) => {
+                        let now = tokio::time::Instant::now();
+                        if status == 201 {
+                            tally.accepted.fetch_add(1, Ordering::Relaxed);
+                            let micros = u32::try_from((now - due).as_micros()).unwrap_or(u32::MAX);
+                            tally.latencies.lock().expect("latencies").push(micros);
+                            *tally.last_answer.lock().expect("last") = Some(now.into_std());
+                        } else if matches!(status, 429 | 503) {
+                            tally.refused.fetch_add(1, Ordering::Relaxed);
+                            if retry_after {
+                                tally.refused_with_retry_after.fetch_add(1, Ordering::Relaxed);
+                            }
+                        } else {
+                            tally.other.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    Ok(None) => {
+                        tally.other.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => {
+                        // Given up: the connection may still get the late answer; start afresh.
+                        tally.lost.fetch_add(1, Ordering::Relaxed);
+                        stream = None;
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    let started = started.into_std();
+    let last = tally.last_answer.lock().expect("last").unwrap_or_else(Instant::now);
+    let scheduled = rate.map(|rate| Duration::from_secs_f64(requests.len() as f64 / rate));
+    // Open loop: goodput over the scheduled window (or until the last pass, if later).
+    let elapsed = match scheduled {
+        Some(window) => window.max(last.saturating_duration_since(started)),
+        None => last.saturating_duration_since(started),
+    };
+    let latencies = std::mem::take(&mut *tally.latencies.lock().expect("latencies"));
+    PhaseResult {
+        accepted: tally.accepted.load(Ordering::Relaxed),
+        refused: tally.refused.load(Ordering::Relaxed),
+        refused_with_retry_after: tally.refused_with_retry_after.load(Ordering::Relaxed),
+        lost: tally.lost.load(Ordering::Relaxed),
+        other: tally.other.load(Ordering::Relaxed),
+        latencies_micros: latencies,
+        elapsed,
+    }
+}
+
+async fn connect(address: std::net::SocketAddr) -> Option<tokio::net::TcpStream> {
+    for _ in 0..50 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(address).await {
+            let _ = stream.set_nodelay(true);
+            return Some(stream);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+/// One request on a keep-alive connection (reconnecting if the service closed it): the status
+/// and whether `Retry-After` came with it; `None` when no answer could be read.
+async fn exchange(
+    stream: &mut Option<tokio::net::TcpStream>,
+    address: std::net::SocketAddr,
+    request: &[u8],
+    buffer: &mut [u8],
+    tally: &Tally,
+) -> Option<(u16, bool)> {
+    for attempt in 0..2 {
+        if stream.is_none() || attempt > 0 {
+            tally.reconnects.fetch_add(1, Ordering::Relaxed);
+            *stream = connect(address).await;
+        }
+        let connection = stream.as_mut()?;
+        if connection.write_all(request).await.is_err() {
+            *stream = None;
+            continue;
+        }
+        match read_answer(connection, buffer).await {
+            Some(answer) => return Some(answer),
+            None => *stream = None,
+        }
+    }
+    None
+}
+
+async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut [u8]) -> Option<(u16, bool)> {
+    let mut filled = 0;
+    loop {
+        let read = stream.read(&mut buffer[filled..]).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        filled += read;
+        let Some(head_end) = buffer[..filled].windows(4).position(|window| window == b"\r\n\r\n") else {
+            if filled == buffer.len() {
+                return None;
+            }
+            continue;
+        };
+        let head = std::str::from_utf8(&buffer[..head_end]).ok()?;
+        let status: u16 = head.get(9..12)?.parse().ok()?;
+        let mut length = 0usize;
+        let mut retry_after = false;
+        for line in head.lines().skip(1) {
+            let (name, value) = line.split_once(':')?;
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().ok()?;
+            } else if name.eq_ignore_ascii_case("retry-after") {
+                retry_after = true;
+            }
+        }
+        let total = head_end + 4 + length;
+        if total > buffer.len() {
+            return None;
+        }
+        while filled < total {
+            let read = stream.read(&mut buffer[filled..total]).await.ok()?;
+            if read == 0 {
+                return None;
+            }
+            filled += read;
+        }
+        return Some((status, retry_after));
+    }
+}

@@ -1,0 +1,211 @@
+//! `POST /v1/issuances`: from a device-signed request to a stored, signed pass.
+//!
+//! Order of checks (each refusal changes nothing stored): the idempotency key, the body's
+//! digest, the signature's form, the device (known, active), the signature, its freshness,
+//! the device's allowance (after the signature, so nobody can spend another device's
+//! allowance by naming it), the body, the pharmacist's entry (the same checks as local issuing); then the claim on the
+//! key, the signature of the pass, and the completion that stores the response and its record
+//! durably before the answer leaves. Semantics of the IETF idempotency-key draft (as Stripe's
+//! API): the same key with the same body gets the same pass byte for byte; with another body,
+//! 422; while the first is being signed, 409 with `Retry-After`. The service never answers
+//! "already issued" without the pass.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use healthpass_core::issue::test_certificate::build_test_dcc;
+use healthpass_core::issue::{IssueError, Issuer};
+use healthpass_core::protocol::{
+    ContentDigestError, DeviceStatus, HttpSignatureError, ISSUANCE_PATH, IdempotencyKey, IssuanceRequest,
+    IssuanceResponse, ParsedSignature, SignedRequestParts, verify_content_digest,
+};
+use healthpass_core::time::UnixTime;
+
+use crate::api_error::ApiError;
+use crate::cpu_gate::CpuGate;
+use crate::rate_limit::DeviceRateLimiter;
+use crate::signing::verify_p256;
+use crate::storage::{Claim, Completion, IssuanceRecord, Store, StoredResponse};
+
+/// The headers and body of an issuance request, as received.
+#[derive(Debug, Clone, Copy)]
+pub struct IncomingIssuance<'a> {
+    /// `Idempotency-Key`.
+    pub idempotency_key: Option<&'a str>,
+    /// `Content-Digest`.
+    pub content_digest: Option<&'a str>,
+    /// `Signature-Input`.
+    pub signature_input: Option<&'a str>,
+    /// `Signature`.
+    pub signature: Option<&'a str>,
+    /// The body.
+    pub body: &'a [u8],
+}
+
+/// How an issuance request was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A pass signed now.
+    Issued(StoredResponse),
+    /// The pass signed for the same key and body before, byte for byte.
+    Replayed(StoredResponse),
+}
+
+/// The rules of issuance: who may, how fresh a request must be, how long a claim holds.
+pub struct IssuanceDesk {
+    store: Arc<dyn Store>,
+    issuer: Issuer,
+    issuer_name: String,
+    /// How far a request's `created` may be from the service's clock.
+    pub freshness: Duration,
+    /// How long a claim holds before another attempt may take the key over.
+    pub lease: Duration,
+    /// Each device's token bucket.
+    pub rate: DeviceRateLimiter,
+    /// Signature work, one per core at a time.
+    cpu: CpuGate,
+    started: Instant,
+}
+
+impl IssuanceDesk {
+    /// A desk issuing with `issuer` (its `is` field: `issuer_name`) into `store`.
+    pub fn new(store: Arc<dyn Store>, issuer: Issuer, issuer_name: String) -> Self {
+        Self {
+            store,
+            issuer,
+            issuer_name,
+            freshness: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
+            rate: DeviceRateLimiter::new(crate::RateLimit::default()),
+            cpu: CpuGate::new(std::thread::available_parallelism().map_or(2, usize::from)),
+            started: Instant::now(),
+        }
+    }
+
+    /// Handles one request at `now`.
+    pub fn handle(&self, incoming: &IncomingIssuance<'_>, now: UnixTime) -> Result<Answer, ApiError> {
+        let key = incoming
+            .idempotency_key
+            .ok_or_else(|| ApiError::new(400, "idempotency_key_missing", "an Idempotency-Key header is required"))
+            .and_then(|key| {
+                IdempotencyKey::parse(key)
+                    .map_err(|error| ApiError::new(400, "idempotency_key_invalid", error.to_string()))
+            })?;
+        let digest_header = incoming
+            .content_digest
+            .ok_or_else(|| ApiError::new(400, "content_digest_missing", "a Content-Digest header is required"))?;
+        let digest = verify_content_digest(digest_header, incoming.body).map_err(|error| match error {
+            ContentDigestError::Malformed => ApiError::new(400, "content_digest_invalid", error.to_string()),
+            ContentDigestError::Mismatch => ApiError::new(400, "content_digest_mismatch", error.to_string()),
+        })?;
+        let (Some(signature_input), Some(signature)) = (incoming.signature_input, incoming.signature) else {
+            return Err(ApiError::new(401, "signature_missing", "Signature-Input and Signature headers are required"));
+        };
+        let parsed = ParsedSignature::parse(signature_input, signature)
+            .map_err(|error| ApiError::new(401, "signature_malformed", error.to_string()))?;
+        let device = self
+            .store
+            .device(parsed.device_id)
+            .map_err(ApiError::storage)?
+            .ok_or_else(|| ApiError::new(401, "device_unknown", "the signing device is not enrolled"))?;
+        match device.status {
+            DeviceStatus::Active => {}
+            DeviceStatus::Suspended => {
+                return Err(ApiError::new(403, "device_suspended", "the device is suspended; contact the operator"));
+            }
+            DeviceStatus::Revoked => return Err(ApiError::new(403, "device_revoked", "the device is revoked")),
+        }
+        let parts = SignedRequestParts {
+            method: "POST",
+            path: ISSUANCE_PATH,
+            content_digest: digest_header,
+            idempotency_key: incoming.idempotency_key.unwrap_or_default(),
+        };
+        let base = parsed.signature_base(&parts);
+        if !self.cpu.run(|| verify_p256(&device.public_key, base.as_bytes(), parsed.signature_bytes())) {
+            return Err(ApiError::new(401, "signature_invalid", HttpSignatureError::Invalid.to_string()));
+        }
+        let skew = now.seconds().abs_diff(parsed.created.seconds());
+        if skew > self.freshness.as_secs() {
+            return Err(ApiError::new(
+                401,
+                "request_stale",
+                format!(
+                    "the request was signed {skew} s away from the service's clock; at most {} s are accepted",
+                    self.freshness.as_secs()
+                ),
+            ));
+        }
+        if let Err(seconds) = self.rate.take(parsed.device_id, self.started.elapsed().as_secs_f64()) {
+            return Err(ApiError::retry(
+                429,
+                "device_rate_limited",
+                "this device sends faster than its allowance; retry after the delay given",
+                seconds,
+            ));
+        }
+        let request = IssuanceRequest::from_json(incoming.body)
+            .map_err(|error| ApiError::new(400, "body_invalid", error.to_string()))?;
+        let entry = request
+            .to_test_request(&self.issuer_name)
+            .map_err(|error| ApiError::new(400, "body_invalid", error.to_string()))?;
+        // The entry's checks before anything is written: a refused entry leaves no claim.
+        build_test_dcc(&entry, self.issuer.policy(), now, String::new())
+            .map_err(|error| ApiError::new(422, "entry_invalid", error.to_string()))?;
+
+        match self.store.claim(parsed.device_id, key.as_str(), digest, now, self.lease).map_err(ApiError::storage)? {
+            Claim::Replay(response) => return Ok(Answer::Replayed(response)),
+            Claim::Mismatch => return Err(key_reused()),
+            Claim::InFlight => {
+                return Err(ApiError::retry(
+                    409,
+                    "request_in_flight",
+                    "a request with this Idempotency-Key is being processed; retry after the delay given",
+                    1,
+                ));
+            }
+            Claim::Fresh => {}
+        }
+        let pass = match self.cpu.run(|| self.issuer.issue_test(&entry, now)) {
+            Ok(pass) => pass,
+            Err(error) => {
+                // Nothing was issued: free the key for the retry.
+                let _ = self.store.release(parsed.device_id, key.as_str());
+                return Err(match error {
+                    IssueError::Input(input) => ApiError::new(422, "entry_invalid", input.to_string()),
+                    other => {
+                        ApiError::retry(503, "signing_failed", format!("the pass could not be signed: {other}"), 2)
+                    }
+                });
+            }
+        };
+        let body = serde_json::to_vec(&IssuanceResponse {
+            pass: pass.text,
+            uvci: pass.certificate_id.clone(),
+            issued_at: pass.issued_at.to_rfc3339(),
+            expires_at: pass.expires_at.to_rfc3339(),
+        })
+        .map_err(|error| ApiError::new(500, "encoding_failed", error.to_string()))?;
+        let response = StoredResponse { status: 201, body };
+        let record = IssuanceRecord {
+            uvci: pass.certificate_id,
+            device_id: parsed.device_id,
+            idempotency_key: key.to_string(),
+            issued_at: now,
+            request_digest: digest,
+        };
+        match self.store.complete(parsed.device_id, key.as_str(), &response, &record).map_err(ApiError::storage)? {
+            Completion::Stored => Ok(Answer::Issued(response)),
+            Completion::AlreadyDone(first) => Ok(Answer::Replayed(first)),
+            Completion::Mismatch => Err(key_reused()),
+        }
+    }
+}
+
+fn key_reused() -> ApiError {
+    ApiError::new(
+        422,
+        "idempotency_key_reused",
+        "this Idempotency-Key was used with another request body; use a new key for a new request",
+    )
+}

@@ -1,0 +1,270 @@
+//! The committed OpenAPI 3.1 document (`service/openapi.json`) is what the running service
+//! does: every documented route, method and status is produced by a real request here, and
+//! every answer (status, media type, body schema, required headers, error code) matches the
+//! document. The requests sent match the document's request schemas too, so a vendor who
+//! follows the document gets the answers it describes.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::*;
+use healthpass_core::dcc::json::json_to_cbor;
+use healthpass_core::dcc::schema::CompiledSchema;
+use healthpass_service::{AdmissionConfig, Database, RateLimit};
+use serde_json::Value;
+
+struct Contract {
+    document: Value,
+    observed: BTreeSet<(String, String, u16)>,
+}
+
+impl Contract {
+    fn load() -> Self {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json")).unwrap();
+        let document: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(document["openapi"], "3.1.0");
+        Self { document, observed: BTreeSet::new() }
+    }
+
+    /// Follows a `$ref` to its target in the document.
+    fn resolve<'a>(&'a self, value: &'a Value) -> &'a Value {
+        match value.get("$ref").and_then(Value::as_str) {
+            Some(reference) => self.resolve(self.document.pointer(reference.trim_start_matches('#')).unwrap()),
+            None => value,
+        }
+    }
+
+    /// A validator for a schema of the document; its `$ref`s resolve inside the document.
+    fn validator(&self, schema: &Value) -> CompiledSchema {
+        let wrapped = serde_json::json!({ "$defs": { "openapi": self.document }, "allOf": [schema] });
+        let text = wrapped.to_string().replace("\"#/components/", "\"#/$defs/openapi/components/");
+        CompiledSchema::compile(&serde_json::from_str(&text).unwrap()).unwrap()
+    }
+
+    fn conforms(&self, schema: &Value, value: &Value, what: &str) {
+        let violations = self.validator(schema).validate(&json_to_cbor(value));
+        assert!(violations.is_empty(), "{what}: {violations:?}\n{value}");
+    }
+
+    fn operation(&self, method: &str, template: &str) -> &Value {
+        let operation = &self.document["paths"][template][method.to_ascii_lowercase()];
+        assert!(operation.is_object(), "{method} {template} is not in the document");
+        operation
+    }
+
+    /// Checks a request a client sends against the operation's parameters and body schema.
+    fn check_request(&self, method: &str, template: &str, headers: &[(String, String)], body: &[u8]) {
+        let operation = self.operation(method, template);
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            let parameter = self.resolve(parameter);
+            if parameter["in"] != "header" {
+                continue;
+            }
+            let name = parameter["name"].as_str().unwrap();
+            let value = headers.iter().find(|(header, _)| header.eq_ignore_ascii_case(name)).map(|(_, value)| value);
+            match value {
+                Some(value) => self.conforms(&parameter["schema"], &Value::String(value.clone()), name),
+                None => assert_ne!(parameter["required"], true, "the request lacks the required header {name}"),
+            }
+        }
+        if let Some(schema) = operation.pointer("/requestBody/content/application~1json/schema") {
+            self.conforms(schema, &serde_json::from_slice(body).unwrap(), "request body");
+        }
+    }
+
+    /// Checks an answer against the document and records the status as seen.
+    fn check(&mut self, method: &str, template: &str, answer: &Answer) {
+        let operation = self.operation(method, template);
+        let documented = operation["responses"].get(answer.status.to_string());
+        let response = self.resolve(documented.unwrap_or_else(|| {
+            panic!(
+                "{method} {template} answered {} (undocumented): {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            )
+        }));
+        let content = response["content"].as_object().expect("every response has a body");
+        let (media_type, media) = content.iter().next().unwrap();
+        assert_eq!(answer.header("content-type"), Some(media_type.as_str()), "{method} {template} {}", answer.status);
+        let body = if media_type == "application/json" {
+            serde_json::from_slice(&answer.body).expect("a JSON body")
+        } else {
+            Value::String(String::from_utf8(answer.body.clone()).unwrap())
+        };
+        self.conforms(&media["schema"], &body, &format!("{method} {template} {}", answer.status));
+        for (name, header) in response["headers"].as_object().into_iter().flatten() {
+            let header = self.resolve(header);
+            match answer.header(name) {
+                Some(value) => self.conforms(&header["schema"], &Value::String(value.to_owned()), name),
+                None => assert_ne!(header["required"], true, "{method} {template} {}: no {name}", answer.status),
+            }
+        }
+        if let Some(codes) = response["x-error-codes"].as_array() {
+            assert!(
+                codes.contains(&body["error"]),
+                "{method} {template} {}: code {} is not documented",
+                answer.status,
+                body["error"]
+            );
+        }
+        self.observed.insert((template.to_owned(), method.to_owned(), answer.status));
+    }
+
+    fn documented(&self) -> BTreeSet<(String, String, u16)> {
+        let mut all = BTreeSet::new();
+        for (template, item) in self.document["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                for status in operation["responses"].as_object().unwrap().keys() {
+                    all.insert((template.clone(), method.to_ascii_uppercase(), status.parse().unwrap()));
+                }
+            }
+        }
+        all
+    }
+}
+
+/// One raw HTTP/1.1 exchange whose body arrives too slowly (the client stops sending).
+fn slow_body(address: SocketAddr, path: &str, headers: &str) -> Answer {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(stream, "POST {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: 100\r\n\r\n{{").unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8(raw).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let mut lines = head.lines();
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = lines
+        .filter_map(|line| line.split_once(": "))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+        .collect();
+    Answer { status, headers, body: body.as_bytes().to_vec() }
+}
+
+#[test]
+fn the_running_service_does_what_the_openapi_document_says() {
+    let mut contract = Contract::load();
+    let dir = scratch("openapi");
+    let mut config = config(Database::Sqlite(dir.join("issuer.sqlite")));
+    config.http.body_timeout = Duration::from_millis(300);
+    config.device_rate = RateLimit { burst: 8.0, per_second: 0.001 };
+    config.admission = Some(AdmissionConfig { workers: 2, max_queue: 0, queue_timeout: Duration::from_secs(1) });
+    let service = healthpass_service::start(&config).unwrap();
+    let base = service.url();
+    let agent = agent();
+    let now = now();
+    let (device, noisy, retired) = (Device::new(0x80), Device::new(0x81), Device::new(0x82));
+    let devices_url = format!("{base}/v1/devices");
+    let device_url = |device: &Device, action: &str| format!("{base}/v1/devices/{}{action}", device.id);
+    let wrong_token = vec![("Authorization".to_owned(), "Bearer wrong-token-0000000000".to_owned())];
+
+    // Operators: enrol (201, then 200), refusals.
+    for (who, expected) in [(&device, 201), (&device, 200), (&noisy, 201), (&retired, 201)] {
+        let body = who.enrolment("Pharmacie du Centre");
+        contract.check_request("POST", "/v1/devices", &operator_headers(), body.as_bytes());
+        let answer = send(&agent, "POST", &devices_url, &operator_headers(), body.as_bytes()).unwrap();
+        assert_eq!(answer.status, expected);
+        contract.check("POST", "/v1/devices", &answer);
+    }
+    for (headers, body) in [
+        (operator_headers(), b"{\"public_key\":1}".to_vec()),
+        (wrong_token.clone(), device.enrolment("x").into_bytes()),
+        (operator_headers(), vec![b' '; 20_000]),
+    ] {
+        let answer = send(&agent, "POST", &devices_url, &headers, &body).unwrap();
+        contract.check("POST", "/v1/devices", &answer);
+    }
+    let slow = slow_body(service.address, "/v1/devices", &format!("Authorization: Bearer {OPERATOR_TOKEN}\r\n"));
+    contract.check("POST", "/v1/devices", &slow);
+
+    // Device routes: 200, 400, 401, 404 for each; 409 for a revoked device.
+    for (template, method, action) in [
+        ("/v1/devices/{device_id}", "GET", ""),
+        ("/v1/devices/{device_id}/suspend", "POST", "/suspend"),
+        ("/v1/devices/{device_id}/resume", "POST", "/resume"),
+        ("/v1/devices/{device_id}/revoke", "POST", "/revoke"),
+    ] {
+        let target = if action == "/revoke" { &retired } else { &device };
+        for (url, headers) in [
+            (device_url(target, action), operator_headers()),
+            (format!("{base}/v1/devices/not!an!id{action}"), operator_headers()),
+            (device_url(target, action), wrong_token.clone()),
+            (format!("{base}/v1/devices/AAAAAAAAAAA{action}"), operator_headers()),
+        ] {
+            contract.check(method, template, &send(&agent, method, &url, &headers, b"").unwrap());
+        }
+    }
+    for (template, action) in
+        [("/v1/devices/{device_id}/suspend", "/suspend"), ("/v1/devices/{device_id}/resume", "/resume")]
+    {
+        let answer = send(&agent, "POST", &device_url(&retired, action), &operator_headers(), b"").unwrap();
+        assert_eq!(answer.status, 409);
+        contract.check("POST", template, &answer);
+    }
+
+    // Issuance: 201 and its replay.
+    let issuances = "/v1/issuances";
+    let body = entry("Martin", now).to_json();
+    let good = device.sign(&body, &fresh_key(4000), now);
+    contract.check_request("POST", issuances, &good.headers, &good.body);
+    for _ in 0..2 {
+        contract.check("POST", issuances, &post_issuance(&agent, &base, &good).unwrap());
+    }
+    let mut unkeyed = good.clone();
+    unkeyed.headers.retain(|(name, _)| name != "Idempotency-Key");
+    let mut unsigned = good.clone();
+    unsigned.headers.retain(|(name, _)| name != "Signature");
+    let mut bad_entry = entry("Martin", now);
+    bad_entry.date_of_birth = "12/04/1987".into();
+    let held_body = entry("Petit", now).to_json();
+    let held_key = fresh_key(4002);
+    let digest = healthpass_core::protocol::verify_content_digest(
+        &healthpass_core::protocol::content_digest(&held_body),
+        &held_body,
+    )
+    .unwrap();
+    service.store.claim(device.id, &held_key, digest, now, Duration::from_secs(30)).unwrap();
+    for request in [
+        unkeyed,
+        unsigned,
+        device.sign(&bad_entry.to_json(), &fresh_key(4001), now),
+        device.sign(&entry("Bernard", now).to_json(), &fresh_key(4000), now),
+        device.sign(&held_body, &held_key, now),
+        device.sign(&vec![b' '; 20_000], &fresh_key(4003), now),
+    ] {
+        contract.check("POST", issuances, &post_issuance(&agent, &base, &request).unwrap());
+    }
+    contract.check("POST", issuances, &slow_body(service.address, issuances, ""));
+    // 429: a device over its allowance.
+    for n in 0..9 {
+        let answer = post_issuance(&agent, &base, &noisy.sign(&body, &fresh_key(4100 + n), now)).unwrap();
+        contract.check("POST", issuances, &answer);
+    }
+    // 503: every worker busy and no queue.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let held: Vec<_> = (0..2).map(|_| runtime.block_on(service.service.admission.admit()).unwrap()).collect();
+    contract.check(
+        "POST",
+        issuances,
+        &post_issuance(&agent, &base, &device.sign(&body, &fresh_key(4200), now)).unwrap(),
+    );
+    drop(held);
+    // 403: a suspended device.
+    send(&agent, "POST", &device_url(&device, "/suspend"), &operator_headers(), b"").unwrap();
+    contract.check(
+        "POST",
+        issuances,
+        &post_issuance(&agent, &base, &device.sign(&body, &fresh_key(4300), now)).unwrap(),
+    );
+
+    for template in ["/healthz", "/metrics"] {
+        contract.check("GET", template, &send(&agent, "GET", &format!("{base}{template}"), &[], b"").unwrap());
+    }
+
+    let missing: Vec<_> = contract.documented().difference(&contract.observed).cloned().collect();
+    assert!(missing.is_empty(), "documented but never produced: {missing:?}");
+}
