@@ -89,6 +89,17 @@ impl From<healthpass_core::issue::IssueError> for CliError {
     }
 }
 
+impl From<healthpass_core::outbox::OutboxError> for CliError {
+    fn from(error: healthpass_core::outbox::OutboxError) -> Self {
+        use healthpass_core::outbox::{OutboxError, OutboxStoreError};
+        match error {
+            // The disk, not the input: the same command may work later.
+            OutboxError::Store(OutboxStoreError::Database(_)) => Self::System(error.to_string()),
+            _ => Self::Usage(error.to_string()),
+        }
+    }
+}
+
 impl From<healthpass_core::issue::authority::AuthorityError> for CliError {
     fn from(error: healthpass_core::issue::authority::AuthorityError) -> Self {
         Self::Internal(error.to_string())

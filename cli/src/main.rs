@@ -45,6 +45,9 @@ enum Command {
     /// Create keys and certificates.
     #[command(subcommand)]
     Keys(commands::keys::KeysCommand),
+    /// The pharmacy outbox: requests sent with `issue test --via`, kept until their pass arrives.
+    #[command(subcommand)]
+    Outbox(commands::outbox::OutboxCommand),
     /// Verify a pass offline and print the verdict (exit 0 valid, 1 invalid, 2 not a pass).
     Verify(Box<commands::verify::VerifyArgs>),
     /// Read codes from pictures (--images DIR) or watch a camera (--camera [INDEX]); verify them
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Issue(command) => commands::issue::run(&command),
         Command::Issuer(command) => commands::issuer::run(&command),
         Command::Keys(command) => commands::keys::run(&command),
+        Command::Outbox(command) => commands::outbox::run(&command),
         Command::Verify(args) => commands::verify::run(&args),
         Command::Scan(args) => commands::scan::run(&args),
         Command::Conformance(command) => commands::conformance::run(&command),

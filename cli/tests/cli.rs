@@ -183,7 +183,7 @@ fn scanning_a_camera_on_a_machine_without_one_is_a_clear_error() {
 }
 
 #[test]
-fn the_demo_issues_renders_scans_and_verifies() {
+fn the_demo_issues_renders_scans_verifies_and_rides_out_an_issuer_outage() {
     let dir = scratch_dir("demo");
     let output = healthpass(&["demo", "--out", dir.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), String::from_utf8_lossy(&output.stderr));
@@ -194,10 +194,17 @@ fn the_demo_issues_renders_scans_and_verifies() {
         "3. Rendered the QR code",
         "4. Scanned the PNG back",
         "5. Verified offline",
+        "6. Started the central issuer",
+        "7. Sent through the outbox",
+        "8. The central issuer goes down",
+        "9. The issuer is back: the outbox delivered 1 request",
     ] {
         assert!(text.contains(step), "missing {step:?} in\n{text}");
     }
     assert!(text.contains("the same text"));
+    // The request queued during the outage arrives once, and every pass verifies.
+    assert!(text.contains("now 2 issued, 0 pending") && text.contains("2 passes for 2 requests"), "{text}");
+    assert_eq!(text.matches("verified offline: VALID").count(), 2, "{text}");
     assert!(text.contains("VALID  test certificate from FR"));
     assert!(dir.join("pass.png").is_file() && dir.join("page.svg").is_file());
 }

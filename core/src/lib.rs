@@ -35,6 +35,8 @@ pub mod checkpoint;
 pub mod codec;
 pub mod dcc;
 pub mod issue;
+#[cfg(feature = "outbox")]
+pub mod outbox;
 pub mod protocol;
 pub mod render;
 pub mod rules;

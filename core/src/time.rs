@@ -10,6 +10,44 @@ use std::fmt;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UnixTime(i64);
 
+/// A point in time in milliseconds since the epoch: for schedules finer than a second (the
+/// outbox's retries, whose first delays are fractions of a second).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnixMillis(i64);
+
+impl UnixMillis {
+    /// The instant `millis` after the epoch.
+    pub const fn from_millis(millis: i64) -> Self {
+        Self(millis)
+    }
+
+    /// Milliseconds since the epoch.
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// The whole second this instant falls in (rounded down).
+    pub const fn unix_time(self) -> UnixTime {
+        UnixTime(self.0.div_euclid(1000))
+    }
+
+    /// `millis` later, saturating.
+    pub const fn saturating_add_millis(self, millis: i64) -> Self {
+        Self(self.0.saturating_add(millis))
+    }
+
+    /// Milliseconds from `earlier` to this instant (negative when `earlier` is later).
+    pub const fn millis_since(self, earlier: UnixMillis) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl From<UnixTime> for UnixMillis {
+    fn from(time: UnixTime) -> Self {
+        Self(time.0.saturating_mul(1000))
+    }
+}
+
 /// Why a date or date-time text could not be read.
 #[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,5 +1,6 @@
-//! `healthpass demo`: the story offline, on embedded demo keys — issue a pass, render its QR
-//! as PNG, scan the PNG back, verify offline — printing each step.
+//! `healthpass demo`: the story on embedded demo keys — issue a pass, render its QR as PNG,
+//! scan the PNG back, verify offline; then the central issuer on loopback, the outbox, and an
+//! outage the outbox rides out — printing each step.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -97,7 +98,11 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CliError> {
     for line in output::verdict_text(&verdict).lines() {
         outln!("   {line}");
     }
-    Ok(if verdict.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    if !verdict.is_valid() {
+        return Ok(ExitCode::from(1));
+    }
+    super::demo_outage::run(&out, &request, &verifier)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn ms(started: Instant) -> f64 {

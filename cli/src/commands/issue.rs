@@ -8,6 +8,8 @@ use clap::{Args, Subcommand};
 use healthpass_core::issue::{
     IssuedPass, Issuer, IssuingPolicy, SoftwareSigner, TestCertificateRequest, TestResult, TestType,
 };
+use healthpass_core::outbox::RetryProfile;
+use healthpass_core::protocol::IssuanceRequest;
 use healthpass_core::render::{QrMatrix, attestation_svg};
 use healthpass_core::trust::DocumentSignerCertificate;
 use serde_json::json;
@@ -58,12 +60,27 @@ pub struct IssueTestArgs {
     /// The issuing authority's name; defaults to the signing certificate's organization.
     #[arg(long)]
     pub issuer: Option<String>,
-    /// The document signer's private key (PKCS#8, PEM or DER).
-    #[arg(long, value_name = "KEY.pem")]
-    pub key: PathBuf,
-    /// The document signer certificate (PEM or DER).
-    #[arg(long, value_name = "DSC.pem")]
-    pub cert: PathBuf,
+    /// The document signer's private key (PKCS#8, PEM or DER), to sign here.
+    #[arg(long, value_name = "KEY.pem", required_unless_present = "via", conflicts_with = "via")]
+    pub key: Option<PathBuf>,
+    /// The document signer certificate (PEM or DER), to sign here.
+    #[arg(long, value_name = "DSC.pem", required_unless_present = "via", conflicts_with = "via")]
+    pub cert: Option<PathBuf>,
+    /// Send the entry to the central issuer at this address (http://host:port) instead of
+    /// signing here: it is queued durably in --outbox first, tried for about 20 s, and kept
+    /// there (printed as "queued" with its ticket) if the issuer does not answer.
+    #[arg(long, value_name = "URL", requires_all = ["outbox", "device_key"])]
+    pub via: Option<String>,
+    /// The outbox file for --via (created if missing).
+    #[arg(long, value_name = "FILE")]
+    pub outbox: Option<PathBuf>,
+    /// The pharmacy device's enrolled P-256 key (PKCS#8) that signs requests sent --via.
+    #[arg(long, value_name = "KEY")]
+    pub device_key: Option<PathBuf>,
+    /// How long to keep trying --via before leaving the request queued (the pharmacist then
+    /// hands over the signed paper fallback).
+    #[arg(long, value_name = "SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=300))]
+    pub wait_seconds: u32,
     /// Pass lifetime after the sample time, in hours.
     #[arg(long, default_value_t = 72)]
     pub valid_hours: i64,
@@ -94,34 +111,21 @@ fn parse_result(text: &str) -> Result<TestResult, String> {
 
 pub fn run(command: &IssueCommand) -> Result<ExitCode, CliError> {
     let IssueCommand::Test(args) = command;
-    let certificate_der = certificate_der(&read_file(&args.cert)?, &args.cert)?;
-    let certificate = DocumentSignerCertificate::from_der(&certificate_der)?;
-    let signer =
-        SoftwareSigner::from_pkcs8(&read_file(&args.key)?).map_err(|error| CliError::in_file(&args.key, error))?;
-    let policy = IssuingPolicy { pass_lifetime_seconds: args.valid_hours * 3600, ..IssuingPolicy::default() };
-    let country = certificate.country().unwrap_or(&args.country).to_owned();
-    let issuer = Issuer::new(Arc::new(signer), &certificate_der, &country, policy)?;
-    let request = TestCertificateRequest {
-        family_name: args.family_name.clone(),
-        given_name: args.given_name.clone(),
-        date_of_birth: args.dob.clone(),
-        test_type: args.test_type,
-        device: args.device.clone(),
-        test_name: args.test_name.clone(),
-        sampled_at: crate::inputs::parse_time(&args.sampled_at, "--sampled-at")?,
-        result: args.result,
-        centre: args.centre.clone(),
-        country: args.country.clone(),
-        issuer: args
-            .issuer
-            .clone()
-            .or_else(|| certificate.organization().map(str::to_owned))
-            .unwrap_or_else(|| "Healthpass issuer".into()),
-    };
     let now = match &args.at {
         Some(text) => crate::inputs::parse_time(text, "--at")?,
         None => system_now(),
     };
+    let (Some(key), Some(cert)) = (&args.key, &args.cert) else {
+        return send_via_outbox(args);
+    };
+    let certificate_der = certificate_der(&read_file(cert)?, cert)?;
+    let certificate = DocumentSignerCertificate::from_der(&certificate_der)?;
+    let signer = SoftwareSigner::from_pkcs8(&read_file(key)?).map_err(|error| CliError::in_file(key, error))?;
+    let policy = IssuingPolicy { pass_lifetime_seconds: args.valid_hours * 3600, ..IssuingPolicy::default() };
+    let country = certificate.country().unwrap_or(&args.country).to_owned();
+    let issuer = Issuer::new(Arc::new(signer), &certificate_der, &country, policy)?;
+    let organization = certificate.organization().map(str::to_owned);
+    let request = entry(args, organization)?;
     let pass = issuer.issue_test(&request, now)?;
     let qr = write_outputs(&pass, args.png.as_deref(), args.svg.as_deref(), args.page.as_deref())?;
     if args.json {
@@ -137,6 +141,37 @@ pub fn run(command: &IssueCommand) -> Result<ExitCode, CliError> {
         outln!("{}", pass.text);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The pharmacist's entry from the flags.
+fn entry(args: &IssueTestArgs, organization: Option<String>) -> Result<TestCertificateRequest, CliError> {
+    Ok(TestCertificateRequest {
+        family_name: args.family_name.clone(),
+        given_name: args.given_name.clone(),
+        date_of_birth: args.dob.clone(),
+        test_type: args.test_type,
+        device: args.device.clone(),
+        test_name: args.test_name.clone(),
+        sampled_at: crate::inputs::parse_time(&args.sampled_at, "--sampled-at")?,
+        result: args.result,
+        centre: args.centre.clone(),
+        country: args.country.clone(),
+        issuer: args.issuer.clone().or(organization).unwrap_or_else(|| "Healthpass issuer".into()),
+    })
+}
+
+/// `--via`: queue the entry durably, then send it while the pharmacist waits.
+fn send_via_outbox(args: &IssueTestArgs) -> Result<ExitCode, CliError> {
+    let (Some(via), Some(outbox), Some(device_key)) = (&args.via, &args.outbox, &args.device_key) else {
+        return Err(CliError::usage("--via needs --outbox and --device-key (or sign here with --key and --cert)"));
+    };
+    let device = super::outbox::device(device_key)?;
+    let outbox = super::outbox::open_waiting(outbox, args.wait_seconds)?;
+    let request = IssuanceRequest::from_test_request(&entry(args, None)?, None);
+    let ticket = outbox.enqueue(via, &request, RetryProfile::Interactive, super::outbox::now_millis())?;
+    let transport = super::outbox::HttpTransport::new();
+    let delivery = outbox.send_now(&ticket, &transport, &device, &super::outbox::now_millis, &std::thread::sleep)?;
+    Ok(super::outbox::print_delivery(&ticket, &delivery, args.json))
 }
 
 /// Writes the requested renderings; returns the QR matrix.

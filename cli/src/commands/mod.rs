@@ -1,8 +1,10 @@
 pub mod bundle;
 pub mod conformance;
 pub mod demo;
+pub mod demo_outage;
 pub mod issue;
 pub mod issuer;
 pub mod keys;
+pub mod outbox;
 pub mod scan;
 pub mod verify;

@@ -1,0 +1,561 @@
+//! The pharmacy outbox: nothing a pharmacist enters is lost, and retries never worsen an outage.
+//!
+//! A request is written to a durable SQLite file with its idempotency key before any byte is
+//! sent ([`Outbox::enqueue`]); attempts are then prepared ([`Outbox::prepare`]: the request is
+//! signed with the device key at that moment, so the service's freshness window holds after a
+//! weekend offline) and their answers recorded ([`Outbox::record`]). The service answers every
+//! retry of a key with the pass it signed the first time, so an answer lost to a crash, a
+//! dead network or a killed app costs nothing.
+//!
+//! The core does no network I/O: a [`Transport`] carries the requests (OkHttp or URLSession
+//! through the FFI, a Rust client in the CLI). [`Outbox::drain`] and [`Outbox::send_now`] drive
+//! a blocking transport; the FFI drives an async one with `prepare` and `record` directly.
+//! Time is always passed in.
+
+pub mod retry;
+mod store;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use retry::{
+    AnswerClass, Backoff, BudgetState, NextTry, RetryBudget, RetryPolicy, RetryProfile, parse_retry_after_ms,
+};
+pub use store::{EntryState, OutboxEntry, OutboxStoreError, Rejection};
+use store::{OutboxFile, Settlement};
+
+use crate::codec::cose::{Signer, SignerKey};
+use crate::codec::{PassLimits, decode_pass_text};
+use crate::issue::IssuingPolicy;
+use crate::issue::test_certificate::build_test_dcc;
+use crate::protocol::{
+    DeviceId, ErrorBody, ISSUANCE_PATH, IdempotencyKey, IssuanceRequest, IssuanceResponse, MAX_REQUEST_BODY_BYTES,
+    SignedRequestParts, content_digest, sign_request,
+};
+use crate::time::UnixMillis;
+
+/// The largest answer read from the service (a pass answer is about 1 kB).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// An HTTP request for the platform's client to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The whole URL.
+    pub url: String,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body (empty for none).
+    pub body: Vec<u8>,
+}
+
+/// The platform client's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The status code, whatever it is (the outbox decides what it means).
+    pub status: u16,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
+    }
+}
+
+/// No answer: the network failed, the connection dropped, the client timed out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no answer from the issuer: {0}")]
+pub struct TransportError(pub String);
+
+/// The platform's HTTP client, blocking (the FFI's async one drives [`Outbox::prepare`] and
+/// [`Outbox::record`] itself).
+pub trait Transport {
+    /// Sends `request`; any status is a response, only the absence of one is an error.
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
+}
+
+/// The pharmacy device: its id (from its public key) and its key, which signs every attempt.
+#[derive(Clone)]
+pub struct DeviceCredentials {
+    id: DeviceId,
+    signer: Arc<dyn Signer>,
+}
+
+impl DeviceCredentials {
+    /// The device whose P-256 key `signer` holds (the key it enrolled with).
+    pub fn new(signer: Arc<dyn Signer>) -> Result<Self, OutboxError> {
+        match signer.public_key() {
+            Ok(SignerKey::P256(key)) => Ok(Self { id: DeviceId::of_key(&key), signer }),
+            Ok(SignerKey::Rsa(_)) => Err(OutboxError::Device("the device key must be an EC P-256 key".into())),
+            Err(error) => Err(OutboxError::Device(format!("the device key's public key is unavailable: {error}"))),
+        }
+    }
+
+    /// The device id the service knows it by.
+    pub fn id(&self) -> DeviceId {
+        self.id
+    }
+}
+
+/// Why an outbox call failed. No variant carries a name or a birth date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutboxError {
+    /// The file is unusable; the app keeps working without the outbox.
+    #[error(transparent)]
+    Store(#[from] OutboxStoreError),
+    /// The issuer's address is not usable.
+    #[error("the issuer address {0}")]
+    Endpoint(String),
+    /// The entry would be refused by any issuer; nothing was queued.
+    #[error("the entry cannot be issued: {0}")]
+    Entry(String),
+    /// The device key cannot sign.
+    #[error("{0}")]
+    Device(String),
+    /// No request under this ticket.
+    #[error("no request with ticket {0} in the outbox")]
+    UnknownTicket(String),
+}
+
+/// What happened to a request, as far as the outbox knows now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// The pass arrived and is stored.
+    Issued(IssuanceResponse),
+    /// The service refused the request itself.
+    Rejected(Rejection),
+    /// Not yet: the request waits in the outbox for its next attempt.
+    Queued {
+        /// When it will be tried again.
+        next_attempt_at: UnixMillis,
+        /// Under which profile (backlog once the interactive window has passed: the app offers
+        /// the signed paper fallback then).
+        profile: RetryProfile,
+        /// Why the last attempt failed, if one was made.
+        last_error: Option<String>,
+    },
+}
+
+/// The next step for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// Send this, then give the answer (or its absence) to [`Outbox::record`].
+    Send(HttpRequest),
+    /// Not now: try again at this time (not due yet, or the device's retry budget is spent).
+    Wait(UnixMillis),
+    /// Nothing more to send: issued or rejected.
+    Settled(Delivery),
+}
+
+/// What one pass of [`Outbox::drain`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DrainReport {
+    /// Requests sent.
+    pub attempted: u32,
+    /// Passes received.
+    pub issued: u32,
+    /// Requests the service refused.
+    pub rejected: u32,
+    /// Requests that will be tried again.
+    pub retrying: u32,
+    /// The earliest next attempt of what is left.
+    pub next_attempt_at: Option<UnixMillis>,
+}
+
+/// Counts by state, for a status screen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxStatus {
+    /// Waiting for an attempt.
+    pub pending: u32,
+    /// Being sent.
+    pub in_flight: u32,
+    /// Passes received.
+    pub issued: u32,
+    /// Refused by the service.
+    pub rejected: u32,
+    /// The earliest next attempt.
+    pub next_attempt_at: Option<UnixMillis>,
+}
+
+/// The durable outbox of one pharmacy device.
+pub struct Outbox {
+    file: OutboxFile,
+    policy: RetryPolicy,
+    random: Mutex<u64>,
+}
+
+impl Outbox {
+    /// Opens (or creates) the outbox at `path` with the default policy. A damaged or foreign
+    /// file is refused, untouched, with a message naming it.
+    pub fn open(path: &Path) -> Result<Self, OutboxError> {
+        let mut seed = [0_u8; 8];
+        // Without system randomness, the clock-free fallback still differs per file.
+        if getrandom::fill(&mut seed).is_err() {
+            seed = (path.as_os_str().len() as u64 ^ 0x9E37_79B9_7F4A_7C15).to_le_bytes();
+        }
+        Self::open_with(path, RetryPolicy::default(), u64::from_le_bytes(seed))
+    }
+
+    /// Opens with a policy and a jitter seed (simulations and tests).
+    pub fn open_with(path: &Path, policy: RetryPolicy, seed: u64) -> Result<Self, OutboxError> {
+        Ok(Self { file: OutboxFile::open(path)?, policy, random: Mutex::new(seed) })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// Queues `request` for the issuer at `endpoint` (`https://host[:port]`), durably, under a
+    /// fresh idempotency key: the ticket. The entry is checked as the issuer will check it
+    /// first, so a mistake is caught while the pharmacist is still at the counter.
+    pub fn enqueue(
+        &self,
+        endpoint: &str,
+        request: &IssuanceRequest,
+        profile: RetryProfile,
+        now: UnixMillis,
+    ) -> Result<String, OutboxError> {
+        let endpoint = parse_endpoint(endpoint)?;
+        let entry = request.to_test_request("issuer").map_err(|error| OutboxError::Entry(error.to_string()))?;
+        build_test_dcc(&entry, &IssuingPolicy::default(), now.unix_time(), "URN:UVCI:01:XX:CHECK".into())
+            .map_err(|error| OutboxError::Entry(error.to_string()))?;
+        let body = request.to_json();
+        if body.len() > MAX_REQUEST_BODY_BYTES {
+            return Err(OutboxError::Entry(format!("the request is over {MAX_REQUEST_BODY_BYTES} bytes")));
+        }
+        let mut key = [0_u8; 16];
+        getrandom::fill(&mut key)
+            .map_err(|error| OutboxError::Device(format!("no randomness for the idempotency key: {error}")))?;
+        let ticket = IdempotencyKey::random(key);
+        self.file.insert(ticket.as_str(), &endpoint, &body, profile, now)?;
+        Ok(ticket.as_str().to_owned())
+    }
+
+    /// The next step for `ticket` at `now`: a signed request to send, a time to wait for, or
+    /// its settled outcome. Marks the request in flight when it returns one to send.
+    pub fn prepare(&self, ticket: &str, device: &DeviceCredentials, now: UnixMillis) -> Result<Attempt, OutboxError> {
+        let entry = self.file.entry(ticket)?.ok_or_else(|| OutboxError::UnknownTicket(ticket.to_owned()))?;
+        match entry.state {
+            EntryState::Issued | EntryState::Rejected => return Ok(Attempt::Settled(self.delivery(&entry)?)),
+            EntryState::InFlight => return Ok(Attempt::Wait(now.saturating_add_millis(1_000))),
+            EntryState::Pending => {}
+        }
+        if entry.next_attempt_at > now {
+            return Ok(Attempt::Wait(entry.next_attempt_at));
+        }
+        if entry.attempts > 0 {
+            // A retry spends the device's budget; without a token it waits for one (plus
+            // jitter, so a phone's whole backlog does not wake at the same instant).
+            let budget = self.policy.budget;
+            let state = self.file.budget()?.unwrap_or_else(|| budget.full(now));
+            match budget.take(state, now) {
+                Ok(state) => self.file.set_budget(state)?,
+                Err(ready) => {
+                    let until = ready.saturating_add_millis((self.random() * 1_000.0) as i64);
+                    self.file.reschedule(ticket, until)?;
+                    return Ok(Attempt::Wait(until));
+                }
+            }
+        }
+        let Some((endpoint, body, _)) = self.file.start_attempt(ticket)? else {
+            return Ok(Attempt::Wait(now.saturating_add_millis(1_000)));
+        };
+        match signed_request(&endpoint, ticket, body, device, now) {
+            Ok(request) => Ok(Attempt::Send(request)),
+            Err(error) => {
+                // The key store may be locked for a moment: keep the request, try later.
+                self.record(ticket, Err(TransportError(error.to_string())), now)?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Records the answer to the attempt [`Outbox::prepare`] returned (or `Err` when none
+    /// came), and says where the request stands.
+    pub fn record(
+        &self,
+        ticket: &str,
+        answer: Result<HttpResponse, TransportError>,
+        now: UnixMillis,
+    ) -> Result<Delivery, OutboxError> {
+        let entry = self.file.entry(ticket)?.ok_or_else(|| OutboxError::UnknownTicket(ticket.to_owned()))?;
+        if entry.state != EntryState::InFlight {
+            // Settled meanwhile, or never sent: the stored state is the truth.
+            return self.delivery(&entry);
+        }
+        let retry = |error: String, retry_after_ms: Option<i64>| -> Result<Delivery, OutboxError> {
+            let next = self.policy.next_try(
+                entry.profile,
+                entry.enqueued_at,
+                entry.attempts,
+                retry_after_ms,
+                now,
+                self.random(),
+            );
+            self.file.settle(
+                ticket,
+                &Settlement::Retry { next_attempt_at: next.at, profile: next.profile, error: &error },
+                now,
+            )?;
+            Ok(Delivery::Queued { next_attempt_at: next.at, profile: next.profile, last_error: Some(error) })
+        };
+        let response = match answer {
+            Err(error) => return retry(clean_text(&error.0, 200), None),
+            Ok(response) => response,
+        };
+        let retry_after = response.header("retry-after").and_then(parse_retry_after_ms);
+        match AnswerClass::of_status(response.status) {
+            AnswerClass::Success => match read_pass(&response.body) {
+                Ok(pass) => {
+                    self.file.settle(
+                        ticket,
+                        &Settlement::Issued { response: &response.body, uvci: &pass.uvci },
+                        now,
+                    )?;
+                    Ok(Delivery::Issued(pass))
+                }
+                // The key makes asking again safe: the service replays the same pass.
+                Err(problem) => retry(format!("HTTP {}: {problem}", response.status), retry_after),
+            },
+            AnswerClass::Retryable => {
+                retry(format!("HTTP {}{}", response.status, error_suffix(&response.body)), retry_after)
+            }
+            AnswerClass::Terminal => {
+                let rejection = read_rejection(response.status, &response.body);
+                self.file.settle(ticket, &Settlement::Rejected(&rejection), now)?;
+                Ok(Delivery::Rejected(rejection))
+            }
+        }
+    }
+
+    /// Makes every pending request due now: the pharmacist's "retry now" once the network is
+    /// back. The retry budget still applies, so this cannot turn into a storm.
+    pub fn retry_now(&self, now: UnixMillis) -> Result<usize, OutboxError> {
+        Ok(self.file.make_due(now)?)
+    }
+
+    /// Sends every request due at `clock()` once, oldest first.
+    pub fn drain(
+        &self,
+        transport: &dyn Transport,
+        device: &DeviceCredentials,
+        clock: &dyn Fn() -> UnixMillis,
+    ) -> Result<DrainReport, OutboxError> {
+        let mut report = DrainReport::default();
+        for ticket in self.file.due(clock(), 10_000)? {
+            let Attempt::Send(request) = self.prepare(&ticket, device, clock())? else { continue };
+            report.attempted += 1;
+            match self.record(&ticket, transport.send(&request), clock())? {
+                Delivery::Issued(_) => report.issued += 1,
+                Delivery::Rejected(_) => report.rejected += 1,
+                Delivery::Queued { .. } => report.retrying += 1,
+            }
+        }
+        report.next_attempt_at = self.file.next_due()?;
+        Ok(report)
+    }
+
+    /// Sends `ticket` now and keeps trying while its profile is interactive (about 20 s for a
+    /// pharmacist at the counter); returns the pass, the refusal, or where it waits in the
+    /// backlog. `sleep` waits on the caller's clock.
+    pub fn send_now(
+        &self,
+        ticket: &str,
+        transport: &dyn Transport,
+        device: &DeviceCredentials,
+        clock: &dyn Fn() -> UnixMillis,
+        sleep: &dyn Fn(Duration),
+    ) -> Result<Delivery, OutboxError> {
+        loop {
+            let now = clock();
+            let wait_until = match self.prepare(ticket, device, now)? {
+                Attempt::Settled(delivery) => return Ok(delivery),
+                Attempt::Send(request) => match self.record(ticket, transport.send(&request), clock())? {
+                    Delivery::Queued { next_attempt_at, profile: RetryProfile::Interactive, .. } => next_attempt_at,
+                    other => return Ok(other),
+                },
+                Attempt::Wait(until) => until,
+            };
+            let entry = self.file.entry(ticket)?.ok_or_else(|| OutboxError::UnknownTicket(ticket.to_owned()))?;
+            if self.policy.profile_at(entry.profile, entry.enqueued_at, wait_until) == RetryProfile::Backlog {
+                return self.delivery(&entry);
+            }
+            let millis = wait_until.millis_since(clock()).max(0);
+            sleep(Duration::from_millis(u64::try_from(millis).unwrap_or(0)));
+        }
+    }
+
+    /// One request's state.
+    pub fn entry(&self, ticket: &str) -> Result<Option<OutboxEntry>, OutboxError> {
+        Ok(self.file.entry(ticket)?)
+    }
+
+    /// Every request, oldest first.
+    pub fn entries(&self) -> Result<Vec<OutboxEntry>, OutboxError> {
+        Ok(self.file.entries()?)
+    }
+
+    /// Counts by state.
+    pub fn status(&self) -> Result<OutboxStatus, OutboxError> {
+        let mut status = OutboxStatus { next_attempt_at: self.file.next_due()?, ..OutboxStatus::default() };
+        for entry in self.file.entries()? {
+            match entry.state {
+                EntryState::Pending => status.pending += 1,
+                EntryState::InFlight => status.in_flight += 1,
+                EntryState::Issued => status.issued += 1,
+                EntryState::Rejected => status.rejected += 1,
+            }
+        }
+        Ok(status)
+    }
+
+    /// The pass received for `ticket`, if it has arrived.
+    pub fn pass(&self, ticket: &str) -> Result<Option<IssuanceResponse>, OutboxError> {
+        match self.file.response(ticket)? {
+            None => Ok(None),
+            Some(body) => read_pass(&body).map(Some).map_err(|problem| {
+                OutboxError::Store(OutboxStoreError::Database(format!(
+                    "the stored pass of {ticket} is unreadable: {problem}"
+                )))
+            }),
+        }
+    }
+
+    fn delivery(&self, entry: &OutboxEntry) -> Result<Delivery, OutboxError> {
+        match (entry.state, &entry.rejection) {
+            (EntryState::Issued, _) => match self.pass(&entry.ticket)? {
+                Some(pass) => Ok(Delivery::Issued(pass)),
+                None => Err(OutboxError::UnknownTicket(entry.ticket.clone())),
+            },
+            (EntryState::Rejected, Some(rejection)) => Ok(Delivery::Rejected(rejection.clone())),
+            _ => Ok(Delivery::Queued {
+                next_attempt_at: entry.next_attempt_at,
+                profile: entry.profile,
+                last_error: entry.last_error.clone(),
+            }),
+        }
+    }
+
+    /// A number in `[0, 1)` (SplitMix64): jitter needs spread, not secrecy.
+    fn random(&self) -> f64 {
+        let mut state = self.random.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        (z >> 11) as f64 / (1_u64 << 53) as f64
+    }
+}
+
+/// `http(s)://host[:port]` with nothing after it but an optional `/`: the request signature
+/// covers the path, which must be the service's own.
+fn parse_endpoint(endpoint: &str) -> Result<String, OutboxError> {
+    let trimmed = endpoint.trim().trim_end_matches('/');
+    let rest = trimmed.strip_prefix("https://").or_else(|| trimmed.strip_prefix("http://"));
+    let valid = rest.is_some_and(|authority| {
+        !authority.is_empty()
+            && authority.len() <= 255
+            && authority.bytes().all(|byte| byte.is_ascii_alphanumeric() || b".-:[]".contains(&byte))
+    });
+    if valid {
+        Ok(trimmed.to_owned())
+    } else {
+        Err(OutboxError::Endpoint(format!(
+            "must look like https://host[:port] with no path; found {:?}",
+            clean_text(endpoint, 60)
+        )))
+    }
+}
+
+fn signed_request(
+    endpoint: &str,
+    ticket: &str,
+    body: Vec<u8>,
+    device: &DeviceCredentials,
+    now: UnixMillis,
+) -> Result<HttpRequest, OutboxError> {
+    let digest = content_digest(&body);
+    let parts =
+        SignedRequestParts { method: "POST", path: ISSUANCE_PATH, content_digest: &digest, idempotency_key: ticket };
+    let signature = sign_request(&parts, device.id, now.unix_time(), device.signer.as_ref())
+        .map_err(|error| OutboxError::Device(format!("the device key could not sign: {error}")))?;
+    Ok(HttpRequest {
+        method: "POST".into(),
+        url: format!("{endpoint}{ISSUANCE_PATH}"),
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("idempotency-key".into(), ticket.to_owned()),
+            ("content-digest".into(), digest),
+            ("signature-input".into(), signature.signature_input),
+            ("signature".into(), signature.signature),
+        ],
+        body,
+    })
+}
+
+/// The pass from a 2xx answer, checked to be one.
+fn read_pass(body: &[u8]) -> Result<IssuanceResponse, String> {
+    if body.len() > MAX_RESPONSE_BYTES {
+        return Err(format!("an answer over {MAX_RESPONSE_BYTES} bytes"));
+    }
+    let pass: IssuanceResponse =
+        serde_json::from_slice(body).map_err(|_| "an answer that is not the issuance JSON".to_owned())?;
+    decode_pass_text(&pass.pass, &PassLimits::default())
+        .map_err(|error| format!("an answer whose pass is unreadable ({error})"))?;
+    if pass.uvci.is_empty() || pass.uvci.len() > 80 || pass.uvci.chars().any(char::is_control) {
+        return Err("an answer without a usable UVCI".into());
+    }
+    Ok(pass)
+}
+
+#[derive(Deserialize)]
+struct LooseErrorBody {
+    error: Option<String>,
+    message: Option<String>,
+}
+
+fn read_rejection(status: u16, body: &[u8]) -> Rejection {
+    let parsed: Option<LooseErrorBody> =
+        (body.len() <= MAX_RESPONSE_BYTES).then(|| serde_json::from_slice(body).ok()).flatten();
+    let code = parsed
+        .as_ref()
+        .and_then(|body| body.error.as_deref())
+        .filter(|code| {
+            !code.is_empty() && code.len() <= 64 && code.bytes().all(|byte| byte.is_ascii_lowercase() || byte == b'_')
+        })
+        .map_or_else(|| format!("http_{status}"), str::to_owned);
+    let message = parsed
+        .and_then(|body| body.message)
+        .map_or_else(|| format!("the issuer refused the request (HTTP {status})"), |message| clean_text(&message, 300));
+    Rejection { status, code, message }
+}
+
+fn error_suffix(body: &[u8]) -> String {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(error) if body.len() <= MAX_RESPONSE_BYTES => format!(" ({})", clean_text(&error.error, 64)),
+        _ => String::new(),
+    }
+}
+
+/// Text from the network, for a status screen: control and format characters dropped, bounded.
+fn clean_text(text: &str, max_chars: usize) -> String {
+    let shown = |c: &char| {
+        !c.is_control()
+            && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{206f}' | '\u{feff}')
+    };
+    text.chars().filter(shown).take(max_chars).collect()
+}
+
+#[cfg(test)]
+mod tests;

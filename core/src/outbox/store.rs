@@ -1,0 +1,413 @@
+//! The outbox's durable state: one SQLite file (bundled SQLite, WAL, `synchronous=FULL`, so a
+//! commit is on the flash before the call returns).
+//!
+//! A request is written with its idempotency key in one transaction before any byte is sent
+//! (brief §5): once `enqueue` returns, the app may be killed, the phone rebooted, and the
+//! request is still there, under the same key, so the service answers its retries with the
+//! pass it signed the first time. The file holds the pharmacist's entries (names, birth dates)
+//! and the passes: it belongs in the app's private storage; nothing from it reaches an error.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::retry::{BudgetState, RetryProfile};
+use crate::time::UnixMillis;
+
+/// `PRAGMA application_id` of an outbox file ("HPOB"): a file without it is not ours.
+const APPLICATION_ID: i64 = 0x4850_4F42;
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS outbox_entries (
+    ticket TEXT PRIMARY KEY,            -- the idempotency key: every attempt sends it
+    endpoint TEXT NOT NULL,             -- the issuer's base URL
+    body BLOB NOT NULL,                 -- the request, byte for byte what every attempt sends
+    state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'issued', 'rejected')),
+    profile TEXT NOT NULL CHECK (profile IN ('interactive', 'backlog')),
+    enqueued_at_ms INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at_ms INTEGER NOT NULL,
+    last_error TEXT,                    -- why the last attempt failed (no personal data)
+    response BLOB,                      -- the service's answer with the pass, once issued
+    uvci TEXT,
+    rejection_status INTEGER,
+    rejection_code TEXT,
+    rejection_message TEXT,
+    finished_at_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox_entries (state, next_attempt_at_ms);
+CREATE TABLE IF NOT EXISTS outbox_budget (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    tokens REAL NOT NULL,
+    at_ms INTEGER NOT NULL
+);
+";
+
+/// Why the outbox file cannot be used. Says which file and what was expected; the app keeps
+/// working without it (verification never touches the outbox).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OutboxStoreError {
+    /// Not an SQLite file, a damaged one, or another program's database; left as it was.
+    #[error("{path}: not a healthpass outbox ({detail}); it was left untouched")]
+    NotAnOutbox {
+        /// The file.
+        path: String,
+        /// What was found.
+        detail: String,
+    },
+    /// The file could not be opened or written (permissions, a full disk, an I/O error).
+    #[error("the outbox database failed: {0}")]
+    Database(String),
+}
+
+fn database_error(error: rusqlite::Error) -> OutboxStoreError {
+    OutboxStoreError::Database(error.to_string())
+}
+
+/// Where a request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryState {
+    /// Waiting for its next attempt.
+    Pending,
+    /// An attempt is under way (back to pending if the app stops before its answer).
+    InFlight,
+    /// The pass arrived and is stored.
+    Issued,
+    /// The service refused the request itself; the reason is kept.
+    Rejected,
+}
+
+impl EntryState {
+    /// `pending`, `in_flight`, `issued` or `rejected`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InFlight => "in_flight",
+            Self::Issued => "issued",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(Self::Pending),
+            "in_flight" => Some(Self::InFlight),
+            "issued" => Some(Self::Issued),
+            "rejected" => Some(Self::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// The service's refusal of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// The HTTP status.
+    pub status: u16,
+    /// The service's machine code (`device_revoked`, `invalid_entry`, ...).
+    pub code: String,
+    /// The service's message.
+    pub message: String,
+}
+
+/// One request as the outbox keeps it (without its body: the pharmacist's entry stays inside).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// The ticket: the request's idempotency key.
+    pub ticket: String,
+    /// The issuer's base URL.
+    pub endpoint: String,
+    /// Where it stands.
+    pub state: EntryState,
+    /// Its retry profile now.
+    pub profile: RetryProfile,
+    /// When it was enqueued.
+    pub enqueued_at: UnixMillis,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt may run (pending entries).
+    pub next_attempt_at: UnixMillis,
+    /// Why the last attempt failed, if it did.
+    pub last_error: Option<String>,
+    /// The pass's UVCI, once issued.
+    pub uvci: Option<String>,
+    /// The refusal, if rejected.
+    pub rejection: Option<Rejection>,
+    /// When it was issued or rejected.
+    pub finished_at: Option<UnixMillis>,
+}
+
+/// The SQLite file behind an outbox.
+pub(super) struct OutboxFile {
+    connection: Mutex<Connection>,
+    path: PathBuf,
+}
+
+/// What a finished attempt changes.
+pub(super) enum Settlement<'a> {
+    Issued { response: &'a [u8], uvci: &'a str },
+    Rejected(&'a Rejection),
+    Retry { next_attempt_at: UnixMillis, profile: RetryProfile, error: &'a str },
+}
+
+impl OutboxFile {
+    /// Opens or creates the outbox at `path`; an attempt in flight when the app stopped goes
+    /// back to pending (its answer never arrived, the key makes its retry safe).
+    pub fn open(path: &Path) -> Result<Self, OutboxStoreError> {
+        let not_an_outbox = |detail: String| OutboxStoreError::NotAnOutbox { path: path.display().to_string(), detail };
+        let connection = Connection::open(path).map_err(database_error)?;
+        connection.busy_timeout(std::time::Duration::from_secs(5)).map_err(database_error)?;
+        // Identify the file before changing anything in it (the journal mode is written into
+        // the header): a foreign or damaged file stays byte for byte as it was.
+        let (application_id, version, tables) =
+            identify(&connection).map_err(|error| not_an_outbox(error.to_string()))?;
+        match (application_id, version, tables) {
+            (APPLICATION_ID, SCHEMA_VERSION, _) | (0, 0, 0) => {}
+            (APPLICATION_ID, other, _) => {
+                return Err(not_an_outbox(format!("schema version {other}, expected {SCHEMA_VERSION}")));
+            }
+            (_, _, tables) => {
+                return Err(not_an_outbox(format!("another application's database with {tables} tables")));
+            }
+        }
+        connection
+            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
+            .map_err(|error| not_an_outbox(error.to_string()))?;
+        connection.execute_batch(SCHEMA).map_err(database_error)?;
+        connection
+            .execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
+            ))
+            .map_err(database_error)?;
+        connection
+            .execute("UPDATE outbox_entries SET state = 'pending' WHERE state = 'in_flight'", [])
+            .map_err(database_error)?;
+        Ok(Self { connection: Mutex::new(connection), path: path.to_owned() })
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with<T>(&self, work: impl FnOnce(&mut Connection) -> Result<T, rusqlite::Error>) -> Result<T, OutboxStoreError> {
+        // A panic elsewhere while holding the lock leaves SQLite consistent (every change is a
+        // transaction): carry on with the connection.
+        let mut connection = self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        work(&mut connection).map_err(database_error)
+    }
+
+    pub fn insert(
+        &self,
+        ticket: &str,
+        endpoint: &str,
+        body: &[u8],
+        profile: RetryProfile,
+        now: UnixMillis,
+    ) -> Result<(), OutboxStoreError> {
+        self.with(|connection| {
+            connection.execute(
+                "INSERT INTO outbox_entries (ticket, endpoint, body, state, profile, enqueued_at_ms, next_attempt_at_ms) \
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?5)",
+                params![ticket, endpoint, body, profile.name(), now.millis()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Pending tickets whose next attempt is due at `now`, oldest first, at most `limit`.
+    pub fn due(&self, now: UnixMillis, limit: usize) -> Result<Vec<String>, OutboxStoreError> {
+        self.with(|connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT ticket FROM outbox_entries WHERE state = 'pending' AND next_attempt_at_ms <= ?1 \
+                 ORDER BY next_attempt_at_ms, enqueued_at_ms LIMIT ?2",
+            )?;
+            let rows = statement
+                .query_map(params![now.millis(), i64::try_from(limit).unwrap_or(i64::MAX)], |row| row.get(0))?;
+            rows.collect()
+        })
+    }
+
+    /// The earliest next attempt of a pending entry.
+    pub fn next_due(&self) -> Result<Option<UnixMillis>, OutboxStoreError> {
+        self.with(|connection| {
+            let next: Option<i64> = connection.query_row(
+                "SELECT min(next_attempt_at_ms) FROM outbox_entries WHERE state = 'pending'",
+                [],
+                |row| row.get(0),
+            )?;
+            Ok(next.map(UnixMillis::from_millis))
+        })
+    }
+
+    /// Marks a pending entry in flight, counting the attempt; its endpoint and body, or `None`
+    /// if it is not pending (another drain took it, or it is settled).
+    pub fn start_attempt(&self, ticket: &str) -> Result<Option<(String, Vec<u8>, OutboxEntry)>, OutboxStoreError> {
+        self.with(|connection| {
+            let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let changed = transaction.execute(
+                "UPDATE outbox_entries SET state = 'in_flight', attempts = attempts + 1 WHERE ticket = ?1 AND state = 'pending'",
+                params![ticket],
+            )?;
+            if changed == 0 {
+                return Ok(None);
+            }
+            let (endpoint, body): (String, Vec<u8>) = transaction.query_row(
+                "SELECT endpoint, body FROM outbox_entries WHERE ticket = ?1",
+                params![ticket],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            let entry = read_entry(&transaction, ticket)?;
+            transaction.commit()?;
+            Ok(entry.map(|entry| (endpoint, body, entry)))
+        })
+    }
+
+    /// Moves a pending entry's next attempt to `until` (the retry budget is spent).
+    pub fn reschedule(&self, ticket: &str, until: UnixMillis) -> Result<(), OutboxStoreError> {
+        self.with(|connection| {
+            connection.execute(
+                "UPDATE outbox_entries SET next_attempt_at_ms = max(next_attempt_at_ms, ?2) WHERE ticket = ?1 AND state = 'pending'",
+                params![ticket, until.millis()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Makes every pending entry due at `now`; how many.
+    pub fn make_due(&self, now: UnixMillis) -> Result<usize, OutboxStoreError> {
+        self.with(|connection| {
+            connection.execute(
+                "UPDATE outbox_entries SET next_attempt_at_ms = ?1 WHERE state = 'pending' AND next_attempt_at_ms > ?1",
+                params![now.millis()],
+            )
+        })
+    }
+
+    /// Records what an attempt ended in.
+    pub fn settle(&self, ticket: &str, settlement: &Settlement<'_>, now: UnixMillis) -> Result<(), OutboxStoreError> {
+        self.with(|connection| {
+            match settlement {
+                Settlement::Issued { response, uvci } => connection.execute(
+                    "UPDATE outbox_entries SET state = 'issued', response = ?2, uvci = ?3, finished_at_ms = ?4, last_error = NULL \
+                     WHERE ticket = ?1 AND state IN ('pending', 'in_flight')",
+                    params![ticket, response, uvci, now.millis()],
+                )?,
+                Settlement::Rejected(rejection) => connection.execute(
+                    "UPDATE outbox_entries SET state = 'rejected', rejection_status = ?2, rejection_code = ?3, \
+                     rejection_message = ?4, finished_at_ms = ?5 WHERE ticket = ?1 AND state IN ('pending', 'in_flight')",
+                    params![ticket, rejection.status, rejection.code, rejection.message, now.millis()],
+                )?,
+                Settlement::Retry { next_attempt_at, profile, error } => connection.execute(
+                    "UPDATE outbox_entries SET state = 'pending', next_attempt_at_ms = ?2, profile = ?3, last_error = ?4 \
+                     WHERE ticket = ?1 AND state = 'in_flight'",
+                    params![ticket, next_attempt_at.millis(), profile.name(), error],
+                )?,
+            };
+            Ok(())
+        })
+    }
+
+    pub fn entry(&self, ticket: &str) -> Result<Option<OutboxEntry>, OutboxStoreError> {
+        self.with(|connection| read_entry(connection, ticket))
+    }
+
+    pub fn entries(&self) -> Result<Vec<OutboxEntry>, OutboxStoreError> {
+        self.with(|connection| {
+            let mut statement = connection.prepare_cached(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM outbox_entries ORDER BY enqueued_at_ms, ticket"
+            ))?;
+            let rows = statement.query_map([], entry_from_row)?;
+            rows.collect()
+        })
+    }
+
+    /// The service's answer with the pass, once issued.
+    pub fn response(&self, ticket: &str) -> Result<Option<Vec<u8>>, OutboxStoreError> {
+        self.with(|connection| {
+            connection
+                .query_row(
+                    "SELECT response FROM outbox_entries WHERE ticket = ?1 AND state = 'issued'",
+                    params![ticket],
+                    |row| row.get(0),
+                )
+                .optional()
+        })
+    }
+
+    pub fn budget(&self) -> Result<Option<BudgetState>, OutboxStoreError> {
+        self.with(|connection| {
+            connection
+                .query_row("SELECT tokens, at_ms FROM outbox_budget WHERE id = 1", [], |row| {
+                    Ok(BudgetState { tokens: row.get(0)?, at: UnixMillis::from_millis(row.get(1)?) })
+                })
+                .optional()
+        })
+    }
+
+    pub fn set_budget(&self, state: BudgetState) -> Result<(), OutboxStoreError> {
+        self.with(|connection| {
+            connection.execute(
+                "INSERT INTO outbox_budget (id, tokens, at_ms) VALUES (1, ?1, ?2) \
+                 ON CONFLICT (id) DO UPDATE SET tokens = excluded.tokens, at_ms = excluded.at_ms",
+                params![state.tokens, state.at.millis()],
+            )?;
+            Ok(())
+        })
+    }
+}
+
+fn identify(connection: &Connection) -> Result<(i64, i64, i64), rusqlite::Error> {
+    let application_id = connection.query_row("PRAGMA application_id", [], |row| row.get(0))?;
+    let version = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let tables = connection.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
+    Ok((application_id, version, tables))
+}
+
+const ENTRY_COLUMNS: &str = "ticket, endpoint, state, profile, enqueued_at_ms, attempts, next_attempt_at_ms, last_error, uvci, \
+                             rejection_status, rejection_code, rejection_message, finished_at_ms";
+
+fn read_entry(connection: &Connection, ticket: &str) -> Result<Option<OutboxEntry>, rusqlite::Error> {
+    connection
+        .query_row(
+            &format!("SELECT {ENTRY_COLUMNS} FROM outbox_entries WHERE ticket = ?1"),
+            params![ticket],
+            entry_from_row,
+        )
+        .optional()
+}
+
+fn entry_from_row(row: &rusqlite::Row<'_>) -> Result<OutboxEntry, rusqlite::Error> {
+    let text_column = |index: usize, value: String| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("unexpected value {value:?}").into(),
+        )
+    };
+    let state: String = row.get(2)?;
+    let profile: String = row.get(3)?;
+    let rejection_status: Option<u16> = row.get(9)?;
+    Ok(OutboxEntry {
+        ticket: row.get(0)?,
+        endpoint: row.get(1)?,
+        state: EntryState::parse(&state).ok_or_else(|| text_column(2, state.clone()))?,
+        profile: RetryProfile::parse(&profile).ok_or_else(|| text_column(3, profile.clone()))?,
+        enqueued_at: UnixMillis::from_millis(row.get(4)?),
+        attempts: row.get(5)?,
+        next_attempt_at: UnixMillis::from_millis(row.get(6)?),
+        last_error: row.get(7)?,
+        uvci: row.get(8)?,
+        rejection: match rejection_status {
+            Some(status) => Some(Rejection {
+                status,
+                code: row.get::<_, Option<String>>(10)?.unwrap_or_default(),
+                message: row.get::<_, Option<String>>(11)?.unwrap_or_default(),
+            }),
+            None => None,
+        },
+        finished_at: row.get::<_, Option<i64>>(12)?.map(UnixMillis::from_millis),
+    })
+}
