@@ -86,10 +86,23 @@ fn kotlin_bindings_compile_and_pass_on_the_jvm() {
         String::from_utf8_lossy(&compile.stderr)
     );
 
+    // What the outbox test needs to run the real issuer service: its binary (built above with
+    // the workspace), a document signer and an operator token.
+    let work = bindings::target_dir().join("kotlin/work");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let authority = healthpass_tests::vectors::demo_authority();
+    let key = p256::pkcs8::EncodePrivateKey::to_pkcs8_pem(&authority.dsc.key, p256::pkcs8::LineEnding::LF).unwrap();
+    std::fs::write(work.join("dsc-key.pem"), key.as_bytes()).unwrap();
+    std::fs::write(work.join("dsc.der"), &authority.dsc.certificate_der).unwrap();
+    std::fs::write(work.join("operator.token"), "operator-token-for-the-kotlin-tests\n").unwrap();
+
     let started = Instant::now();
     let run = Command::new("java")
         .arg(format!("-Djna.library.path={}", bindings::library_dir().display()))
         .arg(format!("-Dhealthpass.repo={}", repository_root().display()))
+        .arg(format!("-Dhealthpass.issuer={}", bindings::library_dir().join("healthpass-issuer").display()))
+        .arg(format!("-Dhealthpass.work={}", work.display()))
         .arg("-cp")
         .arg(class_path(&[&[classes], &runtime[..], &system[..]].concat()))
         .args(["org.junit.runner.JUnitCore", "org.healthpass.HealthpassTest"])

@@ -64,6 +64,21 @@ impl From<IssueError> for HealthpassError {
     }
 }
 
+impl From<healthpass_core::outbox::OutboxError> for HealthpassError {
+    fn from(error: healthpass_core::outbox::OutboxError) -> Self {
+        use healthpass_core::outbox::{OutboxError, OutboxStoreError};
+        let reason = error.to_string();
+        match error {
+            // The app's storage failed (disk full, I/O): the platform's side.
+            OutboxError::Store(OutboxStoreError::Database(_)) | OutboxError::Device(_) => Self::Platform { reason },
+            OutboxError::Store(OutboxStoreError::NotAnOutbox { .. })
+            | OutboxError::Endpoint(_)
+            | OutboxError::Entry(_)
+            | OutboxError::UnknownTicket(_) => Self::InvalidInput { reason },
+        }
+    }
+}
+
 impl From<SignerError> for HealthpassError {
     /// The platform key failed or gave a key that is not P-256: the platform's side.
     fn from(error: SignerError) -> Self {

@@ -67,25 +67,7 @@ impl PassIssuer {
     /// with the issuer's own certificate before it is returned.
     pub fn issue_test(&self, request: TestPassRequest, at: i64) -> Result<IssuedPass, HealthpassError> {
         guard(|| {
-            let request = TestCertificateRequest {
-                family_name: request.family_name,
-                given_name: request.given_name,
-                date_of_birth: request.date_of_birth,
-                test_type: match request.test_type {
-                    TestType::RapidAntigen => CoreTestType::RapidAntigen,
-                    TestType::Naat => CoreTestType::Naat,
-                },
-                device: request.device,
-                test_name: request.test_name,
-                sampled_at: UnixTime::from_seconds(request.sampled_at),
-                result: match request.result {
-                    TestResult::Negative => CoreTestResult::Negative,
-                    TestResult::Positive => CoreTestResult::Positive,
-                },
-                centre: request.centre,
-                country: request.country,
-                issuer: request.issuer,
-            };
+            let request = TestCertificateRequest::from(request);
             let pass = self.issuer.issue_test(&request, UnixTime::from_seconds(at))?;
             Ok(IssuedPass {
                 text: pass.text,
@@ -94,6 +76,30 @@ impl PassIssuer {
                 expires_at: pass.expires_at.seconds(),
             })
         })
+    }
+}
+
+impl From<TestPassRequest> for TestCertificateRequest {
+    fn from(request: TestPassRequest) -> Self {
+        Self {
+            family_name: request.family_name,
+            given_name: request.given_name,
+            date_of_birth: request.date_of_birth,
+            test_type: match request.test_type {
+                TestType::RapidAntigen => CoreTestType::RapidAntigen,
+                TestType::Naat => CoreTestType::Naat,
+            },
+            device: request.device,
+            test_name: request.test_name,
+            sampled_at: UnixTime::from_seconds(request.sampled_at),
+            result: match request.result {
+                TestResult::Negative => CoreTestResult::Negative,
+                TestResult::Positive => CoreTestResult::Positive,
+            },
+            centre: request.centre,
+            country: request.country,
+            issuer: request.issuer,
+        }
     }
 }
 

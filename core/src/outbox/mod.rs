@@ -215,6 +215,11 @@ impl Outbox {
         self.file.path()
     }
 
+    /// The retry policy in force.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
     /// Queues `request` for the issuer at `endpoint` (`https://host[:port]`), durably, under a
     /// fresh idempotency key: the ticket. The entry is checked as the issuer will check it
     /// first, so a mistake is caught while the pharmacist is still at the counter.

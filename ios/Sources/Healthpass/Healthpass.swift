@@ -146,6 +146,41 @@ public final class PharmacyIssuer {
 }
 
 /// HTTP through URLSession.
+/// The pharmacy device's outbox: every entry is written to `file` before it is sent and kept
+/// until its pass arrives. Call `drain` when the network returns and at `nextAttemptAtMs`
+/// (a BGTaskScheduler task); `send` while the pharmacist waits.
+public final class PharmacyOutbox {
+    private let outbox: PassOutbox
+
+    public init(file: URL, signer: Signer) throws {
+        outbox = try PassOutbox.open(path: file.path, signer: signer)
+    }
+
+    public var deviceId: String { outbox.deviceId() }
+
+    public func enqueue(endpoint: String, request: TestPassRequest, interactive: Bool = true, at date: Date = Date()) throws -> String {
+        try outbox.enqueue(endpoint: endpoint, request: request, interactive: interactive, nowMs: Self.millis(date))
+    }
+
+    public func send(_ ticket: String, transport: Transport = URLSessionTransport(), at date: Date = Date()) async throws -> OutboxEntry {
+        try await outbox.send(ticket: ticket, transport: transport, nowMs: Self.millis(date))
+    }
+
+    public func drain(transport: Transport = URLSessionTransport(), at date: Date = Date()) async throws -> OutboxDrain {
+        try await outbox.drain(transport: transport, nowMs: Self.millis(date))
+    }
+
+    public func retryNow(at date: Date = Date()) throws -> UInt32 { try outbox.retryNow(nowMs: Self.millis(date)) }
+
+    public func summary() throws -> OutboxSummary { try outbox.summary() }
+
+    public func entries(at date: Date = Date()) throws -> [OutboxEntry] { try outbox.entries(nowMs: Self.millis(date)) }
+
+    public func pass(_ ticket: String) throws -> ReceivedPass? { try outbox.pass(ticket: ticket) }
+
+    private static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+}
+
 public final class URLSessionTransport: Transport, @unchecked Sendable {
     private let session: URLSession
 

@@ -567,6 +567,30 @@ fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterBool : FfiConverter {
+    typealias FfiType = Int8
+    typealias SwiftType = Bool
+
+    public static func lift(_ value: Int8) throws -> Bool {
+        return value != 0
+    }
+
+    public static func lower(_ value: Bool) -> Int8 {
+        return value ? 1 : 0
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bool {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Bool, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterString: FfiConverter {
     typealias SwiftType = String
     typealias FfiType = RustBuffer
@@ -773,6 +797,298 @@ public func FfiConverterTypePassIssuer_lift(_ handle: UInt64) throws -> PassIssu
 #endif
 public func FfiConverterTypePassIssuer_lower(_ value: PassIssuer) -> UInt64 {
     return FfiConverterTypePassIssuer.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The pharmacy device's durable outbox of issuance requests.
+ */
+public protocol PassOutboxProtocol: AnyObject, Sendable {
+    
+    /**
+     * The device id the issuer knows this device by.
+     */
+    func deviceId()  -> String
+    
+    /**
+     * Sends every request due at `now_ms` once through `transport`; call again at
+     * `next_attempt_at_ms` (a WorkManager / BGTaskScheduler job between app sessions).
+     */
+    func drain(transport: Transport, nowMs: Int64) async throws  -> OutboxDrain
+    
+    /**
+     * Queues `request` for the issuer at `endpoint` (`https://host[:port]`), on disk, before
+     * anything is sent; returns the ticket. `interactive`: the pharmacist is waiting.
+     */
+    func enqueue(endpoint: String, request: TestPassRequest, interactive: Bool, nowMs: Int64) throws  -> String
+    
+    /**
+     * Every request, oldest first, as of `now_ms`.
+     */
+    func entries(nowMs: Int64) throws  -> [OutboxEntry]
+    
+    /**
+     * The pass received for `ticket`, if it has arrived.
+     */
+    func pass(ticket: String) throws  -> ReceivedPass?
+    
+    /**
+     * Makes every pending request due now ("retry now" once the network is back); the
+     * device's retry budget still paces the retries.
+     */
+    func retryNow(nowMs: Int64) throws  -> UInt32
+    
+    /**
+     * Tries `ticket` now if it is due, and returns its entry afterwards: `Issued` with the
+     * pass in `pass`, `Pending` with the next attempt, or `Rejected`.
+     */
+    func send(ticket: String, transport: Transport, nowMs: Int64) async throws  -> OutboxEntry
+    
+    /**
+     * Counts by state.
+     */
+    func summary() throws  -> OutboxSummary
+    
+}
+/**
+ * The pharmacy device's durable outbox of issuance requests.
+ */
+open class PassOutbox: PassOutboxProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_healthpass_ffi_fn_clone_passoutbox(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_healthpass_ffi_fn_free_passoutbox(handle, $0) }
+    }
+
+    
+    /**
+     * Opens (or creates) the outbox file at `path` (app-private storage) for the device whose
+     * enrolled P-256 key `signer` holds. A damaged or foreign file is an `InvalidInput` error
+     * and stays untouched.
+     */
+public static func `open`(path: String, signer: Signer)throws  -> PassOutbox  {
+    return try  FfiConverterTypePassOutbox_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_constructor_passoutbox_open(
+        FfiConverterString.lower(path),
+        FfiConverterTypeSigner_lower(signer),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * The device id the issuer knows this device by.
+     */
+open func deviceId() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passoutbox_device_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sends every request due at `now_ms` once through `transport`; call again at
+     * `next_attempt_at_ms` (a WorkManager / BGTaskScheduler job between app sessions).
+     */
+open func drain(transport: Transport, nowMs: Int64)async throws  -> OutboxDrain  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_healthpass_ffi_fn_method_passoutbox_drain(
+                        self.uniffiCloneHandle(),FfiConverterTypeTransport_lower(transport),FfiConverterInt64.lower(nowMs)
+                )
+            },
+            pollFunc: ffi_healthpass_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_healthpass_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_healthpass_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOutboxDrain_lift,
+            errorHandler: FfiConverterTypeHealthpassError_lift
+        )
+}
+    
+    /**
+     * Queues `request` for the issuer at `endpoint` (`https://host[:port]`), on disk, before
+     * anything is sent; returns the ticket. `interactive`: the pharmacist is waiting.
+     */
+open func enqueue(endpoint: String, request: TestPassRequest, interactive: Bool, nowMs: Int64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passoutbox_enqueue(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(endpoint),
+        FfiConverterTypeTestPassRequest_lower(request),
+        FfiConverterBool.lower(interactive),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every request, oldest first, as of `now_ms`.
+     */
+open func entries(nowMs: Int64)throws  -> [OutboxEntry]  {
+    return try  FfiConverterSequenceTypeOutboxEntry.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passoutbox_entries(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The pass received for `ticket`, if it has arrived.
+     */
+open func pass(ticket: String)throws  -> ReceivedPass?  {
+    return try  FfiConverterOptionTypeReceivedPass.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passoutbox_pass(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(ticket),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Makes every pending request due now ("retry now" once the network is back); the
+     * device's retry budget still paces the retries.
+     */
+open func retryNow(nowMs: Int64)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passoutbox_retry_now(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Tries `ticket` now if it is due, and returns its entry afterwards: `Issued` with the
+     * pass in `pass`, `Pending` with the next attempt, or `Rejected`.
+     */
+open func send(ticket: String, transport: Transport, nowMs: Int64)async throws  -> OutboxEntry  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_healthpass_ffi_fn_method_passoutbox_send(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(ticket),FfiConverterTypeTransport_lower(transport),FfiConverterInt64.lower(nowMs)
+                )
+            },
+            pollFunc: ffi_healthpass_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_healthpass_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_healthpass_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeOutboxEntry_lift,
+            errorHandler: FfiConverterTypeHealthpassError_lift
+        )
+}
+    
+    /**
+     * Counts by state.
+     */
+open func summary()throws  -> OutboxSummary  {
+    return try  FfiConverterTypeOutboxSummary_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passoutbox_summary(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePassOutbox: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PassOutbox
+
+    public static func lift(_ handle: UInt64) throws -> PassOutbox {
+        return PassOutbox(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PassOutbox) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PassOutbox {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PassOutbox, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePassOutbox_lift(_ handle: UInt64) throws -> PassOutbox {
+    return try FfiConverterTypePassOutbox.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePassOutbox_lower(_ value: PassOutbox) -> UInt64 {
+    return FfiConverterTypePassOutbox.lower(value)
 }
 
 
@@ -2494,6 +2810,345 @@ public func FfiConverterTypeNotice_lower(_ value: Notice) -> RustBuffer {
 
 
 /**
+ * What one drain did.
+ */
+public struct OutboxDrain: Equatable, Hashable {
+    /**
+     * Requests sent.
+     */
+    public var attempted: UInt32
+    /**
+     * Passes received.
+     */
+    public var issued: UInt32
+    /**
+     * Refused.
+     */
+    public var rejected: UInt32
+    /**
+     * To be tried again.
+     */
+    public var retrying: UInt32
+    /**
+     * When to drain next (milliseconds since the epoch), if anything is left.
+     */
+    public var nextAttemptAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Requests sent.
+         */attempted: UInt32, 
+        /**
+         * Passes received.
+         */issued: UInt32, 
+        /**
+         * Refused.
+         */rejected: UInt32, 
+        /**
+         * To be tried again.
+         */retrying: UInt32, 
+        /**
+         * When to drain next (milliseconds since the epoch), if anything is left.
+         */nextAttemptAtMs: Int64?) {
+        self.attempted = attempted
+        self.issued = issued
+        self.rejected = rejected
+        self.retrying = retrying
+        self.nextAttemptAtMs = nextAttemptAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OutboxDrain: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutboxDrain: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutboxDrain {
+        return
+            try OutboxDrain(
+                attempted: FfiConverterUInt32.read(from: &buf), 
+                issued: FfiConverterUInt32.read(from: &buf), 
+                rejected: FfiConverterUInt32.read(from: &buf), 
+                retrying: FfiConverterUInt32.read(from: &buf), 
+                nextAttemptAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OutboxDrain, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.attempted, into: &buf)
+        FfiConverterUInt32.write(value.issued, into: &buf)
+        FfiConverterUInt32.write(value.rejected, into: &buf)
+        FfiConverterUInt32.write(value.retrying, into: &buf)
+        FfiConverterOptionInt64.write(value.nextAttemptAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutboxDrain_lift(_ buf: RustBuffer) throws -> OutboxDrain {
+    return try FfiConverterTypeOutboxDrain.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutboxDrain_lower(_ value: OutboxDrain) -> RustBuffer {
+    return FfiConverterTypeOutboxDrain.lower(value)
+}
+
+
+/**
+ * One request in the outbox (no names or birth dates).
+ */
+public struct OutboxEntry: Equatable, Hashable {
+    /**
+     * The ticket (the request's idempotency key).
+     */
+    public var ticket: String
+    /**
+     * Where it stands.
+     */
+    public var state: OutboxState
+    /**
+     * Attempts so far.
+     */
+    public var attempts: UInt32
+    /**
+     * Milliseconds since the epoch of the next attempt (pending requests).
+     */
+    public var nextAttemptAtMs: Int64
+    /**
+     * True while the pharmacist is still meant to wait; false once it is in the backlog (the
+     * moment to offer the signed paper fallback).
+     */
+    public var interactive: Bool
+    /**
+     * Why the last attempt failed.
+     */
+    public var lastError: String?
+    /**
+     * The pass's UVCI, once issued.
+     */
+    public var uvci: String?
+    /**
+     * The issuer's refusal code, if rejected.
+     */
+    public var rejectionCode: String?
+    /**
+     * The issuer's refusal message, if rejected.
+     */
+    public var rejectionMessage: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The ticket (the request's idempotency key).
+         */ticket: String, 
+        /**
+         * Where it stands.
+         */state: OutboxState, 
+        /**
+         * Attempts so far.
+         */attempts: UInt32, 
+        /**
+         * Milliseconds since the epoch of the next attempt (pending requests).
+         */nextAttemptAtMs: Int64, 
+        /**
+         * True while the pharmacist is still meant to wait; false once it is in the backlog (the
+         * moment to offer the signed paper fallback).
+         */interactive: Bool, 
+        /**
+         * Why the last attempt failed.
+         */lastError: String?, 
+        /**
+         * The pass's UVCI, once issued.
+         */uvci: String?, 
+        /**
+         * The issuer's refusal code, if rejected.
+         */rejectionCode: String?, 
+        /**
+         * The issuer's refusal message, if rejected.
+         */rejectionMessage: String?) {
+        self.ticket = ticket
+        self.state = state
+        self.attempts = attempts
+        self.nextAttemptAtMs = nextAttemptAtMs
+        self.interactive = interactive
+        self.lastError = lastError
+        self.uvci = uvci
+        self.rejectionCode = rejectionCode
+        self.rejectionMessage = rejectionMessage
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OutboxEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutboxEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutboxEntry {
+        return
+            try OutboxEntry(
+                ticket: FfiConverterString.read(from: &buf), 
+                state: FfiConverterTypeOutboxState.read(from: &buf), 
+                attempts: FfiConverterUInt32.read(from: &buf), 
+                nextAttemptAtMs: FfiConverterInt64.read(from: &buf), 
+                interactive: FfiConverterBool.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                uvci: FfiConverterOptionString.read(from: &buf), 
+                rejectionCode: FfiConverterOptionString.read(from: &buf), 
+                rejectionMessage: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OutboxEntry, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.ticket, into: &buf)
+        FfiConverterTypeOutboxState.write(value.state, into: &buf)
+        FfiConverterUInt32.write(value.attempts, into: &buf)
+        FfiConverterInt64.write(value.nextAttemptAtMs, into: &buf)
+        FfiConverterBool.write(value.interactive, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterOptionString.write(value.uvci, into: &buf)
+        FfiConverterOptionString.write(value.rejectionCode, into: &buf)
+        FfiConverterOptionString.write(value.rejectionMessage, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutboxEntry_lift(_ buf: RustBuffer) throws -> OutboxEntry {
+    return try FfiConverterTypeOutboxEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutboxEntry_lower(_ value: OutboxEntry) -> RustBuffer {
+    return FfiConverterTypeOutboxEntry.lower(value)
+}
+
+
+/**
+ * Counts by state.
+ */
+public struct OutboxSummary: Equatable, Hashable {
+    /**
+     * Waiting.
+     */
+    public var pending: UInt32
+    /**
+     * Being sent.
+     */
+    public var inFlight: UInt32
+    /**
+     * Passes received.
+     */
+    public var issued: UInt32
+    /**
+     * Refused.
+     */
+    public var rejected: UInt32
+    /**
+     * The earliest next attempt, milliseconds since the epoch.
+     */
+    public var nextAttemptAtMs: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Waiting.
+         */pending: UInt32, 
+        /**
+         * Being sent.
+         */inFlight: UInt32, 
+        /**
+         * Passes received.
+         */issued: UInt32, 
+        /**
+         * Refused.
+         */rejected: UInt32, 
+        /**
+         * The earliest next attempt, milliseconds since the epoch.
+         */nextAttemptAtMs: Int64?) {
+        self.pending = pending
+        self.inFlight = inFlight
+        self.issued = issued
+        self.rejected = rejected
+        self.nextAttemptAtMs = nextAttemptAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension OutboxSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutboxSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutboxSummary {
+        return
+            try OutboxSummary(
+                pending: FfiConverterUInt32.read(from: &buf), 
+                inFlight: FfiConverterUInt32.read(from: &buf), 
+                issued: FfiConverterUInt32.read(from: &buf), 
+                rejected: FfiConverterUInt32.read(from: &buf), 
+                nextAttemptAtMs: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: OutboxSummary, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.pending, into: &buf)
+        FfiConverterUInt32.write(value.inFlight, into: &buf)
+        FfiConverterUInt32.write(value.issued, into: &buf)
+        FfiConverterUInt32.write(value.rejected, into: &buf)
+        FfiConverterOptionInt64.write(value.nextAttemptAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutboxSummary_lift(_ buf: RustBuffer) throws -> OutboxSummary {
+    return try FfiConverterTypeOutboxSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutboxSummary_lower(_ value: OutboxSummary) -> RustBuffer {
+    return FfiConverterTypeOutboxSummary.lower(value)
+}
+
+
+/**
  * A point in frame pixels.
  */
 public struct Point: Equatable, Hashable {
@@ -2628,6 +3283,95 @@ public func FfiConverterTypeReason_lift(_ buf: RustBuffer) throws -> Reason {
 #endif
 public func FfiConverterTypeReason_lower(_ value: Reason) -> RustBuffer {
     return FfiConverterTypeReason.lower(value)
+}
+
+
+/**
+ * A pass the central issuer signed.
+ */
+public struct ReceivedPass: Equatable, Hashable {
+    /**
+     * `HC1:...`.
+     */
+    public var text: String
+    /**
+     * Its UVCI.
+     */
+    public var uvci: String
+    /**
+     * RFC 3339.
+     */
+    public var issuedAt: String
+    /**
+     * RFC 3339.
+     */
+    public var expiresAt: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `HC1:...`.
+         */text: String, 
+        /**
+         * Its UVCI.
+         */uvci: String, 
+        /**
+         * RFC 3339.
+         */issuedAt: String, 
+        /**
+         * RFC 3339.
+         */expiresAt: String) {
+        self.text = text
+        self.uvci = uvci
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReceivedPass: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReceivedPass: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReceivedPass {
+        return
+            try ReceivedPass(
+                text: FfiConverterString.read(from: &buf), 
+                uvci: FfiConverterString.read(from: &buf), 
+                issuedAt: FfiConverterString.read(from: &buf), 
+                expiresAt: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReceivedPass, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterString.write(value.uvci, into: &buf)
+        FfiConverterString.write(value.issuedAt, into: &buf)
+        FfiConverterString.write(value.expiresAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceivedPass_lift(_ buf: RustBuffer) throws -> ReceivedPass {
+    return try FfiConverterTypeReceivedPass.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReceivedPass_lower(_ value: ReceivedPass) -> RustBuffer {
+    return FfiConverterTypeReceivedPass.lower(value)
 }
 
 
@@ -3568,6 +4312,101 @@ public func FfiConverterTypeHealthpassError_lower(_ value: HealthpassError) -> R
 
 
 /**
+ * Where a request stands.
+ */
+
+public enum OutboxState: Equatable, Hashable {
+    
+    /**
+     * Waiting for its next attempt.
+     */
+    case pending
+    /**
+     * An attempt is under way.
+     */
+    case inFlight
+    /**
+     * The pass arrived.
+     */
+    case issued
+    /**
+     * The issuer refused it; see `rejection_code` and `rejection_message`.
+     */
+    case rejected
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension OutboxState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutboxState: FfiConverterRustBuffer {
+    typealias SwiftType = OutboxState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> OutboxState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .inFlight
+        
+        case 3: return .issued
+        
+        case 4: return .rejected
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: OutboxState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .inFlight:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .issued:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutboxState_lift(_ buf: RustBuffer) throws -> OutboxState {
+    return try FfiConverterTypeOutboxState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutboxState_lower(_ value: OutboxState) -> RustBuffer {
+    return FfiConverterTypeOutboxState.lower(value)
+}
+
+
+
+/**
  * What one business rule said.
  */
 
@@ -4098,6 +4937,30 @@ fileprivate struct FfiConverterOptionTypeHolder: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeReceivedPass: FfiConverterRustBuffer {
+    typealias SwiftType = ReceivedPass?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeReceivedPass.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeReceivedPass.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeCertificateType: FfiConverterRustBuffer {
     typealias SwiftType = CertificateType?
 
@@ -4189,6 +5052,31 @@ fileprivate struct FfiConverterSequenceTypeNotice: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeNotice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeOutboxEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [OutboxEntry]
+
+    public static func write(_ value: [OutboxEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeOutboxEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [OutboxEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [OutboxEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeOutboxEntry.read(from: &buf))
         }
         return seq
     }
@@ -4600,6 +5488,30 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_method_passissuer_issue_test() != 26086) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_healthpass_ffi_checksum_method_passoutbox_device_id() != 17490) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passoutbox_drain() != 26999) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passoutbox_enqueue() != 58989) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passoutbox_entries() != 9837) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passoutbox_pass() != 30151) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passoutbox_retry_now() != 43856) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passoutbox_send() != 43907) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passoutbox_summary() != 53039) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_healthpass_ffi_checksum_method_passscanner_scan() != 53194) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4628,6 +5540,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_constructor_passissuer_new() != 32563) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_constructor_passoutbox_open() != 57924) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_constructor_passscanner_new() != 2411) {

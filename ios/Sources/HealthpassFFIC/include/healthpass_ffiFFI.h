@@ -347,6 +347,61 @@ uint64_t uniffi_healthpass_ffi_fn_constructor_passissuer_new(uint64_t signer, Ru
 RustBuffer uniffi_healthpass_ffi_fn_method_passissuer_issue_test(uint64_t ptr, RustBuffer request, int64_t at, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CLONE_PASSOUTBOX
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CLONE_PASSOUTBOX
+uint64_t uniffi_healthpass_ffi_fn_clone_passoutbox(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FREE_PASSOUTBOX
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FREE_PASSOUTBOX
+void uniffi_healthpass_ffi_fn_free_passoutbox(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CONSTRUCTOR_PASSOUTBOX_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CONSTRUCTOR_PASSOUTBOX_OPEN
+uint64_t uniffi_healthpass_ffi_fn_constructor_passoutbox_open(RustBuffer path, uint64_t signer, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_DEVICE_ID
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_DEVICE_ID
+RustBuffer uniffi_healthpass_ffi_fn_method_passoutbox_device_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_DRAIN
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_DRAIN
+uint64_t uniffi_healthpass_ffi_fn_method_passoutbox_drain(uint64_t ptr, uint64_t transport, int64_t now_ms
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_ENQUEUE
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_ENQUEUE
+RustBuffer uniffi_healthpass_ffi_fn_method_passoutbox_enqueue(uint64_t ptr, RustBuffer endpoint, RustBuffer request, int8_t interactive, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_ENTRIES
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_ENTRIES
+RustBuffer uniffi_healthpass_ffi_fn_method_passoutbox_entries(uint64_t ptr, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_PASS
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_PASS
+RustBuffer uniffi_healthpass_ffi_fn_method_passoutbox_pass(uint64_t ptr, RustBuffer ticket, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_RETRY_NOW
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_RETRY_NOW
+uint32_t uniffi_healthpass_ffi_fn_method_passoutbox_retry_now(uint64_t ptr, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_SEND
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_SEND
+uint64_t uniffi_healthpass_ffi_fn_method_passoutbox_send(uint64_t ptr, RustBuffer ticket, uint64_t transport, int64_t now_ms
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_SUMMARY
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_SUMMARY
+RustBuffer uniffi_healthpass_ffi_fn_method_passoutbox_summary(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CLONE_PASSSCANNER
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CLONE_PASSSCANNER
 uint64_t uniffi_healthpass_ffi_fn_clone_passscanner(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -804,6 +859,54 @@ uint16_t uniffi_healthpass_ffi_checksum_method_passissuer_issue_test(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_DEVICE_ID
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_DEVICE_ID
+uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_device_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_DRAIN
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_DRAIN
+uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_drain(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_ENQUEUE
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_ENQUEUE
+uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_enqueue(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_ENTRIES
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_ENTRIES
+uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_entries(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_PASS
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_PASS
+uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_pass(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_RETRY_NOW
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_RETRY_NOW
+uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_retry_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_SEND
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_SEND
+uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_send(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_SUMMARY
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_SUMMARY
+uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_summary(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSSCANNER_SCAN
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSSCANNER_SCAN
 uint16_t uniffi_healthpass_ffi_checksum_method_passscanner_scan(void
@@ -861,6 +964,12 @@ uint16_t uniffi_healthpass_ffi_checksum_method_passverifier_verify_text(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_CONSTRUCTOR_PASSISSUER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_CONSTRUCTOR_PASSISSUER_NEW
 uint16_t uniffi_healthpass_ffi_checksum_constructor_passissuer_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_CONSTRUCTOR_PASSOUTBOX_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_CONSTRUCTOR_PASSOUTBOX_OPEN
+uint16_t uniffi_healthpass_ffi_checksum_constructor_passoutbox_open(void
     
 );
 #endif

@@ -21,9 +21,14 @@ import org.healthpass.ffi.HttpHeader
 import org.healthpass.ffi.HttpRequest
 import org.healthpass.ffi.HttpResponse
 import org.healthpass.ffi.IssuedPass
+import org.healthpass.ffi.OutboxDrain
+import org.healthpass.ffi.OutboxEntry
+import org.healthpass.ffi.OutboxSummary
 import org.healthpass.ffi.PassIssuer
+import org.healthpass.ffi.PassOutbox
 import org.healthpass.ffi.PassScanner
 import org.healthpass.ffi.PassVerifier
+import org.healthpass.ffi.ReceivedPass
 import org.healthpass.ffi.ScannedCode
 import org.healthpass.ffi.Signer
 import org.healthpass.ffi.TestPassRequest
@@ -139,6 +144,35 @@ class PharmacyIssuer(signer: Signer, certificate: ByteArray, issuingCountry: Str
 }
 
 /** HTTP through `java.net` (no third-party client needed; OkHttp works the same way). */
+/**
+ * The pharmacy device's outbox: every entry is written to [file] before it is sent, and kept
+ * until its pass arrives. Call [drain] when the network returns and at
+ * [OutboxDrain.nextAttemptAtMs] (a WorkManager job); [send] while the pharmacist waits.
+ */
+class PharmacyOutbox(file: java.io.File, signer: Signer) : AutoCloseable {
+    private val outbox = PassOutbox.open(file.path, signer)
+
+    val deviceId: String get() = outbox.deviceId()
+
+    fun enqueue(endpoint: String, request: TestPassRequest, interactive: Boolean = true, at: Instant = Instant.now()): String =
+        outbox.enqueue(endpoint, request, interactive, at.toEpochMilli())
+
+    suspend fun send(ticket: String, transport: Transport, at: Instant = Instant.now()): OutboxEntry =
+        outbox.send(ticket, transport, at.toEpochMilli())
+
+    suspend fun drain(transport: Transport, at: Instant = Instant.now()): OutboxDrain = outbox.drain(transport, at.toEpochMilli())
+
+    fun retryNow(at: Instant = Instant.now()): Int = outbox.retryNow(at.toEpochMilli()).toInt()
+
+    val summary: OutboxSummary get() = outbox.summary()
+
+    fun entries(at: Instant = Instant.now()): List<OutboxEntry> = outbox.entries(at.toEpochMilli())
+
+    fun pass(ticket: String): ReceivedPass? = outbox.pass(ticket)
+
+    override fun close() = outbox.close()
+}
+
 class UrlConnectionTransport(private val timeoutMillis: Int = 15_000) : Transport {
     override suspend fun send(request: HttpRequest): HttpResponse =
         withContext(Dispatchers.IO) {

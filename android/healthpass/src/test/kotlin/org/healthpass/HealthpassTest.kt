@@ -332,4 +332,107 @@ class HealthpassTest {
             assertEquals("1989-00-20", screen.dateOfBirth)
         }
     }
+
+    /** The real issuer service (`healthpass-issuer`, SQLite) on loopback, as the harness built it. */
+    private inner class IssuerProcess(private val work: File, val port: Int) {
+        private var process: Process? = null
+
+        fun start() {
+            val binary = System.getProperty("healthpass.issuer") ?: error("-Dhealthpass.issuer is not set")
+            process = ProcessBuilder(
+                binary, "--db", File(work, "issuer.sqlite").path, "--dsc-key", File(work, "dsc-key.pem").path,
+                "--dsc-cert", File(work, "dsc.der").path, "--listen", "127.0.0.1:$port",
+                "--operator-token-file", File(work, "operator.token").path,
+            ).redirectErrorStream(true).redirectOutput(File(work, "issuer.log")).start()
+            val deadline = System.nanoTime() + 20_000_000_000L
+            while (System.nanoTime() < deadline) {
+                try {
+                    java.net.Socket("127.0.0.1", port).close()
+                    return
+                } catch (_: java.io.IOException) {
+                    Thread.sleep(50)
+                }
+            }
+            fail("the issuer did not start: " + File(work, "issuer.log").readText())
+        }
+
+        /** SIGKILL, as a crashed server or a pulled plug. */
+        fun kill() {
+            process?.destroyForcibly()?.waitFor()
+        }
+
+        fun post(path: String, body: String, token: String): Pair<Int, String> {
+            val connection = java.net.URI("http://127.0.0.1:$port$path").toURL().openConnection() as java.net.HttpURLConnection
+            connection.requestMethod = "POST"
+            connection.doOutput = true
+            connection.setRequestProperty("Authorization", "Bearer $token")
+            connection.setRequestProperty("Content-Type", "application/json")
+            connection.outputStream.use { it.write(body.toByteArray()) }
+            val status = connection.responseCode
+            val text = (if (status >= 400) connection.errorStream else connection.inputStream)?.use { String(it.readBytes()) } ?: ""
+            return status to text
+        }
+
+        fun metric(name: String): Long {
+            val text = java.net.URI("http://127.0.0.1:$port/metrics").toURL().readText()
+            return text.lines().first { it.startsWith("$name ") }.substringAfter(' ').trim().toLong()
+        }
+    }
+
+    @Test
+    fun theOutboxDeliversEveryRequestOnceAcrossAnIssuerCrashAndRestart() = runBlocking {
+        val work = File(System.getProperty("healthpass.work") ?: error("-Dhealthpass.work is not set"))
+        val port = java.net.ServerSocket(0).use { it.localPort }
+        val issuer = IssuerProcess(work, port)
+        issuer.start()
+        val keys = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
+        val signer = JcaSigner(keys.private, keys.public)
+        val enrolment = signer.enrolment("FINESS-690000001", "Pharmacie du Centre")
+        val token = File(work, "operator.token").readText().trim()
+        assertEquals(201, issuer.post("/v1/devices", enrolment.requestJson, token).first)
+
+        val endpoint = "http://127.0.0.1:$port"
+        val transport = UrlConnectionTransport(timeoutMillis = 5_000)
+        PharmacyOutbox(File(work, "outbox.sqlite"), signer).use { outbox ->
+            assertEquals(enrolment.deviceId, outbox.deviceId)
+            val first = (0 until 5).map { outbox.enqueue(endpoint, request(), interactive = false) }
+            assertEquals(5u, outbox.drain(transport).issued)
+            assertEquals(5L, issuer.metric("healthpass_issued_total"))
+
+            // The issuer crashes; the pharmacist keeps entering results.
+            issuer.kill()
+            val second = (0 until 5).map { outbox.enqueue(endpoint, request(), interactive = true) }
+            val waiting = outbox.send(second[0], transport)
+            assertEquals(org.healthpass.ffi.OutboxState.PENDING, waiting.state)
+            assertTrue(waiting.lastError!!.contains("network"))
+            val down = outbox.drain(transport)
+            assertEquals(0u, down.issued)
+            assertEquals(5u, outbox.summary.pending)
+
+            // Back: "retry now" delivers the backlog, each signed once.
+            issuer.start()
+            try {
+                outbox.retryNow()
+                val up = outbox.drain(transport)
+                assertEquals(5u, up.issued)
+                assertEquals(null, up.nextAttemptAtMs)
+                assertEquals(5L, issuer.metric("healthpass_issued_total"))
+                val summary = outbox.summary
+                assertEquals(10u, summary.issued)
+                assertEquals(0u, summary.pending)
+                val checkpoint = Checkpoint(listOf(demoTrustAnchor()))
+                checkpoint.addSignerCertificate(File(work, "dsc.der").readBytes())
+                val uvcis = (first + second).map { ticket ->
+                    val pass = outbox.pass(ticket)!!
+                    assertEquals(VerdictStatus.VALID, checkpoint.verify(pass.text).status)
+                    pass.uvci
+                }
+                assertEquals(10, uvcis.toSet().size)
+                // Nothing personal in what a status screen lists.
+                assertFalse(outbox.entries().toString().contains("Dubois"))
+            } finally {
+                issuer.kill()
+            }
+        }
+    }
 }

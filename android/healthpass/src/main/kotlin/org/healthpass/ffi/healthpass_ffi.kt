@@ -756,6 +756,22 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passissuer_issue_test(
     ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passoutbox_device_id(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passoutbox_drain(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passoutbox_enqueue(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passoutbox_entries(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passoutbox_pass(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passoutbox_retry_now(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passoutbox_send(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passoutbox_summary(
+    ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passscanner_scan(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passverifier_add_signer_certificate(
@@ -775,6 +791,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_healthpass_ffi_checksum_method_passverifier_verify_text(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_constructor_passissuer_new(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_constructor_passoutbox_open(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_constructor_passscanner_new(
     ): Int
@@ -827,6 +845,28 @@ internal object UniffiLib {
     external fun uniffi_healthpass_ffi_fn_constructor_passissuer_new(`signer`: Long,`certificate`: RustBuffer.ByValue,`issuingCountry`: RustBuffer.ByValue,`passLifetimeHours`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_healthpass_ffi_fn_method_passissuer_issue_test(`ptr`: Long,`request`: RustBuffer.ByValue,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_clone_passoutbox(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_healthpass_ffi_fn_free_passoutbox(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_healthpass_ffi_fn_constructor_passoutbox_open(`path`: RustBuffer.ByValue,`signer`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_healthpass_ffi_fn_method_passoutbox_device_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passoutbox_drain(`ptr`: Long,`transport`: Long,`nowMs`: Long,
+    ): Long
+    external fun uniffi_healthpass_ffi_fn_method_passoutbox_enqueue(`ptr`: Long,`endpoint`: RustBuffer.ByValue,`request`: RustBuffer.ByValue,`interactive`: Byte,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passoutbox_entries(`ptr`: Long,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passoutbox_pass(`ptr`: Long,`ticket`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passoutbox_retry_now(`ptr`: Long,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_healthpass_ffi_fn_method_passoutbox_send(`ptr`: Long,`ticket`: RustBuffer.ByValue,`transport`: Long,`nowMs`: Long,
+    ): Long
+    external fun uniffi_healthpass_ffi_fn_method_passoutbox_summary(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_clone_passscanner(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1031,6 +1071,30 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_method_passissuer_issue_test() and 0xFFFF) != 26086) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_device_id() and 0xFFFF) != 17490) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_drain() and 0xFFFF) != 26999) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_enqueue() and 0xFFFF) != 58989) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_entries() and 0xFFFF) != 9837) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_pass() and 0xFFFF) != 30151) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_retry_now() and 0xFFFF) != 43856) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_send() and 0xFFFF) != 43907) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_summary() and 0xFFFF) != 53039) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_healthpass_ffi_checksum_method_passscanner_scan() and 0xFFFF) != 53194) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1059,6 +1123,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_constructor_passissuer_new() and 0xFFFF) != 32563) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_constructor_passoutbox_open() and 0xFFFF) != 57924) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_constructor_passscanner_new() and 0xFFFF) != 2411) {
@@ -1529,6 +1596,29 @@ public object FfiConverterDouble: FfiConverter<Double, Double> {
 /**
  * @suppress
  */
+public object FfiConverterBoolean: FfiConverter<Boolean, Byte> {
+    override fun lift(value: Byte): Boolean {
+        return value.toInt() != 0
+    }
+
+    override fun read(buf: ByteBuffer): Boolean {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: Boolean): Byte {
+        return if (value) 1.toByte() else 0.toByte()
+    }
+
+    override fun allocationSize(value: Boolean) = 1UL
+
+    override fun write(value: Boolean, buf: ByteBuffer) {
+        buf.put(lower(value))
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
     // Note: we don't inherit from FfiConverterRustBuffer, because we use a
     // special encoding when lowering/lifting.  We can use `RustBuffer.len` to
@@ -1886,6 +1976,478 @@ public object FfiConverterTypePassIssuer: FfiConverter<PassIssuer, Long> {
     override fun allocationSize(value: PassIssuer) = 8UL
 
     override fun write(value: PassIssuer, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The pharmacy device's durable outbox of issuance requests.
+ */
+public interface PassOutboxInterface {
+    
+    /**
+     * The device id the issuer knows this device by.
+     */
+    fun `deviceId`(): kotlin.String
+    
+    /**
+     * Sends every request due at `now_ms` once through `transport`; call again at
+     * `next_attempt_at_ms` (a WorkManager / BGTaskScheduler job between app sessions).
+     */
+    suspend fun `drain`(`transport`: Transport, `nowMs`: kotlin.Long): OutboxDrain
+    
+    /**
+     * Queues `request` for the issuer at `endpoint` (`https://host[:port]`), on disk, before
+     * anything is sent; returns the ticket. `interactive`: the pharmacist is waiting.
+     */
+    fun `enqueue`(`endpoint`: kotlin.String, `request`: TestPassRequest, `interactive`: kotlin.Boolean, `nowMs`: kotlin.Long): kotlin.String
+    
+    /**
+     * Every request, oldest first, as of `now_ms`.
+     */
+    fun `entries`(`nowMs`: kotlin.Long): List<OutboxEntry>
+    
+    /**
+     * The pass received for `ticket`, if it has arrived.
+     */
+    fun `pass`(`ticket`: kotlin.String): ReceivedPass?
+    
+    /**
+     * Makes every pending request due now ("retry now" once the network is back); the
+     * device's retry budget still paces the retries.
+     */
+    fun `retryNow`(`nowMs`: kotlin.Long): kotlin.UInt
+    
+    /**
+     * Tries `ticket` now if it is due, and returns its entry afterwards: `Issued` with the
+     * pass in `pass`, `Pending` with the next attempt, or `Rejected`.
+     */
+    suspend fun `send`(`ticket`: kotlin.String, `transport`: Transport, `nowMs`: kotlin.Long): OutboxEntry
+    
+    /**
+     * Counts by state.
+     */
+    fun `summary`(): OutboxSummary
+    
+    companion object
+}
+
+/**
+ * The pharmacy device's durable outbox of issuance requests.
+ */
+open class PassOutbox: Disposable, AutoCloseable, PassOutboxInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_healthpass_ffi_fn_free_passoutbox(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_healthpass_ffi_fn_clone_passoutbox(handle, status)
+        }
+    }
+
+    
+    /**
+     * The device id the issuer knows this device by.
+     */override fun `deviceId`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passoutbox_device_id(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Sends every request due at `now_ms` once through `transport`; call again at
+     * `next_attempt_at_ms` (a WorkManager / BGTaskScheduler job between app sessions).
+     */
+    @Throws(HealthpassException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `drain`(`transport`: Transport, `nowMs`: kotlin.Long) : OutboxDrain {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_healthpass_ffi_fn_method_passoutbox_drain(
+                uniffiHandle,
+                
+        FfiConverterTypeTransport.lower(`transport`),
+        FfiConverterLong.lower(`nowMs`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_healthpass_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_healthpass_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_healthpass_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOutboxDrain.lift(it) },
+        // Error FFI converter
+        HealthpassException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Queues `request` for the issuer at `endpoint` (`https://host[:port]`), on disk, before
+     * anything is sent; returns the ticket. `interactive`: the pharmacist is waiting.
+     */
+    @Throws(HealthpassException::class)override fun `enqueue`(`endpoint`: kotlin.String, `request`: TestPassRequest, `interactive`: kotlin.Boolean, `nowMs`: kotlin.Long): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passoutbox_enqueue(
+        it,
+        
+        FfiConverterString.lower(`endpoint`),
+        FfiConverterTypeTestPassRequest.lower(`request`),
+        FfiConverterBoolean.lower(`interactive`),
+        FfiConverterLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every request, oldest first, as of `now_ms`.
+     */
+    @Throws(HealthpassException::class)override fun `entries`(`nowMs`: kotlin.Long): List<OutboxEntry> {
+            return FfiConverterSequenceTypeOutboxEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passoutbox_entries(
+        it,
+        
+        FfiConverterLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The pass received for `ticket`, if it has arrived.
+     */
+    @Throws(HealthpassException::class)override fun `pass`(`ticket`: kotlin.String): ReceivedPass? {
+            return FfiConverterOptionalTypeReceivedPass.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passoutbox_pass(
+        it,
+        
+        FfiConverterString.lower(`ticket`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Makes every pending request due now ("retry now" once the network is back); the
+     * device's retry budget still paces the retries.
+     */
+    @Throws(HealthpassException::class)override fun `retryNow`(`nowMs`: kotlin.Long): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passoutbox_retry_now(
+        it,
+        
+        FfiConverterLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Tries `ticket` now if it is due, and returns its entry afterwards: `Issued` with the
+     * pass in `pass`, `Pending` with the next attempt, or `Rejected`.
+     */
+    @Throws(HealthpassException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `send`(`ticket`: kotlin.String, `transport`: Transport, `nowMs`: kotlin.Long) : OutboxEntry {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_healthpass_ffi_fn_method_passoutbox_send(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`ticket`),
+        FfiConverterTypeTransport.lower(`transport`),
+        FfiConverterLong.lower(`nowMs`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_healthpass_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_healthpass_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_healthpass_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeOutboxEntry.lift(it) },
+        // Error FFI converter
+        HealthpassException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Counts by state.
+     */
+    @Throws(HealthpassException::class)override fun `summary`(): OutboxSummary {
+            return FfiConverterTypeOutboxSummary.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passoutbox_summary(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Opens (or creates) the outbox file at `path` (app-private storage) for the device whose
+     * enrolled P-256 key `signer` holds. A damaged or foreign file is an `InvalidInput` error
+     * and stays untouched.
+     */
+    @Throws(HealthpassException::class) fun `open`(`path`: kotlin.String, `signer`: Signer): PassOutbox {
+            return FfiConverterTypePassOutbox.lift(
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_constructor_passoutbox_open(
+    
+        
+        FfiConverterString.lower(`path`),
+        FfiConverterTypeSigner.lower(`signer`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePassOutbox: FfiConverter<PassOutbox, Long> {
+    override fun lower(value: PassOutbox): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): PassOutbox {
+        return PassOutbox(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): PassOutbox {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PassOutbox) = 8UL
+
+    override fun write(value: PassOutbox, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -3928,6 +4490,252 @@ public object FfiConverterTypeNotice: FfiConverterRustBuffer<Notice> {
 
 
 /**
+ * What one drain did.
+ */
+data class OutboxDrain (
+    /**
+     * Requests sent.
+     */
+    var `attempted`: kotlin.UInt
+    , 
+    /**
+     * Passes received.
+     */
+    var `issued`: kotlin.UInt
+    , 
+    /**
+     * Refused.
+     */
+    var `rejected`: kotlin.UInt
+    , 
+    /**
+     * To be tried again.
+     */
+    var `retrying`: kotlin.UInt
+    , 
+    /**
+     * When to drain next (milliseconds since the epoch), if anything is left.
+     */
+    var `nextAttemptAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOutboxDrain: FfiConverterRustBuffer<OutboxDrain> {
+    override fun read(buf: ByteBuffer): OutboxDrain {
+        return OutboxDrain(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OutboxDrain) = (
+            FfiConverterUInt.allocationSize(value.`attempted`) +
+            FfiConverterUInt.allocationSize(value.`issued`) +
+            FfiConverterUInt.allocationSize(value.`rejected`) +
+            FfiConverterUInt.allocationSize(value.`retrying`) +
+            FfiConverterOptionalLong.allocationSize(value.`nextAttemptAtMs`)
+    )
+
+    override fun write(value: OutboxDrain, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`attempted`, buf)
+            FfiConverterUInt.write(value.`issued`, buf)
+            FfiConverterUInt.write(value.`rejected`, buf)
+            FfiConverterUInt.write(value.`retrying`, buf)
+            FfiConverterOptionalLong.write(value.`nextAttemptAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * One request in the outbox (no names or birth dates).
+ */
+data class OutboxEntry (
+    /**
+     * The ticket (the request's idempotency key).
+     */
+    var `ticket`: kotlin.String
+    , 
+    /**
+     * Where it stands.
+     */
+    var `state`: OutboxState
+    , 
+    /**
+     * Attempts so far.
+     */
+    var `attempts`: kotlin.UInt
+    , 
+    /**
+     * Milliseconds since the epoch of the next attempt (pending requests).
+     */
+    var `nextAttemptAtMs`: kotlin.Long
+    , 
+    /**
+     * True while the pharmacist is still meant to wait; false once it is in the backlog (the
+     * moment to offer the signed paper fallback).
+     */
+    var `interactive`: kotlin.Boolean
+    , 
+    /**
+     * Why the last attempt failed.
+     */
+    var `lastError`: kotlin.String?
+    , 
+    /**
+     * The pass's UVCI, once issued.
+     */
+    var `uvci`: kotlin.String?
+    , 
+    /**
+     * The issuer's refusal code, if rejected.
+     */
+    var `rejectionCode`: kotlin.String?
+    , 
+    /**
+     * The issuer's refusal message, if rejected.
+     */
+    var `rejectionMessage`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOutboxEntry: FfiConverterRustBuffer<OutboxEntry> {
+    override fun read(buf: ByteBuffer): OutboxEntry {
+        return OutboxEntry(
+            FfiConverterString.read(buf),
+            FfiConverterTypeOutboxState.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OutboxEntry) = (
+            FfiConverterString.allocationSize(value.`ticket`) +
+            FfiConverterTypeOutboxState.allocationSize(value.`state`) +
+            FfiConverterUInt.allocationSize(value.`attempts`) +
+            FfiConverterLong.allocationSize(value.`nextAttemptAtMs`) +
+            FfiConverterBoolean.allocationSize(value.`interactive`) +
+            FfiConverterOptionalString.allocationSize(value.`lastError`) +
+            FfiConverterOptionalString.allocationSize(value.`uvci`) +
+            FfiConverterOptionalString.allocationSize(value.`rejectionCode`) +
+            FfiConverterOptionalString.allocationSize(value.`rejectionMessage`)
+    )
+
+    override fun write(value: OutboxEntry, buf: ByteBuffer) {
+            FfiConverterString.write(value.`ticket`, buf)
+            FfiConverterTypeOutboxState.write(value.`state`, buf)
+            FfiConverterUInt.write(value.`attempts`, buf)
+            FfiConverterLong.write(value.`nextAttemptAtMs`, buf)
+            FfiConverterBoolean.write(value.`interactive`, buf)
+            FfiConverterOptionalString.write(value.`lastError`, buf)
+            FfiConverterOptionalString.write(value.`uvci`, buf)
+            FfiConverterOptionalString.write(value.`rejectionCode`, buf)
+            FfiConverterOptionalString.write(value.`rejectionMessage`, buf)
+    }
+}
+
+
+
+/**
+ * Counts by state.
+ */
+data class OutboxSummary (
+    /**
+     * Waiting.
+     */
+    var `pending`: kotlin.UInt
+    , 
+    /**
+     * Being sent.
+     */
+    var `inFlight`: kotlin.UInt
+    , 
+    /**
+     * Passes received.
+     */
+    var `issued`: kotlin.UInt
+    , 
+    /**
+     * Refused.
+     */
+    var `rejected`: kotlin.UInt
+    , 
+    /**
+     * The earliest next attempt, milliseconds since the epoch.
+     */
+    var `nextAttemptAtMs`: kotlin.Long?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOutboxSummary: FfiConverterRustBuffer<OutboxSummary> {
+    override fun read(buf: ByteBuffer): OutboxSummary {
+        return OutboxSummary(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: OutboxSummary) = (
+            FfiConverterUInt.allocationSize(value.`pending`) +
+            FfiConverterUInt.allocationSize(value.`inFlight`) +
+            FfiConverterUInt.allocationSize(value.`issued`) +
+            FfiConverterUInt.allocationSize(value.`rejected`) +
+            FfiConverterOptionalLong.allocationSize(value.`nextAttemptAtMs`)
+    )
+
+    override fun write(value: OutboxSummary, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`pending`, buf)
+            FfiConverterUInt.write(value.`inFlight`, buf)
+            FfiConverterUInt.write(value.`issued`, buf)
+            FfiConverterUInt.write(value.`rejected`, buf)
+            FfiConverterOptionalLong.write(value.`nextAttemptAtMs`, buf)
+    }
+}
+
+
+
+/**
  * A point in frame pixels.
  */
 data class Point (
@@ -4016,6 +4824,69 @@ public object FfiConverterTypeReason: FfiConverterRustBuffer<Reason> {
     override fun write(value: Reason, buf: ByteBuffer) {
             FfiConverterString.write(value.`code`, buf)
             FfiConverterString.write(value.`message`, buf)
+    }
+}
+
+
+
+/**
+ * A pass the central issuer signed.
+ */
+data class ReceivedPass (
+    /**
+     * `HC1:...`.
+     */
+    var `text`: kotlin.String
+    , 
+    /**
+     * Its UVCI.
+     */
+    var `uvci`: kotlin.String
+    , 
+    /**
+     * RFC 3339.
+     */
+    var `issuedAt`: kotlin.String
+    , 
+    /**
+     * RFC 3339.
+     */
+    var `expiresAt`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReceivedPass: FfiConverterRustBuffer<ReceivedPass> {
+    override fun read(buf: ByteBuffer): ReceivedPass {
+        return ReceivedPass(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReceivedPass) = (
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterString.allocationSize(value.`uvci`) +
+            FfiConverterString.allocationSize(value.`issuedAt`) +
+            FfiConverterString.allocationSize(value.`expiresAt`)
+    )
+
+    override fun write(value: ReceivedPass, buf: ByteBuffer) {
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterString.write(value.`uvci`, buf)
+            FfiConverterString.write(value.`issuedAt`, buf)
+            FfiConverterString.write(value.`expiresAt`, buf)
     }
 }
 
@@ -4815,6 +5686,57 @@ public object FfiConverterTypeHealthpassError : FfiConverterRustBuffer<Healthpas
 
 
 /**
+ * Where a request stands.
+ */
+
+enum class OutboxState {
+    
+    /**
+     * Waiting for its next attempt.
+     */
+    PENDING,
+    /**
+     * An attempt is under way.
+     */
+    IN_FLIGHT,
+    /**
+     * The pass arrived.
+     */
+    ISSUED,
+    /**
+     * The issuer refused it; see `rejection_code` and `rejection_message`.
+     */
+    REJECTED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOutboxState: FfiConverterRustBuffer<OutboxState> {
+    override fun read(buf: ByteBuffer) = try {
+        OutboxState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: OutboxState) = 4UL
+
+    override fun write(value: OutboxState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * What one business rule said.
  */
 
@@ -5229,6 +6151,38 @@ public object FfiConverterOptionalTypeHolder: FfiConverterRustBuffer<Holder?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeReceivedPass: FfiConverterRustBuffer<ReceivedPass?> {
+    override fun read(buf: ByteBuffer): ReceivedPass? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeReceivedPass.read(buf)
+    }
+
+    override fun allocationSize(value: ReceivedPass?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeReceivedPass.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ReceivedPass?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeReceivedPass.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeCertificateType: FfiConverterRustBuffer<CertificateType?> {
     override fun read(buf: ByteBuffer): CertificateType? {
         if (buf.get().toInt() == 0) {
@@ -5335,6 +6289,34 @@ public object FfiConverterSequenceTypeNotice: FfiConverterRustBuffer<List<Notice
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeNotice.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeOutboxEntry: FfiConverterRustBuffer<List<OutboxEntry>> {
+    override fun read(buf: ByteBuffer): List<OutboxEntry> {
+        val len = buf.getInt()
+        return List<OutboxEntry>(len) {
+            FfiConverterTypeOutboxEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<OutboxEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeOutboxEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<OutboxEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeOutboxEntry.write(it, buf)
         }
     }
 }
