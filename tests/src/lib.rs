@@ -2,6 +2,7 @@
 //! vectors and demo files.
 
 pub mod bindings;
+pub mod drill;
 pub mod frames;
 pub mod hostile_frames;
 pub mod shared_data;

@@ -146,7 +146,13 @@ impl PassOutbox {
     pub async fn drain(&self, transport: Arc<dyn Transport>, now_ms: i64) -> Result<OutboxDrain, HealthpassError> {
         let now = UnixMillis::from_millis(now_ms);
         let tickets: Vec<String> = guard(|| {
-            Ok(self.outbox.entries()?.into_iter().filter(|entry| entry.state == EntryState::Pending && entry.next_attempt_at <= now).map(|entry| entry.ticket).collect())
+            Ok(self
+                .outbox
+                .entries()?
+                .into_iter()
+                .filter(|entry| entry.state == EntryState::Pending && entry.next_attempt_at <= now)
+                .map(|entry| entry.ticket)
+                .collect())
         })?;
         let mut drain = OutboxDrain { attempted: 0, issued: 0, rejected: 0, retrying: 0, next_attempt_at_ms: None };
         for ticket in tickets {
@@ -164,7 +170,12 @@ impl PassOutbox {
 
     /// Tries `ticket` now if it is due, and returns its entry afterwards: `Issued` with the
     /// pass in `pass`, `Pending` with the next attempt, or `Rejected`.
-    pub async fn send(&self, ticket: String, transport: Arc<dyn Transport>, now_ms: i64) -> Result<OutboxEntry, HealthpassError> {
+    pub async fn send(
+        &self,
+        ticket: String,
+        transport: Arc<dyn Transport>,
+        now_ms: i64,
+    ) -> Result<OutboxEntry, HealthpassError> {
         self.attempt_once(&ticket, transport.as_ref(), UnixMillis::from_millis(now_ms)).await?;
         guard(|| {
             let entry = self.outbox.entry(&ticket)?.ok_or_else(|| HealthpassError::InvalidInput {

@@ -54,7 +54,10 @@ fn main() {
     };
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     println!("central issuer benchmark: loopback, {cores} cores shared by the service and its load generator");
-    println!("fleet: {PHARMACIES} pharmacy devices, each with its own P-256 key; client timeout {} s", CLIENT_TIMEOUT.as_secs());
+    println!(
+        "fleet: {PHARMACIES} pharmacy devices, each with its own P-256 key; client timeout {} s",
+        CLIENT_TIMEOUT.as_secs()
+    );
 
     let ceiling = bare_signing_rate(cores, Duration::from_secs(3));
     println!("\nceiling: bare sign + encode (ring, {cores} threads, no HTTP, no storage): {ceiling:.0} passes/s");
@@ -70,7 +73,13 @@ fn main() {
     let peak = run_phase(&sqlite, &fleet, "peak", sizes.peak_day, Load::Closed { connections: 256 });
     let capacity = peak.goodput();
     println!("\nSQLite, the peak day ({} issuances, 256 connections, durable idempotency)", sizes.peak_day);
-    println!("  {:.0} issuances/s = {:.0}% of the ceiling; {} in {:.1} s", capacity, 100.0 * capacity / ceiling, sizes.peak_day, peak.elapsed.as_secs_f64());
+    println!(
+        "  {:.0} issuances/s = {:.0}% of the ceiling; {} in {:.1} s",
+        capacity,
+        100.0 * capacity / ceiling,
+        sizes.peak_day,
+        peak.elapsed.as_secs_f64()
+    );
     println!("  latency p50 {:.1} ms, p99 {:.1} ms", peak.percentile(0.50), peak.percentile(0.99));
     peak.assert_clean("the peak day");
     if std::env::args().any(|arg| arg == "--peak-only") {
@@ -79,7 +88,9 @@ fn main() {
     }
 
     let mut rows = Vec::new();
-    for (label, factor) in [("50% of capacity", 0.5), ("100% of capacity", 1.0), ("3x overload", 3.0), ("10x overload", 10.0)] {
+    for (label, factor) in
+        [("50% of capacity", 0.5), ("100% of capacity", 1.0), ("3x overload", 3.0), ("10x overload", 10.0)]
+    {
         let rate = capacity * factor;
         let count = (rate * sizes.phase.as_secs_f64()) as usize;
         let result = run_phase(&sqlite, &fleet, label, count, Load::Open { rate, connections: 4_000 });
@@ -177,7 +188,8 @@ fn start(database: Database, admission: bool) -> RunningService {
     if !admission {
         config.admission = None;
     } else {
-        config.admission = Some(AdmissionConfig::for_cores(std::thread::available_parallelism().map_or(2, usize::from)));
+        config.admission =
+            Some(AdmissionConfig::for_cores(std::thread::available_parallelism().map_or(2, usize::from)));
     }
     healthpass_service::start(&config).expect("start the service")
 }
@@ -198,7 +210,9 @@ fn postgres_database() -> Result<String, String> {
     };
     let database = format!("hp_bench_{}", std::process::id());
     let mut admin = postgres::Client::connect(&base, postgres::NoTls).map_err(|error| error.to_string())?;
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).map_err(|error| error.to_string())?;
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .map_err(|error| error.to_string())?;
     admin.batch_execute(&format!("CREATE DATABASE {database}")).map_err(|error| error.to_string())?;
     let (server, _) = base.rsplit_once('/').ok_or("a URL with a database name")?;
     Ok(format!("{server}/{database}"))
@@ -224,7 +238,8 @@ impl Fleet {
                         let seed: [u8; 32] = sha2::Sha256::digest(format!("pharmacy device {index}")).into();
                         let key = p256::ecdsa::SigningKey::from_slice(&seed).expect("key");
                         let public = key.verifying_key().to_sec1_point(false).as_bytes().to_vec();
-                        let signer = RingSigner::from_pkcs8(key.to_pkcs8_der().expect("pkcs8").as_bytes()).expect("ring");
+                        let signer =
+                            RingSigner::from_pkcs8(key.to_pkcs8_der().expect("pkcs8").as_bytes()).expect("ring");
                         let entry = (DeviceId::of_key(key.verifying_key()), Arc::new(signer), public);
                         devices.lock().expect("devices").push((index, entry));
                     }
@@ -418,7 +433,9 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
                     tally.lost.fetch_add(1, Ordering::Relaxed);
                     continue;
                 }
-                let answer = tokio::time::timeout_at(deadline, exchange(&mut stream, address, request, &mut buffer, &tally)).await;
+                let answer =
+                    tokio::time::timeout_at(deadline, exchange(&mut stream, address, request, &mut buffer, &tally))
+                        .await;
                 match answer {
                     Ok(Some((status, retry_after))) => {
                         let now = tokio::time::Instant::now();

@@ -196,13 +196,18 @@ fn hostile(with_unbounded: bool) {
         let ms = start.elapsed().as_secs_f64() * 1000.0;
         let peak = healthpass_bench::peak_allocation().saturating_sub(before);
         assert!(codes.is_empty(), "{}: a code in a hostile frame", hostile.name);
-        if index < camera_sized { worst_camera = worst_camera.max(ms) } else { worst_large = worst_large.max(ms) }
+        if index < camera_sized {
+            worst_camera = worst_camera.max(ms)
+        } else {
+            worst_large = worst_large.max(ms)
+        }
         // rxing's own readers run for seconds to minutes on these; only camera-sized frames.
         let unbounded = if with_unbounded && index < camera_sized {
             let pixels = view.packed_pixels();
             let start = Instant::now();
             let mut hints = rxing::DecodeHints { TryHarder: Some(true), ..rxing::DecodeHints::default() };
-            let _ = rxing::helpers::detect_in_luma_slice_with_hints(&pixels, view.width(), view.height(), None, &mut hints);
+            let _ =
+                rxing::helpers::detect_in_luma_slice_with_hints(&pixels, view.width(), view.height(), None, &mut hints);
             format!("{:.0} ms", start.elapsed().as_secs_f64() * 1000.0)
         } else {
             "-".into()

@@ -258,15 +258,19 @@ impl Outbox {
         if entry.next_attempt_at > now {
             return Ok(Attempt::Wait(entry.next_attempt_at));
         }
-        if entry.attempts > 0 {
-            // A retry spends the device's budget; without a token it waits for one (plus
-            // jitter, so a phone's whole backlog does not wake at the same instant).
-            let budget = self.policy.budget;
-            let state = self.file.budget()?.unwrap_or_else(|| budget.full(now));
+        let budget = self.policy.budget;
+        let state = self.file.budget()?.unwrap_or_else(|| budget.full(now));
+        if entry.attempts == 0 {
+            // A first attempt earns a share of a retry.
+            self.file.set_budget(budget.deposit(state, budget.per_request, now))?;
+        } else {
+            // A retry spends the device's budget; without a token it waits for one, plus up
+            // to a tenth of the wait again, so a phone's backlog does not wake all at once.
             match budget.take(state, now) {
                 Ok(state) => self.file.set_budget(state)?,
                 Err(ready) => {
-                    let until = ready.saturating_add_millis((self.random() * 1_000.0) as i64);
+                    let wait = ready.millis_since(now).max(1);
+                    let until = ready.saturating_add_millis((self.random() * wait as f64 / 10.0) as i64);
                     self.file.reschedule(ticket, until)?;
                     return Ok(Attempt::Wait(until));
                 }
@@ -327,12 +331,23 @@ impl Outbox {
                         &Settlement::Issued { response: &response.body, uvci: &pass.uvci },
                         now,
                     )?;
+                    // A pass shows the service is back: it funds part of another retry.
+                    let budget = self.policy.budget;
+                    let state = self.file.budget()?.unwrap_or_else(|| budget.full(now));
+                    self.file.set_budget(budget.deposit(state, budget.per_success, now))?;
                     Ok(Delivery::Issued(pass))
                 }
                 // The key makes asking again safe: the service replays the same pass.
                 Err(problem) => retry(format!("HTTP {}: {problem}", response.status), retry_after),
             },
             AnswerClass::Retryable => {
+                if matches!(response.status, 429 | 503) {
+                    // The service says it is over capacity: every retry of this device waits
+                    // for new tokens, not only this one (new entries still go first).
+                    let budget = self.policy.budget;
+                    let state = self.file.budget()?.unwrap_or_else(|| budget.full(now));
+                    self.file.set_budget(budget.spent(state, now))?;
+                }
                 retry(format!("HTTP {}{}", response.status, error_suffix(&response.body)), retry_after)
             }
             AnswerClass::Terminal => {
@@ -445,7 +460,8 @@ impl Outbox {
             (EntryState::Rejected, Some(rejection)) => Ok(Delivery::Rejected(rejection.clone())),
             _ => Ok(Delivery::Queued {
                 next_attempt_at: entry.next_attempt_at,
-                profile: entry.profile,
+                // A wait for the budget that ends past the interactive window is the backlog's.
+                profile: self.policy.profile_at(entry.profile, entry.enqueued_at, entry.next_attempt_at),
                 last_error: entry.last_error.clone(),
             }),
         }

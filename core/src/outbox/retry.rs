@@ -60,14 +60,22 @@ impl Backoff {
     }
 }
 
-/// The per-device retry budget: a token bucket. First attempts are free; every retry takes a
-/// token, so a device with a long backlog retries at the refill rate, not all at once.
+/// The per-device retry budget: a token bucket that first attempts fill and retries drain
+/// (the retry budgets of Finagle and gRPC's retry throttling). A device's retries stay a
+/// fraction of its own traffic plus a slow floor, so a fleet coming back from an outage
+/// offers the service about its usual load, not its whole backlog at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryBudget {
-    /// Retries that may run back to back.
+    /// Tokens the bucket holds at most (retries that may run back to back).
     pub capacity: f64,
-    /// Tokens regained per second.
+    /// Tokens regained per second whatever the traffic: the floor that drains a backlog when
+    /// nothing new is entered.
     pub per_second: f64,
+    /// Tokens each first attempt adds: retries may be this share of new requests.
+    pub per_request: f64,
+    /// Tokens each pass received adds: once the service answers again, a device's backlog
+    /// drains at a pace its own successes set (no success, no speed-up).
+    pub per_success: f64,
 }
 
 /// The budget's state: tokens left at an instant.
@@ -85,10 +93,24 @@ impl RetryBudget {
         BudgetState { tokens: self.capacity, at: now }
     }
 
+    fn refilled(&self, state: BudgetState, now: UnixMillis) -> f64 {
+        let elapsed = now.millis_since(state.at).max(0) as f64 / 1000.0;
+        (state.tokens + elapsed * self.per_second).min(self.capacity)
+    }
+
+    /// Adds `tokens` at `now` (a first attempt's or a success's share).
+    pub fn deposit(&self, state: BudgetState, tokens: f64, now: UnixMillis) -> BudgetState {
+        BudgetState { tokens: (self.refilled(state, now) + tokens).min(self.capacity), at: now }
+    }
+
+    /// Empties the bucket at `now` (the service answered that it is over capacity).
+    pub fn spent(&self, state: BudgetState, now: UnixMillis) -> BudgetState {
+        BudgetState { tokens: self.refilled(state, now).min(0.0), at: now }
+    }
+
     /// Takes one token at `now`: the new state, or the instant a token will be there.
     pub fn take(&self, state: BudgetState, now: UnixMillis) -> Result<BudgetState, UnixMillis> {
-        let elapsed = now.millis_since(state.at).max(0) as f64 / 1000.0;
-        let tokens = (state.tokens + elapsed * self.per_second).min(self.capacity);
+        let tokens = self.refilled(state, now);
         if tokens >= 1.0 {
             Ok(BudgetState { tokens: tokens - 1.0, at: now })
         } else {
@@ -116,13 +138,14 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     /// Interactive: 0.2 s plus windows of 0.5, 1, 2, 3.8 … s, within 20 s. Backlog: 30 s plus a window
-    /// doubling from 30 s up to 1 h. Budget: 10 retries back to back, then one per 6 s.
+    /// doubling from 30 s up to 1 h. Budget: 5 retries back to back; then a fifth of a retry
+    /// per new request, and one every 20 minutes whatever happens.
     fn default() -> Self {
         Self {
             interactive: Backoff { floor_ms: 200, base_ms: 500, cap_ms: 4_000 },
             interactive_window_ms: 20_000,
             backlog: Backoff { floor_ms: 30_000, base_ms: 30_000, cap_ms: 3_600_000 },
-            budget: RetryBudget { capacity: 10.0, per_second: 1.0 / 6.0 },
+            budget: RetryBudget { capacity: 5.0, per_second: 1.0 / 1_200.0, per_request: 0.2, per_success: 0.5 },
             max_retry_after_ms: 3_600_000,
         }
     }
@@ -289,15 +312,23 @@ mod tests {
     }
 
     #[test]
-    fn the_budget_lets_a_burst_through_then_paces_retries() {
+    fn the_budget_lets_a_burst_through_then_paces_retries_by_new_traffic_and_a_floor() {
         let budget = RetryPolicy::default().budget;
         let mut state = budget.full(T0);
-        for _ in 0..10 {
+        for _ in 0..5 {
             state = budget.take(state, T0).unwrap();
         }
         let ready = budget.take(state, T0).unwrap_err();
-        assert_eq!(ready.millis_since(T0), 6_000);
+        assert_eq!(ready.millis_since(T0), 1_200_000);
         assert!(budget.take(state, ready).is_ok());
+        // Five new requests fund one retry at once.
+        for _ in 0..5 {
+            state = budget.deposit(state, budget.per_request, T0);
+        }
+        assert!(budget.take(state, T0).is_ok());
+        // The bucket never holds more than its capacity.
+        let idle = budget.full(T0);
+        assert_eq!(budget.deposit(idle, budget.per_success, T0.saturating_add_millis(86_400_000)).tokens, 5.0);
     }
 
     #[test]

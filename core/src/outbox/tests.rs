@@ -130,6 +130,7 @@ fn answers_are_classed_retry_after_is_a_floor_and_refusals_keep_their_reason() {
     let device = device();
     let mut now = T0;
     let ticket = outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Backlog, now).unwrap();
+    let mut overloaded_before = false;
     for (answer, floor_ms) in [
         (answer(503, Some("120"), r#"{"error":"overloaded","message":"busy"}"#), 120_000),
         (answer(429, Some("7"), r#"{"error":"device_rate_limited","message":"slow down"}"#), 30_000),
@@ -137,8 +138,21 @@ fn answers_are_classed_retry_after_is_a_floor_and_refusals_keep_their_reason() {
         (answer(502, None, "<html>bad gateway</html>"), 30_000),
         (answer(201, None, "{\"pass\": \"HC1:garbage\"}"), 30_000),
     ] {
-        let Attempt::Send(_) = outbox.prepare(&ticket, &device, now).unwrap() else { panic!("due at {now:?}") };
+        // After a 503 or 429 the device's whole retry budget waits (20 minutes for a token).
+        let budget_waits = match outbox.prepare(&ticket, &device, now).unwrap() {
+            Attempt::Send(_) => false,
+            Attempt::Wait(until) if until > now => {
+                now = until;
+                true
+            }
+            other => panic!("{other:?} at {now:?}"),
+        };
+        if budget_waits {
+            let Attempt::Send(_) = outbox.prepare(&ticket, &device, now).unwrap() else { panic!("due at {now:?}") };
+        }
+        assert!(budget_waits || !overloaded_before, "a retry after 503/429 waits for the device's budget");
         let status = answer.status;
+        overloaded_before = matches!(status, 429 | 503);
         let Delivery::Queued { next_attempt_at, profile, last_error } =
             outbox.record(&ticket, Ok(answer), now).unwrap()
         else {
@@ -150,7 +164,14 @@ fn answers_are_classed_retry_after_is_a_floor_and_refusals_keep_their_reason() {
         assert!(last_error.unwrap().contains(&status.to_string()));
         now = next_attempt_at;
     }
-    let Attempt::Send(_) = outbox.prepare(&ticket, &device, now).unwrap() else { panic!("due") };
+    let now = match outbox.prepare(&ticket, &device, now).unwrap() {
+        Attempt::Send(_) => now,
+        Attempt::Wait(until) => {
+            assert!(matches!(outbox.prepare(&ticket, &device, until).unwrap(), Attempt::Send(_)));
+            until
+        }
+        other => panic!("{other:?}"),
+    };
     let refusal = answer(422, None, r#"{"error":"idempotency_key_reused","message":"another request used this key"}"#);
     let Delivery::Rejected(rejection) = outbox.record(&ticket, Ok(refusal), now).unwrap() else {
         panic!("422 is final")
@@ -184,30 +205,30 @@ fn the_retry_budget_paces_a_backlog_after_its_burst() {
     let device = device();
     let tickets: Vec<String> =
         (0..15).map(|_| outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Backlog, T0).unwrap()).collect();
-    // Every first attempt fails: first attempts spend no budget.
+    // Every first attempt fails; first attempts spend nothing (they add 15 × 0.2 to a full bucket of 5).
     let down = Replayed::new(Vec::new());
     assert_eq!(outbox.drain(&down, &device, &|| T0).unwrap().attempted, 15);
-    // An hour later every retry is due; the bucket lets 10 through at once.
+    // An hour later every retry is due; the bucket lets 5 through at once.
     let later = T0.saturating_add_millis(3_700_000);
     let report = outbox.drain(&down, &device, &|| later).unwrap();
-    assert_eq!(report.attempted, 10);
+    assert_eq!(report.attempted, 5);
     let waiting: Vec<OutboxEntry> = tickets
         .iter()
         .map(|ticket| outbox.entry(ticket).unwrap().unwrap())
         .filter(|entry| entry.attempts == 1)
         .collect();
-    assert_eq!(waiting.len(), 5);
+    assert_eq!(waiting.len(), 10);
+    assert!(waiting.iter().all(|entry| entry.next_attempt_at.millis_since(later) >= 1_200_000 - 3_600_000 / 1_200));
     // The budget survives a restart: reopened, the rest still waits for tokens.
     drop(outbox);
     let outbox = Outbox::open(&path).unwrap();
-    assert_eq!(outbox.drain(&down, &device, &|| later).unwrap().attempted, 0);
-    // A minute later the bucket has regained 10 tokens: the deferred five go first (they
-    // waited longest), and no more than 10 retries run.
-    let paced = outbox.drain(&down, &device, &|| later.saturating_add_millis(60_000)).unwrap();
-    assert!((5..=10).contains(&paced.attempted), "{paced:?}");
-    for entry in &waiting {
-        assert_eq!(outbox.entry(&entry.ticket).unwrap().unwrap().attempts, 2);
+    assert_eq!(outbox.drain(&down, &device, &|| later.saturating_add_millis(60_000)).unwrap().attempted, 0);
+    // New entries fund retries: five first attempts pay for one.
+    for _ in 0..5 {
+        outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Backlog, later).unwrap();
     }
+    let funded = outbox.drain(&down, &device, &|| later.saturating_add_millis(1_320_000)).unwrap();
+    assert!((6..=8).contains(&funded.attempted), "{funded:?}");
 }
 
 #[test]
