@@ -82,6 +82,7 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     let kind = verdict.certificate_type.map_or("unknown type of", |kind| kind.name());
     let status = match verdict.status {
         VerdictStatus::Valid => "VALID",
+        VerdictStatus::Provisional => "PROVISIONAL",
         VerdictStatus::Invalid => "INVALID",
     };
     let _ = writeln!(
@@ -102,8 +103,20 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     let time = |value: Option<healthpass_core::time::UnixTime>| value.map_or("-".to_owned(), |time| time.to_string());
     let _ = writeln!(out, "  issued at      {}", time(verdict.issued_at));
     let _ = writeln!(out, "  expires at     {}", time(verdict.expires_at));
-    match &verdict.signer {
-        Some(signer) => {
+    match (&verdict.signer, &verdict.provisional) {
+        (_, Some(provisional)) => {
+            let _ = writeln!(
+                out,
+                "  signed by      pharmacy {} ({}), device {} pass {}, certified by {} ({}); until the central pass arrives",
+                safe(&provisional.pharmacy_name),
+                safe(&provisional.pharmacy_id),
+                provisional.device,
+                provisional.sequence,
+                safe(&provisional.authority),
+                safe(&provisional.authority_country)
+            );
+        }
+        (Some(signer), None) => {
             let _ = writeln!(
                 out,
                 "  signed by      kid {} ({}, {})",
@@ -112,7 +125,7 @@ pub fn verdict_text(verdict: &Verdict) -> String {
                 signer.algorithm.name()
             );
         }
-        None => {
+        (None, None) => {
             let _ = writeln!(out, "  signed by      no trusted signer");
         }
     }
@@ -158,6 +171,15 @@ pub fn verdict_json(verdict: &Verdict) -> serde_json::Value {
         "issued_at": verdict.issued_at.map(|time| time.to_string()),
         "expires_at": verdict.expires_at.map(|time| time.to_string()),
         "kid": verdict.kid.map(|kid| kid.to_base64()),
+        "provisional": verdict.provisional.as_ref().map(|provisional| json!({
+            "pharmacy_id": provisional.pharmacy_id,
+            "pharmacy_name": provisional.pharmacy_name,
+            "authority": provisional.authority,
+            "authority_country": provisional.authority_country,
+            "device": provisional.device.to_base64(),
+            "sequence": provisional.sequence,
+            "credential_expires_at": provisional.credential_expires_at.to_string(),
+        })),
         "signer": verdict.signer.as_ref().map(|signer| json!({
             "kid": signer.kid.to_base64(),
             "country": signer.country,

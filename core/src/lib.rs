@@ -34,6 +34,8 @@
 pub mod checkpoint;
 pub mod codec;
 pub mod dcc;
+#[cfg(feature = "outbox")]
+pub mod fallback;
 pub mod issue;
 #[cfg(feature = "outbox")]
 pub mod outbox;

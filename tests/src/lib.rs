@@ -3,8 +3,10 @@
 
 pub mod bindings;
 pub mod drill;
+pub mod fallback_kit;
 pub mod frames;
 pub mod hostile_frames;
+pub mod python;
 pub mod shared_data;
 pub mod tables;
 pub mod vectors;

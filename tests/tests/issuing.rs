@@ -2,7 +2,6 @@
 //! and verifies with the same content; every bad input gets a specific error; a faulty signer
 //! is caught; and an independent implementation verifies what we sign.
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use healthpass_core::dcc::value_sets;
@@ -20,7 +19,6 @@ use healthpass_core::time::UnixTime;
 use healthpass_core::trust::{Kid, SignerKey, TrustStore};
 use healthpass_core::verify::Verifier;
 use healthpass_tests::frames::Rng;
-use healthpass_tests::shared_data::repository_root;
 use healthpass_tests::vectors::{demo_authority, demo_issuer, fixed_key};
 
 fn now() -> UnixTime {
@@ -288,33 +286,6 @@ fn a_certificate_expiring_before_the_pass_is_refused_by_the_self_check() {
     );
 }
 
-/// Creates (once) a Python environment with the upstream test data's verification stack.
-fn python_with_cose() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| repository_root().join("target"));
-    let venv = target.join("python-venv");
-    let python = venv.join("bin/python");
-    let requirements = repository_root().join("tests/python/requirements.txt");
-    let ready = |python: &std::path::Path| {
-        Command::new(python)
-            .args(["-c", "import cose, cbor2, base45, cryptography"])
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !ready(&python) {
-        let status = Command::new("python3").arg("-m").arg("venv").arg(&venv).status().expect("python3 is required");
-        assert!(status.success(), "python3 -m venv failed");
-        let status = Command::new(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
-            .arg(&requirements)
-            .status()
-            .expect("pip");
-        assert!(status.success(), "pip install -r {} failed", requirements.display());
-    }
-    python
-}
-
 #[test]
 fn an_independent_implementation_verifies_our_passes() {
     let issuer = demo_issuer();
@@ -328,20 +299,8 @@ fn an_independent_implementation_verifies_our_passes() {
         texts.push(pass.text.clone());
         passes.push(pass);
     }
-    let certificate = std::env::temp_dir().join(format!("healthpass-python-{}.pem", std::process::id()));
-    std::fs::write(&certificate, demo_authority().dsc.certificate_pem()).unwrap();
-    let mut child = Command::new(python_with_cose())
-        .arg(repository_root().join("tests/python/verify_pass.py"))
-        .arg(&certificate)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), texts.join("\n").as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let lines: Vec<serde_json::Value> =
-        String::from_utf8(output.stdout).unwrap().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let certificate = demo_authority().dsc.certificate_pem();
+    let lines = healthpass_tests::python::independent_verdicts(&certificate, &texts);
     assert_eq!(lines.len(), passes.len());
     for (line, pass) in lines.iter().zip(&passes) {
         assert_eq!(line["signature_valid"], true, "{line}");
@@ -362,20 +321,8 @@ fn an_independent_implementation_verifies_our_passes() {
             .unwrap();
         healthpass_core::codec::wrap_cose(&cose)
     };
-    let output = Command::new(python_with_cose())
-        .arg(repository_root().join("tests/python/verify_pass.py"))
-        .arg(&certificate)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            std::io::Write::write_all(&mut child.stdin.take().unwrap(), forged.as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains("\"signature_valid\": false"), "{text}{}", String::from_utf8_lossy(&output.stderr));
+    let verdicts = healthpass_tests::python::independent_verdicts(&certificate, &[forged]);
+    assert_eq!(verdicts[0]["signature_valid"], false, "{}", verdicts[0]);
 }
 
 fn passes_kid() -> Kid {

@@ -96,6 +96,21 @@ fn kotlin_bindings_compile_and_pass_on_the_jvm() {
     std::fs::write(work.join("dsc-key.pem"), key.as_bytes()).unwrap();
     std::fs::write(work.join("dsc.der"), &authority.dsc.certificate_der).unwrap();
     std::fs::write(work.join("operator.token"), "operator-token-for-the-kotlin-tests\n").unwrap();
+    // A provisional pass and a bundle whose fallback root certifies its device.
+    let provisional = healthpass_tests::fallback_kit::issuer(12)
+        .issue(
+            &healthpass_tests::vectors::demo_test_request(healthpass_tests::fallback_kit::now().saturating_sub(3_600)),
+            5,
+            healthpass_tests::fallback_kit::now(),
+        )
+        .unwrap();
+    std::fs::write(work.join("provisional.txt"), &provisional.pass.text).unwrap();
+    std::fs::write(work.join("provisional-at.txt"), healthpass_tests::fallback_kit::now().seconds().to_string())
+        .unwrap();
+    let (bundle, anchor) =
+        healthpass_tests::fallback_kit::signed_bundle(vec![healthpass_tests::fallback_kit::root()], Vec::new());
+    std::fs::write(work.join("fallback-bundle.cbor"), bundle).unwrap();
+    std::fs::write(work.join("fallback-anchor.pem"), anchor).unwrap();
 
     let started = Instant::now();
     let run = Command::new("java")

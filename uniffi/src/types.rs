@@ -11,8 +11,11 @@ use healthpass_core::verify::{Verdict as CoreVerdict, VerdictStatus as CoreVerdi
 /// The overall outcome of a verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum VerdictStatus {
-    /// Authentic, in force and conforming: the holder may pass.
+    /// Authentic, in force and conforming: the holder may pass (green).
     Valid,
+    /// Authentic, in force and conforming, signed on a certified pharmacy device while the
+    /// central service was down: the holder may pass; show amber and the pharmacy's name.
+    Provisional,
     /// At least one reason says no.
     Invalid,
 }
@@ -101,9 +104,10 @@ pub struct RuleOutcome {
 /// The result of verifying a pass.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Verdict {
-    /// Valid or invalid.
+    /// Valid, provisional (amber: signed by a certified pharmacy device during an outage) or
+    /// invalid.
     pub status: VerdictStatus,
-    /// Why not, in the order found (empty when valid).
+    /// Why not, in the order found (empty when valid or provisional).
     pub reasons: Vec<Reason>,
     /// What is odd without changing the decision (a valid pass may have notices).
     pub notices: Vec<Notice>,
@@ -127,6 +131,24 @@ pub struct Verdict {
     pub trust_sequence: Option<u64>,
     /// Seconds since the Unix epoch.
     pub verified_at: i64,
+    /// For a provisional pass (amber): the pharmacy that signed it while the central service
+    /// was down.
+    pub provisional: Option<ProvisionalIssuer>,
+}
+
+/// Who signed a provisional pass.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ProvisionalIssuer {
+    /// The pharmacy's identifier.
+    pub pharmacy_id: String,
+    /// The pharmacy's name, to show the controller.
+    pub pharmacy_name: String,
+    /// The authority that certified the pharmacy's device.
+    pub authority: String,
+    /// The device's kid, base64.
+    pub device_id: String,
+    /// The pass's sequence number on the device.
+    pub sequence: u64,
 }
 
 impl From<CoreCertificateType> for CertificateType {
@@ -161,6 +183,7 @@ impl From<CoreVerdict> for Verdict {
         Self {
             status: match verdict.status {
                 CoreVerdictStatus::Valid => VerdictStatus::Valid,
+                CoreVerdictStatus::Provisional => VerdictStatus::Provisional,
                 CoreVerdictStatus::Invalid => VerdictStatus::Invalid,
             },
             reasons: verdict
@@ -193,6 +216,13 @@ impl From<CoreVerdict> for Verdict {
             rule_outcomes: verdict.rule_outcomes.iter().map(Into::into).collect(),
             trust_sequence: verdict.trust_sequence,
             verified_at: verdict.verified_at.seconds(),
+            provisional: verdict.provisional.map(|signer| ProvisionalIssuer {
+                pharmacy_id: signer.pharmacy_id,
+                pharmacy_name: signer.pharmacy_name,
+                authority: signer.authority,
+                device_id: signer.device.to_base64(),
+                sequence: signer.sequence,
+            }),
         }
     }
 }

@@ -108,13 +108,13 @@ fn main() {
 
     println!("\nSQLite, open loop ({} s per phase, up to 4,000 connections)", sizes.phase.as_secs());
     println!(
-        "| load | offered/s | goodput/s | % of capacity | p50 ms | p99 ms | refused (with Retry-After) | lost (no answer in {} s) |",
+        "| load | offered/s | goodput/s | % of capacity | p50 ms | p99 ms | refused (with Retry-After) | lost (no answer in {} s) | connections opened |",
         CLIENT_TIMEOUT.as_secs()
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (label, rate, result) in &rows {
         println!(
-            "| {label} | {rate:.0} | {:.0} | {:.0}% | {:.1} | {:.1} | {} ({}) | {} |",
+            "| {label} | {rate:.0} | {:.0} | {:.0}% | {:.1} | {:.1} | {} ({}) | {} | {} |",
             result.goodput(),
             100.0 * result.goodput() / capacity,
             result.percentile(0.50),
@@ -122,6 +122,7 @@ fn main() {
             result.refused,
             result.refused_with_retry_after,
             result.lost,
+            result.reconnects,
         );
     }
 
@@ -352,6 +353,8 @@ struct PhaseResult {
     refused_with_retry_after: u64,
     lost: u64,
     other: u64,
+    /// Connections the client had to open again (the service closed one, or it broke).
+    reconnects: u64,
     latencies_micros: Vec<u32>,
     elapsed: Duration,
 }
@@ -483,6 +486,7 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
         refused_with_retry_after: tally.refused_with_retry_after.load(Ordering::Relaxed),
         lost: tally.lost.load(Ordering::Relaxed),
         other: tally.other.load(Ordering::Relaxed),
+        reconnects: tally.reconnects.load(Ordering::Relaxed),
         latencies_micros: latencies,
         elapsed,
     }

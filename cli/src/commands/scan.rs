@@ -139,7 +139,7 @@ fn scan_folder(dir: &Path, verifier: Option<&Verifier>, json: bool) -> Result<Ex
         let mut codes = Vec::new();
         for text in &texts {
             let verdict = verifier.map(|verifier| verifier.verify_text(text, now));
-            if matches!(&verdict, Some(Ok(verdict)) if !verdict.is_valid()) || matches!(verdict, Some(Err(_))) {
+            if matches!(&verdict, Some(Ok(verdict)) if !verdict.is_accepted()) || matches!(verdict, Some(Err(_))) {
                 tally.invalid_passes += 1;
             }
             if !json {

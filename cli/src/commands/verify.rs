@@ -52,7 +52,8 @@ pub fn run(args: &VerifyArgs) -> Result<ExitCode, CliError> {
         output::write_stdout(&output::verdict_text(&verdict));
         hint_about_demo_signer(&verdict, args.demo);
     }
-    Ok(if verdict.is_valid() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    // A provisional pass (amber) lets the holder pass: exit 0; `--json` says which.
+    Ok(if verdict.is_accepted() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The verifier for the trust the user gave: signers, trust lists, a bundle under pinned

@@ -6,6 +6,7 @@ pub mod json;
 pub mod payload;
 pub mod reading;
 pub mod schema;
+pub mod uvci;
 pub mod value_sets;
 
 pub use certificate_type::CertificateType;

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use super::test_certificate::{InputError, IssuingPolicy, TestCertificateRequest, build_test_dcc};
-use super::uvci;
 use crate::codec::cose::{CoseSign1Builder, Signer, SignerError};
 use crate::codec::{CwtClaims, cbor, wrap_cose};
+use crate::dcc::uvci;
 use crate::dcc::{CertificateType, Dcc, hcert};
 use crate::time::UnixTime;
 use crate::trust::{DocumentSignerCertificate, DscError, TrustStore};

@@ -6,7 +6,9 @@ pub mod authority;
 pub mod issuer;
 pub mod test_certificate;
 pub mod transliteration;
-pub mod uvci;
+
+// The UVCI is a DCC concept (dcc::uvci); issuing generates them.
+pub use crate::dcc::uvci;
 
 pub use issuer::{IssueError, IssuedPass, Issuer};
 // The signing key is a COSE concept (codec::cose); issuing is where apps meet it.

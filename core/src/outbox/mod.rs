@@ -415,6 +415,21 @@ impl Outbox {
         }
     }
 
+    /// The delegation credential kept for the signed paper fallback, if one was stored.
+    pub fn credential(&self) -> Result<Option<Vec<u8>>, OutboxError> {
+        Ok(self.file.credential()?)
+    }
+
+    /// Keeps the delegation credential the issuer returned (at enrolment, renewed online).
+    pub fn store_credential(&self, credential: &[u8]) -> Result<(), OutboxError> {
+        Ok(self.file.set_credential(credential)?)
+    }
+
+    /// The next provisional pass's sequence number, reserved durably before it is used.
+    pub fn reserve_sequence(&self) -> Result<u64, OutboxError> {
+        Ok(self.file.reserve_sequence()?)
+    }
+
     /// One request's state.
     pub fn entry(&self, ticket: &str) -> Result<Option<OutboxEntry>, OutboxError> {
         Ok(self.file.entry(ticket)?)

@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS outbox_entries (
     finished_at_ms INTEGER
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox_entries (state, next_attempt_at_ms);
+CREATE TABLE IF NOT EXISTS fallback_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    credential BLOB,                    -- the delegation credential in force (signed paper fallback)
+    next_sequence INTEGER NOT NULL      -- the next provisional pass's number; never goes back
+);
 CREATE TABLE IF NOT EXISTS outbox_budget (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     tokens REAL NOT NULL,
@@ -334,6 +339,47 @@ impl OutboxFile {
                     |row| row.get(0),
                 )
                 .optional()
+        })
+    }
+
+    /// The delegation credential kept for provisional passes.
+    pub fn credential(&self) -> Result<Option<Vec<u8>>, OutboxStoreError> {
+        self.with(|connection| {
+            Ok(connection
+                .query_row("SELECT credential FROM fallback_state WHERE id = 1", [], |row| {
+                    row.get::<_, Option<Vec<u8>>>(0)
+                })
+                .optional()?
+                .flatten())
+        })
+    }
+
+    /// Keeps `credential` (replacing the one before); the sequence carries on.
+    pub fn set_credential(&self, credential: &[u8]) -> Result<(), OutboxStoreError> {
+        self.with(|connection| {
+            connection.execute(
+                "INSERT INTO fallback_state (id, credential, next_sequence) VALUES (1, ?1, 1) \
+                 ON CONFLICT (id) DO UPDATE SET credential = excluded.credential",
+                params![credential],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Takes the next sequence number, durably, before anything is signed with it: a crash
+    /// after this burns the number, and it is never used again.
+    pub fn reserve_sequence(&self) -> Result<u64, OutboxStoreError> {
+        self.with(|connection| {
+            let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            transaction.execute(
+                "INSERT OR IGNORE INTO fallback_state (id, credential, next_sequence) VALUES (1, NULL, 1)",
+                [],
+            )?;
+            let next: i64 =
+                transaction.query_row("SELECT next_sequence FROM fallback_state WHERE id = 1", [], |row| row.get(0))?;
+            transaction.execute("UPDATE fallback_state SET next_sequence = next_sequence + 1 WHERE id = 1", [])?;
+            transaction.commit()?;
+            Ok(u64::try_from(next).unwrap_or(0))
         })
     }
 

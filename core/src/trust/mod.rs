@@ -4,6 +4,7 @@
 pub mod anchor;
 pub mod bundle;
 pub mod bundle_store;
+pub mod delegation;
 pub mod dsc;
 pub mod key_usage;
 pub mod kid;
@@ -15,6 +16,7 @@ pub use crate::codec::cose::SignerKey;
 pub use anchor::{AnchorError, TrustAnchor};
 pub use bundle::{BundleError, BundleSigner, DeviceRevocation, FallbackRoot, TrustBundle, TrustBundleContents};
 pub use bundle_store::{BundleStore, InstalledBundleMark};
+pub use delegation::{CredentialError, DelegationClaims, DelegationScope, VerifiedCredential, verify_credential};
 pub use dsc::{DocumentSignerCertificate, DscError};
 pub use key_usage::KeyUsage;
 pub use kid::Kid;

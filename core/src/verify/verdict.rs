@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::notice::Notice;
+use super::provisional::ProvisionalSigner;
 use crate::codec::SignatureAlgorithm;
 use crate::dcc::schema::{SchemaVersion, SchemaViolation};
 use crate::dcc::{CertificateType, DateOfBirth, PersonName};
@@ -15,6 +16,9 @@ use crate::trust::{Kid, RevocationKind};
 pub enum VerdictStatus {
     /// Authentic, in force, and conforming: the holder may pass.
     Valid,
+    /// Authentic, in force and conforming, but signed on a pharmacy device under a delegation
+    /// credential while the central service was down: shown amber, naming the pharmacy.
+    Provisional,
     /// At least one reason says no.
     Invalid,
 }
@@ -24,6 +28,7 @@ impl VerdictStatus {
     pub fn name(self) -> &'static str {
         match self {
             Self::Valid => "valid",
+            Self::Provisional => "provisional",
             Self::Invalid => "invalid",
         }
     }
@@ -173,6 +178,38 @@ pub enum Reason {
         /// Why it could not decide.
         why: String,
     },
+    /// A provisional pass's credential is in the protected header instead of label 13 of the
+    /// unprotected one.
+    ProvisionalCredentialMisplaced,
+    /// A provisional pass's delegation credential is unreadable, or no fallback root of the
+    /// trust bundle verifies it.
+    ProvisionalCredentialInvalid {
+        /// Which check failed.
+        detail: String,
+    },
+    /// The credential certifies another device than the one whose kid the pass carries.
+    ProvisionalSubjectMismatch,
+    /// The key the credential certifies does not verify the pass (or the pass is not ES256).
+    ProvisionalSignatureInvalid,
+    /// The pass was signed outside its credential's validity.
+    ProvisionalOutsideCredential {
+        /// The pass's `iat`.
+        issued_at: UnixTime,
+        /// The credential's `nbf`.
+        not_before: UnixTime,
+        /// The credential's `exp`.
+        expires_at: UnixTime,
+    },
+    /// The device was revoked before it signed the pass.
+    ProvisionalDeviceRevoked {
+        /// Since when.
+        since: UnixTime,
+    },
+    /// The pass is beyond what the credential allows.
+    ProvisionalOutOfScope {
+        /// What exceeds the scope.
+        detail: String,
+    },
 }
 
 impl Reason {
@@ -208,6 +245,13 @@ impl Reason {
             Self::Revoked { .. } => "revoked",
             Self::RuleFailed { .. } => "rule_failed",
             Self::RuleOpen { .. } => "rule_open",
+            Self::ProvisionalCredentialMisplaced => "provisional_credential_misplaced",
+            Self::ProvisionalCredentialInvalid { .. } => "provisional_credential_invalid",
+            Self::ProvisionalSubjectMismatch => "provisional_subject_mismatch",
+            Self::ProvisionalSignatureInvalid => "provisional_signature_invalid",
+            Self::ProvisionalOutsideCredential { .. } => "provisional_outside_credential",
+            Self::ProvisionalDeviceRevoked { .. } => "provisional_device_revoked",
+            Self::ProvisionalOutOfScope { .. } => "provisional_out_of_scope",
         }
     }
 
@@ -221,14 +265,21 @@ impl Reason {
             | Self::AlgorithmUnsupported { .. }
             | Self::AlgorithmKeyMismatch { .. }
             | Self::SignatureMalformed { .. }
-            | Self::SignatureInvalid => ReasonCategory::Signature,
+            | Self::SignatureInvalid
+            | Self::ProvisionalCredentialMisplaced
+            | Self::ProvisionalCredentialInvalid { .. }
+            | Self::ProvisionalSubjectMismatch
+            | Self::ProvisionalSignatureInvalid => ReasonCategory::Signature,
             Self::IssuedAtMissing
             | Self::ExpiryMissing
             | Self::NotYetValid { .. }
             | Self::Expired { .. }
             | Self::SignedOutsideSignerValidity { .. }
-            | Self::ExpiresAfterSigner { .. } => ReasonCategory::Validity,
-            Self::KeyUsageMismatch { .. } | Self::IssuerCountryMismatch { .. } => ReasonCategory::KeyUsage,
+            | Self::ExpiresAfterSigner { .. }
+            | Self::ProvisionalOutsideCredential { .. } => ReasonCategory::Validity,
+            Self::KeyUsageMismatch { .. } | Self::IssuerCountryMismatch { .. } | Self::ProvisionalOutOfScope { .. } => {
+                ReasonCategory::KeyUsage
+            }
             Self::SchemaViolations { .. } | Self::SchemaUnavailable { .. } | Self::PayloadInvalid { .. } => {
                 ReasonCategory::Schema
             }
@@ -238,7 +289,7 @@ impl Reason {
             | Self::RecoveryNotYetValid { .. }
             | Self::RecoveryExpired { .. } => ReasonCategory::Content,
             Self::TrustDataStale { .. } | Self::TrustDataNotYetValid { .. } => ReasonCategory::TrustData,
-            Self::Revoked { .. } => ReasonCategory::Revocation,
+            Self::Revoked { .. } | Self::ProvisionalDeviceRevoked { .. } => ReasonCategory::Revocation,
             Self::RuleFailed { .. } | Self::RuleOpen { .. } => ReasonCategory::Rules,
         }
     }
@@ -360,6 +411,30 @@ impl fmt::Display for Reason {
             Self::Revoked { list } => write!(f, "the pass is revoked (on the {} revocation list)", list.name()),
             Self::RuleFailed { identifier, description } => write!(f, "rule {identifier}: {description}"),
             Self::RuleOpen { identifier, why } => write!(f, "rule {identifier} could not be evaluated: {why}"),
+            Self::ProvisionalCredentialMisplaced => {
+                write!(
+                    f,
+                    "the delegation credential must be under label 13 of the unprotected header, not the protected one"
+                )
+            }
+            Self::ProvisionalCredentialInvalid { detail } => write!(f, "provisional pass: {detail}"),
+            Self::ProvisionalSubjectMismatch => {
+                write!(f, "the delegation credential certifies another device than the one that signed the pass")
+            }
+            Self::ProvisionalSignatureInvalid => {
+                write!(f, "the device key the credential certifies does not verify the pass (ES256 expected)")
+            }
+            Self::ProvisionalOutsideCredential { issued_at, not_before, expires_at } => write!(
+                f,
+                "provisional pass signed at {} outside its credential's validity ({} to {})",
+                issued_at.to_rfc3339(),
+                not_before.to_rfc3339(),
+                expires_at.to_rfc3339()
+            ),
+            Self::ProvisionalDeviceRevoked { since } => {
+                write!(f, "the pharmacy device was revoked at {}, before it signed this pass", since.to_rfc3339())
+            }
+            Self::ProvisionalOutOfScope { detail } => write!(f, "provisional pass beyond its credential: {detail}"),
         }
     }
 }
@@ -416,12 +491,19 @@ pub struct Verdict {
     pub rule_outcomes: Vec<RuleOutcome>,
     /// The sequence number of the trust bundle used, if any.
     pub trust_sequence: Option<u64>,
+    /// For a provisional pass: the pharmacy and device that signed it.
+    pub provisional: Option<ProvisionalSigner>,
 }
 
 impl Verdict {
-    /// Whether the status is valid.
+    /// Whether the status is valid (green; a provisional pass is not).
     pub fn is_valid(&self) -> bool {
         self.status == VerdictStatus::Valid
+    }
+
+    /// Whether the holder may pass: valid, or provisional (amber).
+    pub fn is_accepted(&self) -> bool {
+        matches!(self.status, VerdictStatus::Valid | VerdictStatus::Provisional)
     }
 
     /// Whether any reason is of `category`.

@@ -6,6 +6,7 @@ use ciborium::Value;
 
 use super::notice::Notice;
 use super::policy;
+use super::provisional::{self, ProvisionalSigner};
 use super::signature::check_signature;
 use super::tolerance;
 use super::verdict::{Holder, Reason, SignerSummary, Verdict, VerdictStatus};
@@ -34,6 +35,8 @@ pub struct Verifier {
     trust: TrustStore,
     limits: PassLimits,
     bundle: Option<BundleContext>,
+    /// Refuse provisional passes, as an ordinary EU verifier does.
+    eu_only: bool,
 }
 
 /// What a trust bundle adds to verification.
@@ -62,7 +65,7 @@ pub enum SignerSearch<'a> {
 impl Verifier {
     /// A verifier trusting `trust`, without a bundle.
     pub fn new(trust: TrustStore) -> Self {
-        Self { trust, limits: PassLimits::default(), bundle: None }
+        Self { trust, limits: PassLimits::default(), bundle: None, eu_only: false }
     }
 
     /// A verifier trusting a bundle's signers and applying its validity, revocations and
@@ -79,7 +82,15 @@ impl Verifier {
                 arrival_country: arrival_country.map(str::to_ascii_uppercase),
                 arrival_region: None,
             }),
+            eu_only: false,
         })
+    }
+
+    /// Refuses provisional passes (`kid_unknown`), as an ordinary EU DCC verifier, which knows
+    /// neither pharmacy devices nor fallback roots, does: the strict mode.
+    pub fn eu_only(mut self) -> Self {
+        self.eu_only = true;
+        self
     }
 
     /// Trusts further signers beside those of a bundle.
@@ -128,6 +139,7 @@ impl Verifier {
             _ => None,
         };
         let signer = self.signer_checks(pass, certificate_type, now, &mut reasons);
+        let provisional = self.provisional_checks(pass, dcc_value, kid, certificate_type, &mut reasons);
         let payload = self.payload_checks(dcc_value, now, &mut reasons);
         // Upper-cased once, so revocation hashes (COUNTRYCODEUCI hashes "FR" + UCI), rule
         // selection and the verdict all read the country the same way, however it was written.
@@ -140,7 +152,9 @@ impl Verifier {
         let rule_outcomes = match (&self.bundle, &payload.dcc, &issuer_country) {
             (Some(context), Some(dcc), Some(country)) => {
                 let signed = SignedPass { pass, dcc_value, dcc, issuer_country: country, kid };
-                bundle_checks(context, &signed, signer.map(|(_, algorithm)| algorithm), now, &mut reasons)
+                let algorithm =
+                    signer.map(|(_, algorithm)| algorithm).or(provisional.as_ref().map(|_| SignatureAlgorithm::Es256));
+                bundle_checks(context, &signed, algorithm, now, &mut reasons)
             }
             (Some(context), ..) => {
                 reasons.extend(bundle_validity_reasons(context, now));
@@ -149,7 +163,11 @@ impl Verifier {
             (None, ..) => Vec::new(),
         };
         Ok(Verdict {
-            status: if reasons.is_empty() { VerdictStatus::Valid } else { VerdictStatus::Invalid },
+            status: match (reasons.is_empty(), &provisional) {
+                (true, None) => VerdictStatus::Valid,
+                (true, Some(_)) => VerdictStatus::Provisional,
+                (false, _) => VerdictStatus::Invalid,
+            },
             reasons,
             notices: payload.notices,
             certificate_type,
@@ -167,7 +185,43 @@ impl Verifier {
             verified_at: now,
             rule_outcomes,
             trust_sequence: self.bundle.as_ref().map(|context| context.bundle.sequence()),
+            provisional,
         })
+    }
+
+    /// A pass no trusted signer knows, carrying a delegation credential: checked against the
+    /// bundle's fallback roots (provisional.rs). On success the `kid_unknown` reason goes.
+    fn provisional_checks(
+        &self,
+        pass: &DecodedPass,
+        dcc_value: &Value,
+        kid: Option<Kid>,
+        certificate_type: Option<CertificateType>,
+        reasons: &mut Vec<Reason>,
+    ) -> Option<ProvisionalSigner> {
+        let unknown = reasons.iter().position(|reason| matches!(reason, Reason::KeyIdUnknown { .. }))?;
+        let (Some(kid), Some(context), false) = (kid, &self.bundle, self.eu_only) else { return None };
+        if !provisional::carries_credential(pass) {
+            return None;
+        }
+        let contents = context.bundle.contents();
+        match provisional::check_provisional(
+            pass,
+            dcc_value,
+            kid,
+            &contents.fallback_roots,
+            &contents.device_revocations,
+            certificate_type,
+        ) {
+            Ok(signer) => {
+                reasons.remove(unknown);
+                Some(signer)
+            }
+            Err(found) => {
+                reasons.splice(unknown..=unknown, found);
+                None
+            }
+        }
     }
 
     /// The signature, the pass's validity and what its signer may sign; the signer found, if any.

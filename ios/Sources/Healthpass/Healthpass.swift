@@ -146,6 +146,20 @@ public final class PharmacyIssuer {
 }
 
 /// HTTP through URLSession.
+/// What the result screen shows: green (valid), amber (provisional: signed by a certified
+/// pharmacy while the central service was down; accept it and show the pharmacy), red.
+public enum Signal { case green, amber, red }
+
+public extension Verdict {
+    var signal: Signal {
+        switch status {
+        case .valid: return .green
+        case .provisional: return .amber
+        case .invalid: return .red
+        }
+    }
+}
+
 /// The pharmacy device's outbox: every entry is written to `file` before it is sent and kept
 /// until its pass arrives. Call `drain` when the network returns and at `nextAttemptAtMs`
 /// (a BGTaskScheduler task); `send` while the pharmacist waits.

@@ -3218,6 +3218,105 @@ public func FfiConverterTypePoint_lower(_ value: Point) -> RustBuffer {
 
 
 /**
+ * Who signed a provisional pass.
+ */
+public struct ProvisionalIssuer: Equatable, Hashable {
+    /**
+     * The pharmacy's identifier.
+     */
+    public var pharmacyId: String
+    /**
+     * The pharmacy's name, to show the controller.
+     */
+    public var pharmacyName: String
+    /**
+     * The authority that certified the pharmacy's device.
+     */
+    public var authority: String
+    /**
+     * The device's kid, base64.
+     */
+    public var deviceId: String
+    /**
+     * The pass's sequence number on the device.
+     */
+    public var sequence: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The pharmacy's identifier.
+         */pharmacyId: String, 
+        /**
+         * The pharmacy's name, to show the controller.
+         */pharmacyName: String, 
+        /**
+         * The authority that certified the pharmacy's device.
+         */authority: String, 
+        /**
+         * The device's kid, base64.
+         */deviceId: String, 
+        /**
+         * The pass's sequence number on the device.
+         */sequence: UInt64) {
+        self.pharmacyId = pharmacyId
+        self.pharmacyName = pharmacyName
+        self.authority = authority
+        self.deviceId = deviceId
+        self.sequence = sequence
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProvisionalIssuer: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProvisionalIssuer: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProvisionalIssuer {
+        return
+            try ProvisionalIssuer(
+                pharmacyId: FfiConverterString.read(from: &buf), 
+                pharmacyName: FfiConverterString.read(from: &buf), 
+                authority: FfiConverterString.read(from: &buf), 
+                deviceId: FfiConverterString.read(from: &buf), 
+                sequence: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProvisionalIssuer, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.pharmacyId, into: &buf)
+        FfiConverterString.write(value.pharmacyName, into: &buf)
+        FfiConverterString.write(value.authority, into: &buf)
+        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterUInt64.write(value.sequence, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionalIssuer_lift(_ buf: RustBuffer) throws -> ProvisionalIssuer {
+    return try FfiConverterTypeProvisionalIssuer.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionalIssuer_lower(_ value: ProvisionalIssuer) -> RustBuffer {
+    return FfiConverterTypeProvisionalIssuer.lower(value)
+}
+
+
+/**
  * Why a pass is not valid: a stable code and a message for people (no personal data).
  */
 public struct Reason: Equatable, Hashable {
@@ -3787,11 +3886,12 @@ public func FfiConverterTypeValueSetEntry_lower(_ value: ValueSetEntry) -> RustB
  */
 public struct Verdict: Equatable, Hashable {
     /**
-     * Valid or invalid.
+     * Valid, provisional (amber: signed by a certified pharmacy device during an outage) or
+     * invalid.
      */
     public var status: VerdictStatus
     /**
-     * Why not, in the order found (empty when valid).
+     * Why not, in the order found (empty when valid or provisional).
      */
     public var reasons: [Reason]
     /**
@@ -3838,15 +3938,21 @@ public struct Verdict: Equatable, Hashable {
      * Seconds since the Unix epoch.
      */
     public var verifiedAt: Int64
+    /**
+     * For a provisional pass (amber): the pharmacy that signed it while the central service
+     * was down.
+     */
+    public var provisional: ProvisionalIssuer?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * Valid or invalid.
+         * Valid, provisional (amber: signed by a certified pharmacy device during an outage) or
+         * invalid.
          */status: VerdictStatus, 
         /**
-         * Why not, in the order found (empty when valid).
+         * Why not, in the order found (empty when valid or provisional).
          */reasons: [Reason], 
         /**
          * What is odd without changing the decision (a valid pass may have notices).
@@ -3880,7 +3986,11 @@ public struct Verdict: Equatable, Hashable {
          */trustSequence: UInt64?, 
         /**
          * Seconds since the Unix epoch.
-         */verifiedAt: Int64) {
+         */verifiedAt: Int64, 
+        /**
+         * For a provisional pass (amber): the pharmacy that signed it while the central service
+         * was down.
+         */provisional: ProvisionalIssuer?) {
         self.status = status
         self.reasons = reasons
         self.notices = notices
@@ -3894,6 +4004,7 @@ public struct Verdict: Equatable, Hashable {
         self.ruleOutcomes = ruleOutcomes
         self.trustSequence = trustSequence
         self.verifiedAt = verifiedAt
+        self.provisional = provisional
     }
 
     
@@ -3924,7 +4035,8 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
                 holder: FfiConverterOptionTypeHolder.read(from: &buf), 
                 ruleOutcomes: FfiConverterSequenceTypeRuleOutcome.read(from: &buf), 
                 trustSequence: FfiConverterOptionUInt64.read(from: &buf), 
-                verifiedAt: FfiConverterInt64.read(from: &buf)
+                verifiedAt: FfiConverterInt64.read(from: &buf), 
+                provisional: FfiConverterOptionTypeProvisionalIssuer.read(from: &buf)
         )
     }
 
@@ -3942,6 +4054,7 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
         FfiConverterSequenceTypeRuleOutcome.write(value.ruleOutcomes, into: &buf)
         FfiConverterOptionUInt64.write(value.trustSequence, into: &buf)
         FfiConverterInt64.write(value.verifiedAt, into: &buf)
+        FfiConverterOptionTypeProvisionalIssuer.write(value.provisional, into: &buf)
     }
 }
 
@@ -4723,9 +4836,14 @@ public func FfiConverterTypeTestType_lower(_ value: TestType) -> RustBuffer {
 public enum VerdictStatus: Equatable, Hashable {
     
     /**
-     * Authentic, in force and conforming: the holder may pass.
+     * Authentic, in force and conforming: the holder may pass (green).
      */
     case valid
+    /**
+     * Authentic, in force and conforming, signed on a certified pharmacy device while the
+     * central service was down: the holder may pass; show amber and the pharmacy's name.
+     */
+    case provisional
     /**
      * At least one reason says no.
      */
@@ -4753,7 +4871,9 @@ public struct FfiConverterTypeVerdictStatus: FfiConverterRustBuffer {
         
         case 1: return .valid
         
-        case 2: return .invalid
+        case 2: return .provisional
+        
+        case 3: return .invalid
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4767,8 +4887,12 @@ public struct FfiConverterTypeVerdictStatus: FfiConverterRustBuffer {
             writeInt(&buf, Int32(1))
         
         
-        case .invalid:
+        case .provisional:
             writeInt(&buf, Int32(2))
+        
+        
+        case .invalid:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -4929,6 +5053,30 @@ fileprivate struct FfiConverterOptionTypeHolder: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeHolder.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeProvisionalIssuer: FfiConverterRustBuffer {
+    typealias SwiftType = ProvisionalIssuer?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeProvisionalIssuer.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeProvisionalIssuer.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

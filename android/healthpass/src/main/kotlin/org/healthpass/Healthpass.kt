@@ -211,7 +211,8 @@ val HealthpassException.reason: String
     }
 
 /** What a controller's screen shows. */
-enum class Signal { GREEN, RED }
+/** GREEN: valid. AMBER: provisional (signed by a certified pharmacy during an outage; accept it). RED: not valid. */
+enum class Signal { GREEN, AMBER, RED }
 
 data class VerdictPresentation(
     val signal: Signal,
@@ -229,15 +230,24 @@ data class VerdictPresentation(
     val dateOfBirth: String?,
 )
 
-/** The result screen's content for a verdict: green or red, the reasons, name and birth date. */
+/** The result screen's content for a verdict: green, amber or red, the reasons, name and birth date. */
 fun Verdict.presentation(): VerdictPresentation {
     val holder = holder
     val printedName = listOfNotNull(holder?.givenName, holder?.familyName).joinToString(" ").ifBlank { null }
     val machineName = holder?.let { "${it.familyNameTransliterated.orEmpty()}<<${it.givenNameTransliterated.orEmpty()}" }
     val kind = certificateType?.name?.lowercase() ?: "health"
     return VerdictPresentation(
-        signal = if (status == VerdictStatus.VALID) Signal.GREEN else Signal.RED,
-        headline = if (status == VerdictStatus.VALID) "Valid $kind certificate" else "Not valid",
+        signal = when (status) {
+            VerdictStatus.VALID -> Signal.GREEN
+            VerdictStatus.PROVISIONAL -> Signal.AMBER
+            VerdictStatus.INVALID -> Signal.RED
+        },
+        headline = when (status) {
+            VerdictStatus.VALID -> "Valid $kind certificate"
+            VerdictStatus.PROVISIONAL ->
+                "Provisional $kind certificate from ${provisional?.pharmacyName ?: "a certified pharmacy"}"
+            VerdictStatus.INVALID -> "Not valid"
+        },
         reasons = reasons.map { it.message },
         notices = notices.map { it.message },
         name = printedName,

@@ -435,4 +435,22 @@ class HealthpassTest {
             }
         }
     }
+
+    @Test
+    fun aProvisionalPassIsAmberAndNamesThePharmacy() {
+        val work = File(System.getProperty("healthpass.work") ?: error("-Dhealthpass.work is not set"))
+        val at = Instant.ofEpochSecond(File(work, "provisional-at.txt").readText().trim().toLong())
+        val checkpoint = Checkpoint(listOf(File(work, "fallback-anchor.pem").readBytes()))
+        checkpoint.loadBundle(File(work, "fallback-bundle.cbor").readBytes(), at)
+        val verdict = checkpoint.verify(File(work, "provisional.txt").readText().trim(), at)
+        assertEquals(VerdictStatus.PROVISIONAL, verdict.status)
+        assertTrue(verdict.reasons.isEmpty())
+        assertEquals("Pharmacie du Centre, Lyon", verdict.provisional?.pharmacyName)
+        val presentation = verdict.presentation()
+        assertEquals(Signal.AMBER, presentation.signal)
+        assertTrue(presentation.headline, presentation.headline.contains("Pharmacie du Centre, Lyon"))
+        // Without the fallback root (the demo bundle), the same pass is red.
+        val red = Checkpoint.demo().verify(File(work, "provisional.txt").readText().trim(), at)
+        assertEquals(Signal.RED, red.presentation().signal)
+    }
 }

@@ -4783,6 +4783,77 @@ public object FfiConverterTypePoint: FfiConverterRustBuffer<Point> {
 
 
 /**
+ * Who signed a provisional pass.
+ */
+data class ProvisionalIssuer (
+    /**
+     * The pharmacy's identifier.
+     */
+    var `pharmacyId`: kotlin.String
+    , 
+    /**
+     * The pharmacy's name, to show the controller.
+     */
+    var `pharmacyName`: kotlin.String
+    , 
+    /**
+     * The authority that certified the pharmacy's device.
+     */
+    var `authority`: kotlin.String
+    , 
+    /**
+     * The device's kid, base64.
+     */
+    var `deviceId`: kotlin.String
+    , 
+    /**
+     * The pass's sequence number on the device.
+     */
+    var `sequence`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProvisionalIssuer: FfiConverterRustBuffer<ProvisionalIssuer> {
+    override fun read(buf: ByteBuffer): ProvisionalIssuer {
+        return ProvisionalIssuer(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ProvisionalIssuer) = (
+            FfiConverterString.allocationSize(value.`pharmacyId`) +
+            FfiConverterString.allocationSize(value.`pharmacyName`) +
+            FfiConverterString.allocationSize(value.`authority`) +
+            FfiConverterString.allocationSize(value.`deviceId`) +
+            FfiConverterULong.allocationSize(value.`sequence`)
+    )
+
+    override fun write(value: ProvisionalIssuer, buf: ByteBuffer) {
+            FfiConverterString.write(value.`pharmacyId`, buf)
+            FfiConverterString.write(value.`pharmacyName`, buf)
+            FfiConverterString.write(value.`authority`, buf)
+            FfiConverterString.write(value.`deviceId`, buf)
+            FfiConverterULong.write(value.`sequence`, buf)
+    }
+}
+
+
+
+/**
  * Why a pass is not valid: a stable code and a message for people (no personal data).
  */
 data class Reason (
@@ -5190,12 +5261,13 @@ public object FfiConverterTypeValueSetEntry: FfiConverterRustBuffer<ValueSetEntr
  */
 data class Verdict (
     /**
-     * Valid or invalid.
+     * Valid, provisional (amber: signed by a certified pharmacy device during an outage) or
+     * invalid.
      */
     var `status`: VerdictStatus
     , 
     /**
-     * Why not, in the order found (empty when valid).
+     * Why not, in the order found (empty when valid or provisional).
      */
     var `reasons`: List<Reason>
     , 
@@ -5253,6 +5325,12 @@ data class Verdict (
      * Seconds since the Unix epoch.
      */
     var `verifiedAt`: kotlin.Long
+    , 
+    /**
+     * For a provisional pass (amber): the pharmacy that signed it while the central service
+     * was down.
+     */
+    var `provisional`: ProvisionalIssuer?
     
 ){
     
@@ -5282,6 +5360,7 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterSequenceTypeRuleOutcome.read(buf),
             FfiConverterOptionalULong.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterOptionalTypeProvisionalIssuer.read(buf),
         )
     }
 
@@ -5298,7 +5377,8 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterOptionalTypeHolder.allocationSize(value.`holder`) +
             FfiConverterSequenceTypeRuleOutcome.allocationSize(value.`ruleOutcomes`) +
             FfiConverterOptionalULong.allocationSize(value.`trustSequence`) +
-            FfiConverterLong.allocationSize(value.`verifiedAt`)
+            FfiConverterLong.allocationSize(value.`verifiedAt`) +
+            FfiConverterOptionalTypeProvisionalIssuer.allocationSize(value.`provisional`)
     )
 
     override fun write(value: Verdict, buf: ByteBuffer) {
@@ -5315,6 +5395,7 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterSequenceTypeRuleOutcome.write(value.`ruleOutcomes`, buf)
             FfiConverterOptionalULong.write(value.`trustSequence`, buf)
             FfiConverterLong.write(value.`verifiedAt`, buf)
+            FfiConverterOptionalTypeProvisionalIssuer.write(value.`provisional`, buf)
     }
 }
 
@@ -5919,9 +6000,14 @@ public object FfiConverterTypeTestType: FfiConverterRustBuffer<TestType> {
 enum class VerdictStatus {
     
     /**
-     * Authentic, in force and conforming: the holder may pass.
+     * Authentic, in force and conforming: the holder may pass (green).
      */
     VALID,
+    /**
+     * Authentic, in force and conforming, signed on a certified pharmacy device while the
+     * central service was down: the holder may pass; show amber and the pharmacy's name.
+     */
+    PROVISIONAL,
     /**
      * At least one reason says no.
      */
@@ -6141,6 +6227,38 @@ public object FfiConverterOptionalTypeHolder: FfiConverterRustBuffer<Holder?> {
         } else {
             buf.put(1)
             FfiConverterTypeHolder.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeProvisionalIssuer: FfiConverterRustBuffer<ProvisionalIssuer?> {
+    override fun read(buf: ByteBuffer): ProvisionalIssuer? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeProvisionalIssuer.read(buf)
+    }
+
+    override fun allocationSize(value: ProvisionalIssuer?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeProvisionalIssuer.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ProvisionalIssuer?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeProvisionalIssuer.write(value, buf)
         }
     }
 }

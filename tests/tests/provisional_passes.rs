@@ -1,0 +1,372 @@
+//! Provisional passes (the signed paper fallback, brief §5) as a controller's verifier sees
+//! them: amber when every check holds, naming the pharmacy; otherwise refused with the reason
+//! of the check that failed, each attack on its own. An ordinary EU verifier refuses them all.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use ciborium::Value;
+use healthpass_core::codec::cose::{Signer, SoftwareSigner};
+use healthpass_core::fallback::{FallbackError, ProvisionalIssuer, issue_provisional};
+use healthpass_core::issue::test_certificate::build_test_dcc;
+use healthpass_core::issue::{IssuingPolicy, TestCertificateRequest, TestType};
+use healthpass_core::outbox::Outbox;
+use healthpass_core::render::QrMatrix;
+use healthpass_core::time::UnixTime;
+use healthpass_core::trust::{DeviceRevocation, Kid, TrustStore};
+use healthpass_core::verify::{Verdict, VerdictStatus, Verifier, provisional_uvci};
+use healthpass_tests::fallback_kit::{
+    CredentialPlacement, assemble, claims, controller, credential, device_key, device_kid, issuer, now, root, root_key,
+};
+use healthpass_tests::vectors::{
+    claims_around, demo_authority, demo_test_request, fixed_key, sample_vaccination_value,
+};
+
+const ES256: i64 = -7;
+
+fn request() -> TestCertificateRequest {
+    demo_test_request(now().saturating_sub(3_600))
+}
+
+fn codes(verdict: &Verdict) -> Vec<&'static str> {
+    verdict.reasons.iter().map(|reason| reason.code()).collect()
+}
+
+fn verify(text: &str) -> Verdict {
+    controller(Vec::new()).verify_text(text, now()).unwrap()
+}
+
+/// The claims of an honest provisional pass of `device` numbered `sequence`, signed at `at`,
+/// valid for `hours`.
+fn pass_claims(device: Kid, sequence: u64, at: UnixTime, hours: i64, test_type: TestType) -> Value {
+    let uvci = provisional_uvci("FR", device, sequence).unwrap();
+    let entry = TestCertificateRequest {
+        test_type,
+        device: matches!(test_type, TestType::RapidAntigen).then(|| "1232".into()),
+        ..demo_test_request(at.saturating_sub(1_800))
+    };
+    let dcc = build_test_dcc(&entry, &IssuingPolicy::default(), at, uvci).unwrap();
+    claims_around(dcc.to_value(), "FR", at, at.saturating_add(hours * 3_600))
+}
+
+#[test]
+fn an_honest_provisional_pass_is_amber_and_names_the_pharmacy() {
+    let issued = issuer(1).issue(&request(), 7, now()).unwrap();
+    let verdict = verify(&issued.pass.text);
+    assert_eq!(verdict.status, VerdictStatus::Provisional, "{:?}", codes(&verdict));
+    assert!(verdict.reasons.is_empty() && verdict.is_accepted() && !verdict.is_valid());
+    let signer = verdict.provisional.unwrap();
+    assert_eq!(
+        (signer.pharmacy_name.as_str(), signer.sequence, signer.device),
+        ("Pharmacie du Centre, Lyon", 7, device_kid(&device_key(1)))
+    );
+    assert!(
+        issued.pass.certificate_id.contains(":P")
+            && issued
+                .pass
+                .certificate_id
+                .ends_with(&issued.pass.certificate_id[issued.pass.certificate_id.len() - 2..])
+    );
+    // An ordinary EU verifier knows neither the device nor label 13: it refuses (fail-closed).
+    let eu = Verifier::new(TrustStore::from_iter(healthpass_core::trust::DocumentSignerCertificate::from_der(
+        &demo_authority().dsc.certificate_der,
+    )));
+    assert_eq!(codes(&eu.verify_text(&issued.pass.text, now()).unwrap()), ["kid_unknown"]);
+    let strict = controller(Vec::new()).eu_only();
+    assert_eq!(codes(&strict.verify_text(&issued.pass.text, now()).unwrap()), ["kid_unknown"]);
+    // The independent Python verifier, given the country's document signer, refuses it too.
+    let independent = healthpass_tests::python::independent_verdicts(
+        &demo_authority().dsc.certificate_pem(),
+        std::slice::from_ref(&issued.pass.text),
+    );
+    assert_eq!(
+        (&independent[0]["kid_matches"], &independent[0]["signature_valid"]),
+        (&false.into(), &false.into()),
+        "{}",
+        independent[0]
+    );
+}
+
+#[test]
+fn a_forged_credential_or_one_signed_by_a_document_signer_is_refused() {
+    let device = device_key(2);
+    let forged = credential(&claims(&device), &fixed_key(0x33));
+    let by_dsc = credential(&claims(&device), &demo_authority().dsc.key);
+    for credential in [forged, by_dsc] {
+        let text = assemble(
+            &pass_claims(device_kid(&device), 1, now(), 24, TestType::RapidAntigen),
+            &device,
+            device_kid(&device),
+            ES256,
+            &credential,
+            CredentialPlacement::Unprotected,
+        );
+        let verdict = verify(&text);
+        assert_eq!(codes(&verdict), ["provisional_credential_invalid"]);
+        assert!(verdict.reasons[0].to_string().contains("not a fallback root"), "{}", verdict.reasons[0]);
+    }
+}
+
+#[test]
+fn a_credential_for_another_key_or_another_device_is_refused() {
+    let device = device_key(3);
+    let other = device_key(4);
+    // The credential names this device but certifies another key.
+    let mut wrong_key = claims(&device);
+    wrong_key.device_key = *other.verifying_key();
+    let text = assemble(
+        &pass_claims(device_kid(&device), 1, now(), 24, TestType::RapidAntigen),
+        &device,
+        device_kid(&device),
+        ES256,
+        &credential(&wrong_key, &root_key()),
+        CredentialPlacement::Unprotected,
+    );
+    assert_eq!(codes(&verify(&text)), ["provisional_signature_invalid"]);
+    // Swapped between two passes: device 4's credential on device 3's pass.
+    let swapped = assemble(
+        &pass_claims(device_kid(&device), 1, now(), 24, TestType::RapidAntigen),
+        &device,
+        device_kid(&device),
+        ES256,
+        &credential(&claims(&other), &root_key()),
+        CredentialPlacement::Unprotected,
+    );
+    assert_eq!(codes(&verify(&swapped)), ["provisional_subject_mismatch"]);
+    // Signed with device 4's key under device 3's kid and device 3's credential.
+    let stolen = assemble(
+        &pass_claims(device_kid(&device), 1, now(), 24, TestType::RapidAntigen),
+        &other,
+        device_kid(&device),
+        ES256,
+        &credential(&claims(&device), &root_key()),
+        CredentialPlacement::Unprotected,
+    );
+    assert_eq!(codes(&verify(&stolen)), ["provisional_signature_invalid"]);
+}
+
+#[test]
+fn passes_signed_outside_the_credentials_validity_are_refused() {
+    let device = device_key(5);
+    let credential = credential(&claims(&device), &root_key());
+    for at in [now().saturating_sub(3 * 86_400), now().saturating_add(14 * 86_400)] {
+        let text = assemble(
+            &pass_claims(device_kid(&device), 1, at, 24, TestType::RapidAntigen),
+            &device,
+            device_kid(&device),
+            ES256,
+            &credential,
+            CredentialPlacement::Unprotected,
+        );
+        let verdict = controller(Vec::new()).verify_text(&text, at.saturating_add(60)).unwrap();
+        assert!(codes(&verdict).contains(&"provisional_outside_credential"), "{:?}", codes(&verdict));
+    }
+    // The issuer itself refuses to sign with a credential out of force.
+    let error = issuer(5).issue(&request(), 1, now().saturating_add(20 * 86_400)).unwrap_err();
+    assert!(matches!(error, FallbackError::CredentialNotInForce { .. }), "{error}");
+}
+
+#[test]
+fn a_revoked_device_keeps_what_it_signed_before_and_nothing_after() {
+    let device = device_key(6);
+    let revoked_at = now().saturating_sub(600);
+    let revocation = vec![DeviceRevocation { device_kid: device_kid(&device), revoked_since: revoked_at }];
+    let credential = credential(&claims(&device), &root_key());
+    let before = assemble(
+        &pass_claims(device_kid(&device), 1, revoked_at.saturating_sub(3_600), 24, TestType::RapidAntigen),
+        &device,
+        device_kid(&device),
+        ES256,
+        &credential,
+        CredentialPlacement::Unprotected,
+    );
+    let after = assemble(
+        &pass_claims(device_kid(&device), 2, now(), 24, TestType::RapidAntigen),
+        &device,
+        device_kid(&device),
+        ES256,
+        &credential,
+        CredentialPlacement::Unprotected,
+    );
+    let verifier = controller(revocation);
+    assert_eq!(verifier.verify_text(&before, now()).unwrap().status, VerdictStatus::Provisional);
+    assert_eq!(codes(&verifier.verify_text(&after, now()).unwrap()), ["provisional_device_revoked"]);
+}
+
+#[test]
+fn every_scope_violation_is_refused_on_its_own() {
+    let device = device_key(7);
+    let kid = device_kid(&device);
+    let mut rapid_only = claims(&device);
+    rapid_only.scope.test_types = vec!["LP217198-3".into()];
+    rapid_only.scope.max_sequence = 100;
+    let credential = credential(&rapid_only, &root_key());
+    let out_of_scope = |claims: Value| {
+        let verdict = verify(&assemble(&claims, &device, kid, ES256, &credential, CredentialPlacement::Unprotected));
+        let details: Vec<String> = verdict.reasons.iter().map(ToString::to_string).collect();
+        assert_eq!(codes(&verdict), ["provisional_out_of_scope"], "{details:?}");
+        details[0].clone()
+    };
+    // A vaccination.
+    let test = pass_claims(kid, 1, now(), 24, TestType::RapidAntigen);
+    let dcc =
+        healthpass_core::dcc::hcert::dcc_value(&healthpass_core::codec::CwtClaims::from_value(test.clone()).unwrap())
+            .unwrap()
+            .clone();
+    let uvci = provisional_uvci("FR", kid, 2).unwrap();
+    let vaccination = claims_around(
+        sample_vaccination_value(&dcc, "2027-01-15", &uvci),
+        "FR",
+        now(),
+        now().saturating_add(24 * 3_600),
+    );
+    assert!(out_of_scope(vaccination).contains("certificate type"));
+    // A PCR test from a device allowed rapid tests only.
+    assert!(out_of_scope(pass_claims(kid, 3, now(), 24, TestType::Naat)).contains("test type"));
+    // Valid for 72 h where the credential allows 48.
+    assert!(out_of_scope(pass_claims(kid, 4, now(), 72, TestType::RapidAntigen)).contains("longer"));
+    // Sequence 101 of 100.
+    assert!(out_of_scope(pass_claims(kid, 101, now(), 24, TestType::RapidAntigen)).contains("sequence"));
+    // A UVCI outside the device's namespace (another device's).
+    assert!(
+        out_of_scope(pass_claims(device_kid(&device_key(8)), 5, now(), 24, TestType::RapidAntigen))
+            .contains("namespace")
+    );
+    // And the issuer refuses the same before signing.
+    let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::new(device.clone()));
+    let issuer = ProvisionalIssuer::new(signer, credential.clone(), &[root()], IssuingPolicy::default()).unwrap();
+    let naat = TestCertificateRequest { test_type: TestType::Naat, device: None, ..request() };
+    assert!(matches!(issuer.issue(&naat, 1, now()), Err(FallbackError::OutOfScope { .. })));
+    assert!(matches!(issuer.issue(&request(), 101, now()), Err(FallbackError::OutOfScope { .. })));
+}
+
+#[test]
+fn a_fallback_root_never_verifies_an_ordinary_pass_and_is_never_a_document_signer() {
+    // Signed by the fallback root's own key as if it were a document signer.
+    let ordinary = healthpass_tests::vectors::sign_claims(
+        &pass_claims(device_kid(&root_key()), 1, now(), 24, TestType::RapidAntigen),
+        &root_key(),
+        device_kid(&root_key()),
+    );
+    assert_eq!(codes(&verify(&ordinary)), ["kid_unknown"]);
+}
+
+#[test]
+fn algorithm_confusion_and_misplaced_or_missing_credentials_are_refused() {
+    let device = device_key(9);
+    let kid = device_kid(&device);
+    let credential = credential(&claims(&device), &root_key());
+    let claims = pass_claims(kid, 1, now(), 24, TestType::RapidAntigen);
+    // PS256 and ES384 named over an ES256 signature.
+    for algorithm in [-37, -35] {
+        let verdict =
+            verify(&assemble(&claims, &device, kid, algorithm, &credential, CredentialPlacement::Unprotected));
+        assert_eq!(verdict.status, VerdictStatus::Invalid, "{algorithm}: {:?}", codes(&verdict));
+    }
+    let moved = verify(&assemble(&claims, &device, kid, ES256, &credential, CredentialPlacement::Protected));
+    assert_eq!(codes(&moved), ["provisional_credential_misplaced"]);
+    let stripped = verify(&assemble(&claims, &device, kid, ES256, &credential, CredentialPlacement::Stripped));
+    assert_eq!(codes(&stripped), ["kid_unknown"]);
+    let garbage = verify(&assemble(&claims, &device, kid, ES256, b"\xa1\x01\x02", CredentialPlacement::Unprotected));
+    assert_eq!(codes(&garbage), ["provisional_credential_invalid"]);
+}
+
+#[test]
+fn sequence_numbers_are_never_reused_not_even_after_a_crash() {
+    let dir = std::env::temp_dir().join(format!("healthpass-provisional-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("outbox.sqlite");
+    let key = device_key(10);
+    let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::new(key.clone()));
+    {
+        let outbox = Outbox::open(&path).unwrap();
+        assert!(matches!(
+            issue_provisional(&outbox, signer.clone(), &[root()], IssuingPolicy::default(), &request(), now()),
+            Err(FallbackError::NoCredential)
+        ));
+        outbox.store_credential(&credential(&claims(&key), &root_key())).unwrap();
+        let first =
+            issue_provisional(&outbox, signer.clone(), &[root()], IssuingPolicy::default(), &request(), now()).unwrap();
+        assert_eq!(first.sequence, 1);
+        // A crash between reserving a number and printing the pass: the number is burnt.
+        assert_eq!(outbox.reserve_sequence().unwrap(), 2);
+    }
+    let outbox = Outbox::open(&path).unwrap();
+    let next = issue_provisional(&outbox, signer, &[root()], IssuingPolicy::default(), &request(), now()).unwrap();
+    assert_eq!(next.sequence, 3);
+    assert_eq!(verify(&next.pass.text).status, VerdictStatus::Provisional);
+}
+
+/// Names of `length` letters (a space every ninth) drawn from `alphabet`.
+fn names_in(alphabet: &[char], length: usize, next: &mut impl FnMut() -> u64) -> String {
+    let count = u64::try_from(alphabet.len()).unwrap();
+    (0..length)
+        .map(|i| if i % 9 == 8 { ' ' } else { alphabet[usize::try_from(next() % count).unwrap()] })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+/// The scripts the issuer transliterates: Latin, Latin with diacritics, Cyrillic, Arabic.
+fn scripts() -> [(&'static str, Vec<char>); 4] {
+    [
+        ("Latin A-Z", ('A'..='Z').collect()),
+        ("Latin with diacritics", "ÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝàáâãäåæçèéêëìíîïñòóôõöøùúûüýÿ".chars().collect()),
+        ("Cyrillic", ('А'..='я').collect()),
+        ("Arabic", "ابتثجحخدذرزسشصضطظعغفقكلمنهوي".chars().collect()),
+    ]
+}
+
+/// QR versions at level Q of 30 provisional passes whose names are random letters of
+/// `alphabet`, at most `max_letters` each, as long as the issuer accepts (the ICAO
+/// transliteration must fit 80 characters), with sequence numbers up to 10,000.
+fn qr_versions(alphabet: &[char], max_letters: usize) -> BTreeMap<u8, usize> {
+    let issuer = issuer(11);
+    let mut versions = BTreeMap::new();
+    let mut seed = 0x2021_0814_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..30 {
+        let sequence = 1 + next() % 10_000;
+        let mut length = max_letters;
+        let issued = loop {
+            let entry = TestCertificateRequest {
+                family_name: names_in(alphabet, length, &mut next),
+                given_name: names_in(alphabet, length, &mut next),
+                centre: "Pharmacie du Centre".into(),
+                ..request()
+            };
+            match issuer.issue(&entry, sequence, now()) {
+                Ok(issued) => break issued,
+                Err(FallbackError::Input(_)) if length > 4 => length -= 4,
+                Err(error) => panic!("{error}"),
+            }
+        };
+        *versions.entry(QrMatrix::for_text(&issued.pass.text).unwrap().version()).or_default() += 1;
+    }
+    versions
+}
+
+/// Brief §5: the printed QR stays at or below version 24 at level Q. Measured over random
+/// (incompressible) names: it holds for Latin names of passport length (a TD3 machine-readable
+/// zone has 39 characters for both names); names in other scripts are written twice (as
+/// entered and transliterated) and exceed it, as do the longest names the schema allows. The
+/// whole distribution is printed for the README and the issue note.
+#[test]
+fn provisional_qr_codes_stay_at_or_below_version_24_for_latin_passport_length_names() {
+    for (script, alphabet) in scripts() {
+        for letters in [12, 20, 40, 80] {
+            let versions = qr_versions(&alphabet, letters);
+            eprintln!("provisional QR versions, {script}, names up to {letters} letters each: {versions:?}");
+            assert_eq!(versions.values().sum::<usize>(), 30);
+            if script == "Latin A-Z" && letters <= 20 {
+                assert!(versions.keys().all(|&version| version <= 24), "{script}, {letters}: {versions:?}");
+            }
+        }
+    }
+}
