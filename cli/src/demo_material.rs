@@ -13,6 +13,9 @@ pub const SIGNER_CERTIFICATE: &str = include_str!("../demo/signer.pem");
 pub const SIGNER_KEY: &str = include_str!("../demo/signer-key.pem");
 pub const ANCHOR: &str = include_str!("../demo/anchor.pem");
 pub const BUNDLE: &[u8] = include_bytes!("../demo/bundle.cbor");
+/// The demo authority's fallback key (its root is in the demo bundle): published, for
+/// demonstrations only.
+pub const FALLBACK_KEY: &str = include_str!("../demo/fallback-key.pem");
 
 pub fn signer() -> Result<DocumentSignerCertificate, CliError> {
     DocumentSignerCertificate::from_file_bytes(SIGNER_CERTIFICATE.as_bytes())

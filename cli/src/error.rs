@@ -89,6 +89,17 @@ impl From<healthpass_core::issue::IssueError> for CliError {
     }
 }
 
+impl From<healthpass_core::fallback::FallbackError> for CliError {
+    fn from(error: healthpass_core::fallback::FallbackError) -> Self {
+        use healthpass_core::fallback::FallbackError;
+        match error {
+            FallbackError::Outbox(inner) => inner.into(),
+            FallbackError::SelfCheckFailed { .. } => Self::Internal(error.to_string()),
+            _ => Self::Usage(error.to_string()),
+        }
+    }
+}
+
 impl From<healthpass_core::outbox::OutboxError> for CliError {
     fn from(error: healthpass_core::outbox::OutboxError) -> Self {
         use healthpass_core::outbox::{OutboxError, OutboxStoreError};

@@ -191,6 +191,15 @@ fn an_unusable_outbox_file_or_address_is_a_clear_error_and_changes_nothing() {
         healthpass().args(["outbox", "status", "--json", "--outbox"]).arg(dir.join("outbox.sqlite")).output().unwrap();
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["entries"].as_array().map(Vec::len), Some(0));
+    // Tickets are base64url: one may begin with '-' and is still a ticket, not an option.
+    let output = healthpass()
+        .args(["outbox", "pass", "--outbox"])
+        .arg(dir.join("outbox.sqlite"))
+        .arg("-AbCdEfGhIjKlMnOpQrStUv")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no pass has arrived for ticket -AbCdEfGhIjKlMnOpQrStUv"));
 }
 
 /// A small xorshift for the kill points; the seed is printed so a failure can be replayed.

@@ -111,7 +111,9 @@ async fn handle(service: Arc<Service>, request: Request<Incoming>) -> Result<Htt
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let response = match (request.method(), segments.as_slice()) {
-        (&Method::POST, ["v1", "issuances"]) => issuance(&service, request).await,
+        (&Method::POST, ["v1", "issuances"]) => issuance(&service, request, DeviceRoute::Issuance).await,
+        (&Method::POST, ["v1", "reconciliations"]) => issuance(&service, request, DeviceRoute::Reconciliation).await,
+        (&Method::POST, ["v1", "credentials"]) => issuance(&service, request, DeviceRoute::Credential).await,
         (&Method::POST, ["v1", "devices"]) => {
             operator(&service, request, |desk, body, now| {
                 desk.enrol(&body, now).map(|(status, device)| (status, json(&device)))
@@ -145,7 +147,10 @@ async fn handle(service: Arc<Service>, request: Request<Incoming>) -> Result<Htt
             service.metrics.queued.store(service.admission.waiting() as u64, std::sync::atomic::Ordering::Relaxed);
             respond(200, "text/plain; version=0.0.4", service.metrics.render().into_bytes(), &[])
         }
-        (_, ["v1", "issuances"]) | (_, ["v1", "devices", ..]) | (_, ["healthz"]) | (_, ["metrics"]) => {
+        (_, ["v1", "issuances" | "reconciliations" | "credentials"])
+        | (_, ["v1", "devices", ..])
+        | (_, ["healthz"])
+        | (_, ["metrics"]) => {
             error_response(&ApiError::new(405, "method_not_allowed", "this route does not take that method"))
         }
         _ => error_response(&ApiError::new(404, "not_found", "no such route")),
@@ -183,10 +188,22 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
 }
 
-async fn issuance(service: &Arc<Service>, request: Request<Incoming>) -> HttpResponse {
+/// The device-signed routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DeviceRoute {
+    /// `POST /v1/issuances`.
+    Issuance,
+    /// `POST /v1/reconciliations`.
+    Reconciliation,
+    /// `POST /v1/credentials`.
+    Credential,
+}
+
+async fn issuance(service: &Arc<Service>, request: Request<Incoming>, route: DeviceRoute) -> HttpResponse {
     let started = Instant::now();
-    let result = issue(service, request).await;
+    let result = issue(service, request, route).await;
     match result {
+        Ok(Answer::Credential(stored)) => respond(stored.status, "application/json", stored.body, &[]),
         Ok(Answer::Issued(stored)) => {
             service.metrics.issued(started.elapsed());
             respond(stored.status, "application/json", stored.body, &[])
@@ -202,7 +219,7 @@ async fn issuance(service: &Arc<Service>, request: Request<Incoming>) -> HttpRes
     }
 }
 
-async fn issue(service: &Arc<Service>, request: Request<Incoming>) -> Result<Answer, ApiError> {
+async fn issue(service: &Arc<Service>, request: Request<Incoming>, route: DeviceRoute) -> Result<Answer, ApiError> {
     service.admission.refuse_if_full()?;
     let (headers, body) = read_body(service, request).await?;
     let owned = [
@@ -224,7 +241,14 @@ async fn issue(service: &Arc<Service>, request: Request<Incoming>) -> Result<Ans
             signature: signature.as_deref(),
             body: &body,
         };
-        worker.issuance.handle(&incoming, now)
+        match route {
+            DeviceRoute::Issuance => worker.issuance.handle(&incoming, now),
+            DeviceRoute::Reconciliation => worker.issuance.handle_reconciliation(&incoming, now),
+            DeviceRoute::Credential => worker
+                .issuance
+                .handle_credential(&incoming, now)
+                .map(|(status, body)| Answer::Credential(crate::storage::StoredResponse { status, body })),
+        }
     })
     .await;
     drop(admitted);

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use healthpass_core::issue::test_certificate::build_test_dcc;
-use healthpass_core::issue::{IssueError, Issuer};
+use healthpass_core::issue::{IssueError, IssuedPass, Issuer};
 use healthpass_core::protocol::{
-    ContentDigestError, DeviceStatus, HttpSignatureError, ISSUANCE_PATH, IdempotencyKey, IssuanceRequest,
+    ContentDigestError, DeviceId, DeviceStatus, HttpSignatureError, ISSUANCE_PATH, IdempotencyKey, IssuanceRequest,
     IssuanceResponse, ParsedSignature, SignedRequestParts, verify_content_digest,
 };
 use healthpass_core::time::UnixTime;
@@ -42,6 +42,13 @@ pub struct IncomingIssuance<'a> {
     pub body: &'a [u8],
 }
 
+/// A device request that passed [`IssuanceDesk::authenticate`].
+pub(crate) struct Authenticated {
+    pub(crate) device: crate::storage::DeviceRecord,
+    pub(crate) key: IdempotencyKey,
+    pub(crate) digest: [u8; 32],
+}
+
 /// How an issuance request was answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
@@ -49,6 +56,8 @@ pub enum Answer {
     Issued(StoredResponse),
     /// The pass signed for the same key and body before, byte for byte.
     Replayed(StoredResponse),
+    /// A delegation credential (not stored: each request gets a fresh one).
+    Credential(StoredResponse),
 }
 
 /// The rules of issuance: who may, how fresh a request must be, how long a claim holds.
@@ -64,6 +73,8 @@ pub struct IssuanceDesk {
     pub rate: DeviceRateLimiter,
     /// Signature work, one per core at a time.
     cpu: CpuGate,
+    /// The fallback key: credentials and reconciliations (none: those routes answer 404).
+    pub fallback: Option<crate::fallback::FallbackAuthority>,
     started: Instant,
 }
 
@@ -78,12 +89,20 @@ impl IssuanceDesk {
             lease: Duration::from_secs(30),
             rate: DeviceRateLimiter::new(crate::RateLimit::default()),
             cpu: CpuGate::new(std::thread::available_parallelism().map_or(2, usize::from)),
+            fallback: None,
             started: Instant::now(),
         }
     }
 
-    /// Handles one request at `now`.
-    pub fn handle(&self, incoming: &IncomingIssuance<'_>, now: UnixTime) -> Result<Answer, ApiError> {
+    /// The checks every device request passes, for the endpoint at `path`: the idempotency
+    /// key, the body's digest, the signature's form, the device (known, active), the signature,
+    /// its freshness, the device's allowance.
+    pub(crate) fn authenticate(
+        &self,
+        incoming: &IncomingIssuance<'_>,
+        path: &str,
+        now: UnixTime,
+    ) -> Result<Authenticated, ApiError> {
         let key = incoming
             .idempotency_key
             .ok_or_else(|| ApiError::new(400, "idempotency_key_missing", "an Idempotency-Key header is required"))
@@ -117,7 +136,7 @@ impl IssuanceDesk {
         }
         let parts = SignedRequestParts {
             method: "POST",
-            path: ISSUANCE_PATH,
+            path,
             content_digest: digest_header,
             idempotency_key: incoming.idempotency_key.unwrap_or_default(),
         };
@@ -144,6 +163,13 @@ impl IssuanceDesk {
                 seconds,
             ));
         }
+        Ok(Authenticated { device, key, digest })
+    }
+
+    /// Handles one issuance request at `now`.
+    pub fn handle(&self, incoming: &IncomingIssuance<'_>, now: UnixTime) -> Result<Answer, ApiError> {
+        let Authenticated { device, key, digest } = self.authenticate(incoming, ISSUANCE_PATH, now)?;
+        let device_id = device.id;
         let request = IssuanceRequest::from_json(incoming.body)
             .map_err(|error| ApiError::new(400, "body_invalid", error.to_string()))?;
         let entry = request
@@ -153,7 +179,38 @@ impl IssuanceDesk {
         build_test_dcc(&entry, self.issuer.policy(), now, String::new())
             .map_err(|error| ApiError::new(422, "entry_invalid", error.to_string()))?;
 
-        match self.store.claim(parsed.device_id, key.as_str(), digest, now, self.lease).map_err(ApiError::storage)? {
+        self.claim_and_sign(device_id, &key, digest, now, || {
+            self.cpu.run(|| self.issuer.issue_test(&entry, now)).map_err(|error| match error {
+                IssueError::Input(input) => ApiError::new(422, "entry_invalid", input.to_string()),
+                other => ApiError::retry(503, "signing_failed", format!("the pass could not be signed: {other}"), 2),
+            })
+        })
+    }
+
+    /// Signs the final pass of a reconciled provisional pass: its certificate as it was, under
+    /// the document signer.
+    pub(crate) fn sign_final(
+        &self,
+        dcc: healthpass_core::dcc::Dcc,
+        now: UnixTime,
+        expires_at: UnixTime,
+    ) -> Result<IssuedPass, ApiError> {
+        self.cpu.run(|| self.issuer.sign_certificate(dcc, now, expires_at)).map_err(|error| {
+            ApiError::retry(503, "signing_failed", format!("the pass could not be signed: {error}"), 2)
+        })
+    }
+
+    /// Claims `key` for `device_id`, signs with `sign` if the key is fresh, and stores the
+    /// answer and its record durably before it is returned; replays what a key already got.
+    pub(crate) fn claim_and_sign(
+        &self,
+        device_id: DeviceId,
+        key: &IdempotencyKey,
+        digest: [u8; 32],
+        now: UnixTime,
+        sign: impl FnOnce() -> Result<IssuedPass, ApiError>,
+    ) -> Result<Answer, ApiError> {
+        match self.store.claim(device_id, key.as_str(), digest, now, self.lease).map_err(ApiError::storage)? {
             Claim::Replay(response) => return Ok(Answer::Replayed(response)),
             Claim::Mismatch => return Err(key_reused()),
             Claim::InFlight => {
@@ -166,17 +223,12 @@ impl IssuanceDesk {
             }
             Claim::Fresh => {}
         }
-        let pass = match self.cpu.run(|| self.issuer.issue_test(&entry, now)) {
+        let pass = match sign() {
             Ok(pass) => pass,
             Err(error) => {
                 // Nothing was issued: free the key for the retry.
-                let _ = self.store.release(parsed.device_id, key.as_str());
-                return Err(match error {
-                    IssueError::Input(input) => ApiError::new(422, "entry_invalid", input.to_string()),
-                    other => {
-                        ApiError::retry(503, "signing_failed", format!("the pass could not be signed: {other}"), 2)
-                    }
-                });
+                let _ = self.store.release(device_id, key.as_str());
+                return Err(error);
             }
         };
         let body = serde_json::to_vec(&IssuanceResponse {
@@ -189,12 +241,12 @@ impl IssuanceDesk {
         let response = StoredResponse { status: 201, body };
         let record = IssuanceRecord {
             uvci: pass.certificate_id,
-            device_id: parsed.device_id,
+            device_id,
             idempotency_key: key.to_string(),
             issued_at: now,
             request_digest: digest,
         };
-        match self.store.complete(parsed.device_id, key.as_str(), &response, &record).map_err(ApiError::storage)? {
+        match self.store.complete(device_id, key.as_str(), &response, &record).map_err(ApiError::storage)? {
             Completion::Stored => Ok(Answer::Issued(response)),
             Completion::AlreadyDone(first) => Ok(Answer::Replayed(first)),
             Completion::Mismatch => Err(key_reused()),

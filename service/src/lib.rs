@@ -18,6 +18,7 @@ pub mod admission;
 pub mod api_error;
 pub mod cpu_gate;
 pub mod devices;
+pub mod fallback;
 pub mod http;
 pub mod issuance;
 pub mod metrics;
@@ -103,6 +104,9 @@ pub struct ServiceConfig {
     pub http: http::HttpLimits,
     /// Worker threads of the runtime (0: one per core).
     pub threads: usize,
+    /// The authority's fallback key (PKCS#8 P-256, PEM or DER): with it the service issues
+    /// delegation credentials and reconciles provisional passes; without, those routes answer 404.
+    pub fallback_key: Option<Vec<u8>>,
 }
 
 impl ServiceConfig {
@@ -130,6 +134,7 @@ impl ServiceConfig {
             pass_lifetime: Duration::from_secs(72 * 3600),
             http: http::HttpLimits::default(),
             threads: 0,
+            fallback_key: None,
         }
     }
 }
@@ -192,6 +197,13 @@ pub fn build(config: &ServiceConfig) -> Result<(Arc<http::Service>, Arc<dyn Stor
     issuance.rate = rate_limit::DeviceRateLimiter::new(config.device_rate);
     issuance.freshness = config.freshness;
     issuance.lease = config.lease;
+    if let Some(key) = &config.fallback_key {
+        let signer = signing::RingSigner::from_pkcs8(key)
+            .map_err(|error| ServiceError::Signer(format!("the fallback key: {error}")))?;
+        let authority = fallback::FallbackAuthority::new(Arc::new(signer), &country, &config.issuer_name)
+            .map_err(ServiceError::Signer)?;
+        issuance.fallback = Some(authority);
+    }
     let service = http::Service::new(
         issuance,
         devices::DeviceDesk::new(store.clone(), &config.operator_token),

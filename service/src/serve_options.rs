@@ -21,6 +21,8 @@ pub struct ServeOptions {
     pub operator_token_file: PathBuf,
     /// Serve without admission control (the naive configuration, for comparisons only).
     pub without_admission_control: bool,
+    /// The authority's fallback key (PKCS#8 P-256): delegation credentials and reconciliation.
+    pub fallback_key: Option<PathBuf>,
 }
 
 /// Why the options cannot start a service; says which flag and what was expected.
@@ -30,13 +32,14 @@ pub struct OptionsError(pub String);
 
 /// The usage line of the `healthpass-issuer` program.
 pub const USAGE: &str = "usage: healthpass-issuer --db <sqlite path | postgres URL> --dsc-key KEY --dsc-cert CERT \
-                         --listen 127.0.0.1:PORT --operator-token-file FILE [--no-admission-control]";
+                         --listen 127.0.0.1:PORT --operator-token-file FILE [--fallback-key KEY] [--no-admission-control]";
 
 impl ServeOptions {
     /// Reads `--db`, `--dsc-key`, `--dsc-cert`, `--listen`, `--operator-token-file` and
     /// `--no-admission-control`; refuses anything else.
     pub fn from_args(args: &[String]) -> Result<Self, OptionsError> {
         let (mut database, mut key, mut certificate, mut listen, mut token) = (None, None, None, None, None);
+        let mut fallback_key = None;
         let mut without_admission_control = false;
         let mut rest = args.iter();
         while let Some(flag) = rest.next() {
@@ -48,6 +51,7 @@ impl ServeOptions {
                 "--dsc-cert" => certificate = Some(value()?),
                 "--listen" => listen = Some(value()?),
                 "--operator-token-file" => token = Some(value()?),
+                "--fallback-key" => fallback_key = Some(PathBuf::from(value()?)),
                 "--no-admission-control" => without_admission_control = true,
                 other => {
                     return Err(OptionsError(format!(
@@ -68,6 +72,7 @@ impl ServeOptions {
             listen: parse_listen(&listen)?,
             operator_token_file: required(token, "--operator-token-file")?.into(),
             without_admission_control,
+            fallback_key,
         })
     }
 
@@ -87,6 +92,9 @@ impl ServeOptions {
         );
         if self.without_admission_control {
             config.admission = None;
+        }
+        if let Some(path) = &self.fallback_key {
+            config.fallback_key = Some(read(path, "the fallback key")?);
         }
         Ok(config)
     }

@@ -647,6 +647,23 @@ pub fn demo_anchor_key() -> SigningKey {
     fixed_key(0x55)
 }
 
+/// The demo authority's fallback key (published with the demo: demonstrations only), whose
+/// root the demo bundle carries, so `healthpass demo` can show a provisional pass amber.
+pub fn demo_fallback_key() -> SigningKey {
+    fixed_key(0x57)
+}
+
+/// The demo bundle's fallback root.
+pub fn demo_fallback_root() -> healthpass_core::trust::FallbackRoot {
+    let key = demo_fallback_key();
+    healthpass_core::trust::FallbackRoot {
+        kid: healthpass_core::trust::anchor::key_kid(key.verifying_key()),
+        public_key: key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+        country: "FR".into(),
+        name: "Healthpass Demo Authority".into(),
+    }
+}
+
 /// Business rules of the demo bundle, written for the project (France as arrival country).
 pub fn demo_rules() -> Vec<serde_json::Value> {
     let rule = |identifier: &str, description: &str, affected: &[&str], logic: serde_json::Value| {
@@ -694,8 +711,9 @@ pub fn demo_rules() -> Vec<serde_json::Value> {
 /// The UVCI the demo bundle revokes, to show revocation at work.
 pub const DEMO_REVOKED_UVCI: &str = "URN:UVCI:01:FR:HP/DEMOREVOKED#0";
 
-/// The demo trust bundle: the demo signer (tests only), the bundled value sets, the demo
-/// rules and one revoked UVCI; sequence 1, in force 2026-01-01 to 2036-01-01.
+/// The demo trust bundle: the demo signer (tests only), the demo fallback root, the bundled
+/// value sets, the demo rules and one revoked UVCI; sequence 1, in force 2026-01-01 to
+/// 2036-01-01.
 pub fn demo_bundle() -> Vec<u8> {
     use healthpass_core::trust::{BundleSigner, RevocationLists, TrustBundleContents, revocation};
     let authority = demo_authority();
@@ -709,7 +727,7 @@ pub fn demo_bundle() -> Vec<u8> {
             kid: None,
             allowed_types: Some(vec![CertificateType::Test]),
         }],
-        fallback_roots: Vec::new(),
+        fallback_roots: vec![demo_fallback_root()],
         device_revocations: Vec::new(),
         rules: demo_rules(),
         value_sets: healthpass_core::dcc::value_sets::rule_value_sets(),
@@ -736,5 +754,9 @@ pub fn generate_all(repository: &Path) -> Vec<GeneratedFile> {
     let anchor = healthpass_core::trust::TrustAnchor::new(*demo_anchor_key().verifying_key());
     files.push(GeneratedFile::text(repository.join("cli/demo/anchor.pem"), anchor.to_pem()));
     files.push(GeneratedFile::binary(repository.join("cli/demo/bundle.cbor"), demo_bundle()));
+    let fallback_key = p256::pkcs8::EncodePrivateKey::to_pkcs8_pem(&demo_fallback_key(), p256::pkcs8::LineEnding::LF)
+        .map(|pem| pem.to_string())
+        .unwrap_or_default();
+    files.push(GeneratedFile::text(repository.join("cli/demo/fallback-key.pem"), fallback_key));
     files
 }

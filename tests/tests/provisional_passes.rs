@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use ciborium::Value;
 use healthpass_core::codec::cose::{Signer, SoftwareSigner};
-use healthpass_core::fallback::{FallbackError, ProvisionalIssuer, issue_provisional};
+use healthpass_core::fallback::{FallbackError, ProvisionalIssuer, Reconciliation, issue_provisional};
 use healthpass_core::issue::test_certificate::build_test_dcc;
 use healthpass_core::issue::{IssuingPolicy, TestCertificateRequest, TestType};
-use healthpass_core::outbox::Outbox;
+use healthpass_core::outbox::{EntryKind, EntryState, Outbox};
 use healthpass_core::render::QrMatrix;
 use healthpass_core::time::UnixTime;
 use healthpass_core::trust::{DeviceRevocation, Kid, TrustStore};
@@ -23,6 +23,7 @@ use healthpass_tests::vectors::{
 };
 
 const ES256: i64 = -7;
+const TO_ISSUER: Reconciliation<'static> = Reconciliation { endpoint: "http://127.0.0.1:8443", replacing: None };
 
 fn request() -> TestCertificateRequest {
     demo_test_request(now().saturating_sub(3_600))
@@ -282,20 +283,40 @@ fn sequence_numbers_are_never_reused_not_even_after_a_crash() {
     {
         let outbox = Outbox::open(&path).unwrap();
         assert!(matches!(
-            issue_provisional(&outbox, signer.clone(), &[root()], IssuingPolicy::default(), &request(), now()),
+            issue_provisional(
+                &outbox,
+                signer.clone(),
+                &[root()],
+                IssuingPolicy::default(),
+                &request(),
+                TO_ISSUER,
+                now()
+            ),
             Err(FallbackError::NoCredential)
         ));
         outbox.store_credential(&credential(&claims(&key), &root_key())).unwrap();
-        let first =
-            issue_provisional(&outbox, signer.clone(), &[root()], IssuingPolicy::default(), &request(), now()).unwrap();
+        let first = issue_provisional(
+            &outbox,
+            signer.clone(),
+            &[root()],
+            IssuingPolicy::default(),
+            &request(),
+            TO_ISSUER,
+            now(),
+        )
+        .unwrap();
         assert_eq!(first.sequence, 1);
         // A crash between reserving a number and printing the pass: the number is burnt.
         assert_eq!(outbox.reserve_sequence().unwrap(), 2);
     }
     let outbox = Outbox::open(&path).unwrap();
-    let next = issue_provisional(&outbox, signer, &[root()], IssuingPolicy::default(), &request(), now()).unwrap();
+    let next =
+        issue_provisional(&outbox, signer, &[root()], IssuingPolicy::default(), &request(), TO_ISSUER, now()).unwrap();
     assert_eq!(next.sequence, 3);
     assert_eq!(verify(&next.pass.text).status, VerdictStatus::Provisional);
+    // Each provisional pass waits in the outbox for its reconciliation.
+    let kinds: Vec<_> = outbox.entries().unwrap().iter().map(|entry| (entry.kind, entry.state)).collect();
+    assert_eq!(kinds, vec![(EntryKind::Reconciliation, EntryState::Pending); 2]);
 }
 
 /// Names of `length` letters (a space every ninth) drawn from `alphabet`.

@@ -30,6 +30,8 @@ pub enum OutboxState {
     Issued,
     /// The issuer refused it; see `rejection_code` and `rejection_message`.
     Rejected,
+    /// Withdrawn: a provisional pass was handed over instead (its reconciliation follows).
+    Withdrawn,
 }
 
 /// One request in the outbox (no names or birth dates).
@@ -160,7 +162,7 @@ impl PassOutbox {
             drain.attempted += 1;
             match delivery {
                 Delivery::Issued(_) => drain.issued += 1,
-                Delivery::Rejected(_) => drain.rejected += 1,
+                Delivery::Rejected(_) | Delivery::Withdrawn => drain.rejected += 1,
                 Delivery::Queued { .. } => drain.retrying += 1,
             }
         }
@@ -268,6 +270,7 @@ impl PassOutbox {
                 EntryState::InFlight => OutboxState::InFlight,
                 EntryState::Issued => OutboxState::Issued,
                 EntryState::Rejected => OutboxState::Rejected,
+                EntryState::Withdrawn => OutboxState::Withdrawn,
             },
             attempts: entry.attempts,
             next_attempt_at_ms: entry.next_attempt_at.millis(),

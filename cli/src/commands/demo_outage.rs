@@ -1,23 +1,30 @@
 //! The second half of `healthpass demo`: the central issuer on loopback with SQLite, a
-//! pharmacy device sending through its durable outbox, the issuer going down and coming back.
+//! pharmacy device sending through its durable outbox, the issuer going down, a provisional
+//! pass signed on the device under its delegation credential, a controller verifying both
+//! pictures offline (green and amber), and the reconciliation when the issuer is back.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use healthpass_core::codec::cose::{Signer, SignerKey, SoftwareSigner};
-use healthpass_core::issue::TestCertificateRequest;
-use healthpass_core::outbox::{Delivery, DeviceCredentials, Outbox, RetryPolicy, RetryProfile};
+use healthpass_core::fallback::{Reconciliation, issue_provisional};
+use healthpass_core::issue::{IssuingPolicy, TestCertificateRequest};
+use healthpass_core::outbox::{Delivery, DeviceCredentials, Outbox, RetryPolicy, RetryProfile, Transport};
 use healthpass_core::protocol::{DeviceId, DeviceStatus, IssuanceRequest};
-use healthpass_core::verify::Verifier;
+use healthpass_core::render::{QrMatrix, provisional_attestation_svg};
+use healthpass_core::scan::Scanner;
+use healthpass_core::scan::image_input::decode_image;
+use healthpass_core::verify::{VerdictStatus, Verifier};
 use healthpass_service::storage::DeviceRecord;
 use healthpass_service::{Database, RunningService, ServiceConfig};
 
 use super::outbox::{HttpTransport, now_millis};
 use crate::demo_material;
 use crate::error::CliError;
-use crate::inputs::system_now;
+use crate::inputs::{read_file, system_now, write_file};
 use crate::outln;
+use crate::output::safe;
 
 /// How long the demo's pharmacist waits at the counter before the request stays queued.
 const DEMO_PATIENCE_MS: i64 = 3_000;
@@ -33,13 +40,14 @@ pub fn run(out: &Path, request: &TestCertificateRequest, verifier: &Verifier) ->
     let started = Instant::now();
     let service = start(&database, "127.0.0.1:0")?;
     let address = service.address.to_string();
-    outln!("6. Started the central issuer on {} (SQLite, durable idempotency) in {:.0} ms", service.url(), ms(started));
+    let endpoint = format!("http://{address}");
+    outln!("6. Started the central issuer on {endpoint} (SQLite, durable idempotency) in {:.0} ms", ms(started));
 
     // The pharmacy phone's key: in the Keystore or Secure Enclave on a phone, fresh here.
     let mut seed = [0_u8; 32];
     getrandom::fill(&mut seed).map_err(|error| CliError::System(format!("no system randomness: {error}")))?;
     let key = p256::ecdsa::SigningKey::from_slice(&seed).map_err(CliError::internal)?;
-    let signer = Arc::new(SoftwareSigner::new(key));
+    let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::new(key));
     let device = DeviceCredentials::new(signer.clone())?;
     enrol(&service, signer.as_ref(), device.id())?;
     outln!("   enrolled this pharmacy's device {} (its P-256 key signs every request, RFC 9421)", device.id());
@@ -47,73 +55,166 @@ pub fn run(out: &Path, request: &TestCertificateRequest, verifier: &Verifier) ->
     let policy = RetryPolicy { interactive_window_ms: DEMO_PATIENCE_MS, ..RetryPolicy::default() };
     let outbox = Outbox::open_with(&outbox_path, policy, u64::from_le_bytes(seed[..8].try_into().unwrap_or_default()))?;
     let transport = HttpTransport::new();
+    let answer = transport
+        .send(&outbox.credential_request(&endpoint, &device, now_millis())?)
+        .map_err(|error| CliError::internal(format!("the demo issuer did not answer: {error}")))?;
+    let (_, credential_expires) = outbox.record_credential(&answer)?;
+    outln!("   received its delegation credential for the signed paper fallback, valid until {credential_expires}");
+
     let entry = IssuanceRequest::from_test_request(request, None);
     let send = |outbox: &Outbox| -> Result<(String, Delivery), CliError> {
-        let ticket = outbox.enqueue(&service_url(&address), &entry, RetryProfile::Interactive, now_millis())?;
+        let ticket = outbox.enqueue(&endpoint, &entry, RetryProfile::Interactive, now_millis())?;
         let delivery = outbox.send_now(&ticket, &transport, &device, &now_millis, &std::thread::sleep)?;
         Ok((ticket, delivery))
     };
 
     let started = Instant::now();
     let (_, delivery) = send(&outbox)?;
-    let Delivery::Issued(pass) = delivery else {
+    let Delivery::Issued(central) = delivery else {
         return Err(CliError::internal(format!("the running issuer did not issue: {delivery:?}")));
     };
     outln!(
         "7. Sent through the outbox (written to disk first), signed centrally in {:.1} ms: {}",
         ms(started),
-        pass.uvci
+        central.uvci
     );
-    report_verdict(verifier, &pass.pass)?;
+    let central_png = out.join("central.png");
+    write_file(&central_png, &QrMatrix::for_text(&central.pass)?.to_png(4))?;
 
     service.stop();
+    // The port stays ours while the issuer is down: bound without listening, it refuses
+    // connections as a dead server does, and no other program can take it before the restart.
+    let placeholder = hold_port(&address)?;
     outln!("8. The central issuer goes down (the August 2021 weekend).");
     let started = Instant::now();
     let (ticket, delivery) = send(&outbox)?;
-    let Delivery::Queued { next_attempt_at, last_error, .. } = delivery else {
+    let Delivery::Queued { last_error, .. } = delivery else {
         return Err(CliError::internal("a request to a stopped issuer was not queued"));
     };
-    let status = outbox.status()?;
     outln!(
-        "   the pharmacist waited {:.1} s; the request is kept in the outbox (ticket {ticket}, {} pending), next try in {:.0} s",
+        "   the pharmacist waited {:.1} s (last attempt: {}); the request is safe in the outbox",
         ms(started) / 1000.0,
-        status.pending,
-        next_attempt_at.millis_since(now_millis()) as f64 / 1000.0
+        safe(last_error.as_deref().unwrap_or("no answer"))
     );
-    outln!("   last attempt: {}", crate::output::safe(last_error.as_deref().unwrap_or("no answer")));
-    outln!("   (the signed paper fallback would be offered here)");
 
+    let started = Instant::now();
+    let roots = verifier.bundle().map(|bundle| bundle.contents().fallback_roots.clone()).unwrap_or_default();
+    let reconciliation = Reconciliation { endpoint: &endpoint, replacing: Some(&ticket) };
+    let provisional =
+        issue_provisional(&outbox, signer, &roots, IssuingPolicy::default(), request, reconciliation, system_now())?;
+    let provisional_png = out.join("provisional.png");
+    let provisional_page = out.join("provisional-page.svg");
+    let qr = QrMatrix::for_text(&provisional.pass.text)?;
+    write_file(&provisional_png, &qr.to_png(4))?;
+    write_file(
+        &provisional_page,
+        provisional_attestation_svg(
+            &provisional.pass.dcc,
+            provisional.pass.expires_at,
+            &qr,
+            &provisional.pharmacy_name,
+        )
+        .as_bytes(),
+    )?;
+    outln!(
+        "   the pharmacist confirms the fallback: a provisional pass signed on this device in {:.1} ms, \
+         number {} of its credential, QR version {}: {}",
+        ms(started),
+        provisional.sequence,
+        qr.version(),
+        provisional.pass.certificate_id
+    );
+    outln!("   {} and {} (marked provisional)", provisional_png.display(), provisional_page.display());
+
+    outln!("9. A controller scans both pictures offline (trust bundle with the authority's fallback root):");
+    for (label, path) in [("central pass", &central_png), ("provisional pass", &provisional_png)] {
+        let started = Instant::now();
+        let frame = decode_image(&read_file(path)?)?;
+        let codes = Scanner::default().scan(&frame.view());
+        let Some(code) = codes.first() else {
+            return Err(CliError::internal(format!("the {label} picture did not scan back")));
+        };
+        let verdict = verifier.verify_text(&code.text, system_now()).map_err(CliError::internal)?;
+        let shown = match (&verdict.status, &verdict.provisional) {
+            (VerdictStatus::Valid, _) => "VALID (green)".to_owned(),
+            (VerdictStatus::Provisional, Some(signer)) => {
+                format!(
+                    "PROVISIONAL (amber), signed by {} ({})",
+                    safe(&signer.pharmacy_name),
+                    safe(&signer.pharmacy_id)
+                )
+            }
+            _ => format!(
+                "INVALID: {}",
+                verdict.reasons.iter().map(|reason| reason.code()).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        outln!("   {label}: {shown} in {:.1} ms", ms(started));
+    }
+
+    drop(placeholder);
     let service = start(&database, &address)?;
     let started = Instant::now();
     outbox.retry_now(now_millis())?;
     let report = outbox.drain(&transport, &device, &now_millis)?;
     let status = outbox.status()?;
     outln!(
-        "9. The issuer is back: the outbox delivered {} request in {:.1} ms; now {} issued, {} pending",
-        report.issued,
+        "10. The issuer is back: the outbox uploaded {} request in {:.1} ms; {} issued, {} pending, {} withdrawn for the provisional pass",
+        report.attempted,
         ms(started),
         status.issued,
-        status.pending
+        status.pending,
+        status.withdrawn
     );
-    let Some(pass) = outbox.pass(&ticket)? else {
-        return Err(CliError::internal("the queued request was not delivered after the restart"));
-    };
-    report_verdict(verifier, &pass.pass)?;
+    let final_pass = outbox
+        .entries()?
+        .into_iter()
+        .find_map(|entry| {
+            (entry.uvci.as_deref() == Some(provisional.pass.certificate_id.as_str())).then_some(entry.ticket)
+        })
+        .and_then(|ticket| outbox.pass(&ticket).ok().flatten())
+        .ok_or_else(|| CliError::internal("the provisional pass was not reconciled after the restart"))?;
+    let verdict = verifier.verify_text(&final_pass.pass, system_now()).map_err(CliError::internal)?;
+    outln!(
+        "    reconciled: the final pass keeps {} and verifies {}; it replaces the provisional one",
+        final_pass.uvci,
+        if verdict.is_valid() { "VALID (green)" } else { "INVALID" }
+    );
     let records = service.store.issuances().map_err(CliError::internal)?;
-    outln!("   the issuer's records: {} passes for {} requests, each signed once", records.len(), status.issued);
+    outln!(
+        "    the issuer's records: {} passes (one per test: the withdrawn request was never signed), each signed once",
+        records.len()
+    );
     service.stop();
+    if !verdict.is_valid() {
+        return Err(CliError::internal("the reconciled pass does not verify"));
+    }
     Ok(())
+}
+
+/// A socket bound to `address` without listening: connections to it are refused.
+fn hold_port(address: &str) -> Result<tokio::net::TcpSocket, CliError> {
+    let address: std::net::SocketAddr = address.parse().map_err(CliError::internal)?;
+    let socket = tokio::net::TcpSocket::new_v4().map_err(|error| CliError::System(error.to_string()))?;
+    // The stopped issuer's closed connections linger in TIME_WAIT on this port.
+    socket.set_reuseaddr(true).map_err(|error| CliError::System(error.to_string()))?;
+    socket
+        .bind(address)
+        .map_err(|error| CliError::System(format!("could not hold the demo issuer's port: {error}")))?;
+    Ok(socket)
 }
 
 fn start(database: &Path, listen: &str) -> Result<RunningService, CliError> {
     let listen = listen.parse().map_err(CliError::internal)?;
-    let config = ServiceConfig::new(
+    let mut config = ServiceConfig::new(
         listen,
         Database::Sqlite(database.to_owned()),
         demo_material::SIGNER_KEY.as_bytes().to_vec(),
         demo_material::SIGNER_CERTIFICATE.as_bytes().to_vec(),
         "demo-operator-token-not-for-production".into(),
     );
+    config.issuer_name = "Healthpass Demo Authority".into();
+    config.fallback_key = Some(demo_material::FALLBACK_KEY.as_bytes().to_vec());
     healthpass_service::start(&config)
         .map_err(|error| CliError::System(format!("the demo issuer could not start: {error}")))
 }
@@ -132,16 +233,6 @@ fn enrol(service: &RunningService, signer: &dyn Signer, id: DeviceId) -> Result<
     };
     service.store.enrol(&record).map_err(CliError::internal)?;
     Ok(())
-}
-
-fn report_verdict(verifier: &Verifier, text: &str) -> Result<(), CliError> {
-    let verdict = verifier.verify_text(text, system_now()).map_err(CliError::internal)?;
-    outln!("   verified offline: {}", if verdict.is_valid() { "VALID" } else { "INVALID" });
-    Ok(())
-}
-
-fn service_url(address: &str) -> String {
-    format!("http://{address}")
 }
 
 fn ms(started: Instant) -> f64 {

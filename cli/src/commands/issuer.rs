@@ -37,6 +37,11 @@ pub struct ServeArgs {
     /// A file holding the operator token (at least 16 characters), for device enrolment.
     #[arg(long, value_name = "FILE")]
     operator_token_file: PathBuf,
+    /// The authority's fallback key (PKCS#8 P-256): the service then issues delegation
+    /// credentials to devices (POST /v1/credentials) and reconciles their provisional passes
+    /// (POST /v1/reconciliations). The trust bundle must carry its public key as a fallback root.
+    #[arg(long, value_name = "KEY")]
+    fallback_key: Option<PathBuf>,
     /// Serve without admission control: the naive configuration that collapses under overload
     /// (for comparisons only).
     #[arg(long)]
@@ -52,6 +57,7 @@ pub fn run(command: &IssuerCommand) -> Result<ExitCode, CliError> {
         listen: args.listen,
         operator_token_file: args.operator_token_file.clone(),
         without_admission_control: args.no_admission_control,
+        fallback_key: args.fallback_key.clone(),
     };
     let config = options.config().map_err(CliError::usage)?;
     healthpass_service::run(&config).map_err(|error| match error {

@@ -64,7 +64,8 @@ pub struct PassArgs {
     /// The outbox file.
     #[arg(long, value_name = "FILE")]
     outbox: PathBuf,
-    /// The ticket `issue test --via` printed.
+    /// The ticket `issue test --via` printed (tickets are base64url and may begin with '-').
+    #[arg(allow_hyphen_values = true)]
     ticket: String,
 }
 
@@ -138,6 +139,7 @@ fn status(args: &StatusArgs) -> Result<ExitCode, CliError> {
             EntryState::Rejected => {
                 entry.rejection.as_ref().map(|r| format!("{} ({})", r.code, r.message)).unwrap_or_default()
             }
+            EntryState::Withdrawn => "a provisional pass was handed over instead".to_owned(),
             EntryState::Pending | EntryState::InFlight => format!(
                 "next attempt {} ({}){}",
                 time_text(entry.next_attempt_at),
@@ -145,14 +147,21 @@ fn status(args: &StatusArgs) -> Result<ExitCode, CliError> {
                 entry.last_error.as_ref().map(|error| format!("; last: {error}")).unwrap_or_default()
             ),
         };
-        outln!("{}  {:<9} {:>3} attempts  {}", entry.ticket, entry.state.name(), entry.attempts, safe(&detail));
+        outln!(
+            "{}  {:<14} {:<9} {:>3} attempts  {}",
+            entry.ticket,
+            entry.kind.name(),
+            entry.state.name(),
+            entry.attempts,
+            safe(&detail)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn entry_json(entry: &OutboxEntry) -> serde_json::Value {
     json!({
-        "ticket": entry.ticket, "endpoint": entry.endpoint, "state": entry.state.name(), "profile": entry.profile.name(),
+        "ticket": entry.ticket, "kind": entry.kind.name(), "endpoint": entry.endpoint, "state": entry.state.name(), "profile": entry.profile.name(),
         "attempts": entry.attempts, "enqueued_at": time_text(entry.enqueued_at),
         "next_attempt_at": time_text(entry.next_attempt_at), "last_error": entry.last_error, "uvci": entry.uvci,
         "rejection": entry.rejection.as_ref().map(|r| json!({"status": r.status, "code": r.code, "message": r.message})),
@@ -190,6 +199,12 @@ fn drain(args: &DrainArgs) -> Result<ExitCode, CliError> {
 /// queued request (it is safe in the outbox), 1 for a refusal.
 pub fn print_delivery(ticket: &str, delivery: &Delivery, as_json: bool) -> ExitCode {
     let (value, code) = match delivery {
+        Delivery::Withdrawn => {
+            if !as_json {
+                outln!("withdrawn: ticket {ticket}; a provisional pass was handed over instead");
+            }
+            (json!({"status": "withdrawn", "ticket": ticket}), ExitCode::SUCCESS)
+        }
         Delivery::Issued(pass) => {
             if !as_json {
                 outln!("{}", safe(&pass.pass));

@@ -16,7 +16,7 @@ use crate::dcc::{CertificateType, hcert};
 use crate::issue::test_certificate::build_test_dcc;
 use crate::issue::{InputError, IssuedPass, IssuingPolicy, TestCertificateRequest};
 use crate::outbox::{Outbox, OutboxError};
-use crate::time::UnixTime;
+use crate::time::{UnixMillis, UnixTime};
 use crate::trust::delegation::{CREDENTIAL_LABEL, VerifiedCredential, verify_credential};
 use crate::trust::{CredentialError, FallbackRoot, Kid};
 use crate::verify::provisional::{CLOCK_SKEW_SECONDS, check_provisional, provisional_uvci};
@@ -43,6 +43,8 @@ pub enum FallbackError {
     Signer(#[from] SignerError),
     #[error(transparent)]
     Outbox(#[from] OutboxError),
+    #[error("the central issuer answered the request meanwhile: hand over its pass, not a provisional one")]
+    AnsweredMeanwhile,
     #[error("the provisional pass failed its own verification: {reasons}")]
     SelfCheckFailed { reasons: String },
 }
@@ -185,14 +187,25 @@ impl ProvisionalIssuer {
     }
 }
 
+/// Where a provisional pass goes once signed: the issuer that reconciles it, and the pending
+/// request it stands for, if any (withdrawn in the same transaction as the upload is queued).
+#[derive(Debug, Clone, Copy)]
+pub struct Reconciliation<'a> {
+    /// The issuer's base URL.
+    pub endpoint: &'a str,
+    /// The outbox ticket of the request the pharmacist gave up waiting for.
+    pub replacing: Option<&'a str>,
+}
+
 /// Issues a provisional pass with the credential kept in `outbox`, numbered by a sequence the
-/// outbox reserves durably first.
+/// outbox reserves durably first, and queues its reconciliation.
 pub fn issue_provisional(
     outbox: &Outbox,
     signer: Arc<dyn Signer>,
     roots: &[FallbackRoot],
     policy: IssuingPolicy,
     request: &TestCertificateRequest,
+    reconciliation: Reconciliation<'_>,
     now: UnixTime,
 ) -> Result<ProvisionalPass, FallbackError> {
     let credential = outbox.credential()?.ok_or(FallbackError::NoCredential)?;
@@ -207,5 +220,16 @@ pub fn issue_provisional(
         });
     }
     let sequence = outbox.reserve_sequence()?;
-    issuer.issue(request, sequence, now)
+    let provisional = issuer.issue(request, sequence, now)?;
+    let queued = outbox.enqueue_reconciliation(
+        reconciliation.endpoint,
+        &provisional.pass.text,
+        &provisional.pass.certificate_id,
+        reconciliation.replacing,
+        UnixMillis::from(now),
+    )?;
+    if queued.is_none() {
+        return Err(FallbackError::AnsweredMeanwhile);
+    }
+    Ok(provisional)
 }

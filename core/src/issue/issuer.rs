@@ -113,6 +113,12 @@ impl Issuer {
             }
             .into());
         }
+        self.sign_certificate(dcc, now, expires_at)
+    }
+
+    /// Signs a certificate already built (the final pass of a reconciled provisional pass keeps
+    /// its statement and UVCI), issued at `now`, expiring at `expires_at`.
+    pub fn sign_certificate(&self, dcc: Dcc, now: UnixTime, expires_at: UnixTime) -> Result<IssuedPass, IssueError> {
         let claims = CwtClaims {
             issuer: Some(self.issuing_country.clone()),
             issued_at: Some(now),
@@ -125,6 +131,7 @@ impl Issuer {
         if self.policy.verify_issued {
             self.self_check(&text, now)?;
         }
+        let certificate_id = dcc.certificate_id().to_owned();
         Ok(IssuedPass { text, certificate_id, dcc, issued_at: now, expires_at })
     }
 

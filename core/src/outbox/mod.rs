@@ -24,7 +24,7 @@ use serde::Deserialize;
 pub use retry::{
     AnswerClass, Backoff, BudgetState, NextTry, RetryBudget, RetryPolicy, RetryProfile, parse_retry_after_ms,
 };
-pub use store::{EntryState, OutboxEntry, OutboxStoreError, Rejection};
+pub use store::{EntryKind, EntryState, OutboxEntry, OutboxStoreError, Rejection};
 use store::{OutboxFile, Settlement};
 
 use crate::codec::cose::{Signer, SignerKey};
@@ -32,8 +32,9 @@ use crate::codec::{PassLimits, decode_pass_text};
 use crate::issue::IssuingPolicy;
 use crate::issue::test_certificate::build_test_dcc;
 use crate::protocol::{
-    DeviceId, ErrorBody, ISSUANCE_PATH, IdempotencyKey, IssuanceRequest, IssuanceResponse, MAX_REQUEST_BODY_BYTES,
-    SignedRequestParts, content_digest, sign_request,
+    CREDENTIAL_PATH, CredentialResponse, DeviceId, ErrorBody, ISSUANCE_PATH, IdempotencyKey, IssuanceRequest,
+    IssuanceResponse, MAX_REQUEST_BODY_BYTES, RECONCILIATION_PATH, ReconciliationRequest, SignedRequestParts,
+    content_digest, reconciliation_key, sign_request,
 };
 use crate::time::UnixMillis;
 
@@ -133,6 +134,8 @@ pub enum Delivery {
     Issued(IssuanceResponse),
     /// The service refused the request itself.
     Rejected(Rejection),
+    /// Withdrawn: a provisional pass was handed over instead.
+    Withdrawn,
     /// Not yet: the request waits in the outbox for its next attempt.
     Queued {
         /// When it will be tried again.
@@ -182,6 +185,8 @@ pub struct OutboxStatus {
     pub issued: u32,
     /// Refused by the service.
     pub rejected: u32,
+    /// Withdrawn for a provisional pass.
+    pub withdrawn: u32,
     /// The earliest next attempt.
     pub next_attempt_at: Option<UnixMillis>,
 }
@@ -242,7 +247,7 @@ impl Outbox {
         getrandom::fill(&mut key)
             .map_err(|error| OutboxError::Device(format!("no randomness for the idempotency key: {error}")))?;
         let ticket = IdempotencyKey::random(key);
-        self.file.insert(ticket.as_str(), &endpoint, &body, profile, now)?;
+        self.file.insert(ticket.as_str(), EntryKind::Issuance, &endpoint, &body, profile, now)?;
         Ok(ticket.as_str().to_owned())
     }
 
@@ -251,7 +256,9 @@ impl Outbox {
     pub fn prepare(&self, ticket: &str, device: &DeviceCredentials, now: UnixMillis) -> Result<Attempt, OutboxError> {
         let entry = self.file.entry(ticket)?.ok_or_else(|| OutboxError::UnknownTicket(ticket.to_owned()))?;
         match entry.state {
-            EntryState::Issued | EntryState::Rejected => return Ok(Attempt::Settled(self.delivery(&entry)?)),
+            EntryState::Issued | EntryState::Rejected | EntryState::Withdrawn => {
+                return Ok(Attempt::Settled(self.delivery(&entry)?));
+            }
             EntryState::InFlight => return Ok(Attempt::Wait(now.saturating_add_millis(1_000))),
             EntryState::Pending => {}
         }
@@ -276,10 +283,14 @@ impl Outbox {
                 }
             }
         }
-        let Some((endpoint, body, _)) = self.file.start_attempt(ticket)? else {
+        let Some((endpoint, body, started)) = self.file.start_attempt(ticket)? else {
             return Ok(Attempt::Wait(now.saturating_add_millis(1_000)));
         };
-        match signed_request(&endpoint, ticket, body, device, now) {
+        let path = match started.kind {
+            EntryKind::Issuance => ISSUANCE_PATH,
+            EntryKind::Reconciliation => RECONCILIATION_PATH,
+        };
+        match signed_request(&endpoint, path, ticket, body, device, now) {
             Ok(request) => Ok(Attempt::Send(request)),
             Err(error) => {
                 // The key store may be locked for a moment: keep the request, try later.
@@ -358,6 +369,87 @@ impl Outbox {
         }
     }
 
+    /// Queues the upload of a provisional pass for reconciliation (backlog: nobody waits for
+    /// it), under the ticket its UVCI determines; queueing it again changes nothing. With
+    /// `replacing`, the pending request the provisional pass stands for is withdrawn in the same
+    /// transaction; if that request is no longer pending (in flight, or answered: its pass
+    /// counts), nothing changes and `Ok(None)` says so.
+    pub fn enqueue_reconciliation(
+        &self,
+        endpoint: &str,
+        provisional_pass: &str,
+        uvci: &str,
+        replacing: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<Option<String>, OutboxError> {
+        let endpoint = parse_endpoint(endpoint)?;
+        let ticket = reconciliation_key(uvci);
+        let body = ReconciliationRequest { provisional_pass: provisional_pass.to_owned() }.to_json();
+        if body.len() > MAX_REQUEST_BODY_BYTES {
+            return Err(OutboxError::Entry(format!("the provisional pass is over {MAX_REQUEST_BODY_BYTES} bytes")));
+        }
+        let queued = match replacing {
+            Some(original) => self.file.replace(original, ticket.as_str(), &endpoint, &body, now)?,
+            None => {
+                self.file.insert(
+                    ticket.as_str(),
+                    EntryKind::Reconciliation,
+                    &endpoint,
+                    &body,
+                    RetryProfile::Backlog,
+                    now,
+                )?;
+                true
+            }
+        };
+        Ok(queued.then(|| ticket.as_str().to_owned()))
+    }
+
+    /// Withdraws a request still waiting (the pharmacist hands over a provisional pass for
+    /// it); whether it was. One in flight or answered is not withdrawn: its pass counts.
+    pub fn withdraw(&self, ticket: &str, now: UnixMillis) -> Result<bool, OutboxError> {
+        Ok(self.file.withdraw(ticket, now)?)
+    }
+
+    /// The signed request for a fresh delegation credential from the issuer at `endpoint`.
+    pub fn credential_request(
+        &self,
+        endpoint: &str,
+        device: &DeviceCredentials,
+        now: UnixMillis,
+    ) -> Result<HttpRequest, OutboxError> {
+        let endpoint = parse_endpoint(endpoint)?;
+        let mut key = [0_u8; 16];
+        getrandom::fill(&mut key)
+            .map_err(|error| OutboxError::Device(format!("no randomness for the idempotency key: {error}")))?;
+        signed_request(&endpoint, CREDENTIAL_PATH, IdempotencyKey::random(key).as_str(), b"{}".to_vec(), device, now)
+    }
+
+    /// Keeps the credential in the issuer's answer to [`Outbox::credential_request`]; its
+    /// validity, RFC 3339. A refusal or an unreadable answer changes nothing kept.
+    pub fn record_credential(&self, answer: &HttpResponse) -> Result<(String, String), OutboxError> {
+        use base64::Engine as _;
+        if answer.status != 201 {
+            let rejection = read_rejection(answer.status, &answer.body);
+            return Err(OutboxError::Device(format!(
+                "the issuer gave no credential: HTTP {} {} ({})",
+                rejection.status, rejection.code, rejection.message
+            )));
+        }
+        let unreadable = || OutboxError::Device("the issuer's credential answer is unreadable".into());
+        let response: CredentialResponse =
+            serde_json::from_slice(answer.body.get(..MAX_RESPONSE_BYTES.min(answer.body.len())).unwrap_or_default())
+                .map_err(|_| unreadable())?;
+        let credential = base64::engine::general_purpose::STANDARD
+            .decode(response.credential.as_bytes())
+            .map_err(|_| unreadable())?;
+        if credential.is_empty() || credential.len() > crate::trust::delegation::MAX_CREDENTIAL_BYTES {
+            return Err(unreadable());
+        }
+        self.file.set_credential(&credential)?;
+        Ok((clean_text(&response.not_before, 40), clean_text(&response.expires_at, 40)))
+    }
+
     /// Makes every pending request due now: the pharmacist's "retry now" once the network is
     /// back. The retry budget still applies, so this cannot turn into a storm.
     pub fn retry_now(&self, now: UnixMillis) -> Result<usize, OutboxError> {
@@ -377,7 +469,7 @@ impl Outbox {
             report.attempted += 1;
             match self.record(&ticket, transport.send(&request), clock())? {
                 Delivery::Issued(_) => report.issued += 1,
-                Delivery::Rejected(_) => report.rejected += 1,
+                Delivery::Rejected(_) | Delivery::Withdrawn => report.rejected += 1,
                 Delivery::Queued { .. } => report.retrying += 1,
             }
         }
@@ -449,6 +541,7 @@ impl Outbox {
                 EntryState::InFlight => status.in_flight += 1,
                 EntryState::Issued => status.issued += 1,
                 EntryState::Rejected => status.rejected += 1,
+                EntryState::Withdrawn => status.withdrawn += 1,
             }
         }
         Ok(status)
@@ -473,6 +566,7 @@ impl Outbox {
                 None => Err(OutboxError::UnknownTicket(entry.ticket.clone())),
             },
             (EntryState::Rejected, Some(rejection)) => Ok(Delivery::Rejected(rejection.clone())),
+            (EntryState::Withdrawn, _) => Ok(Delivery::Withdrawn),
             _ => Ok(Delivery::Queued {
                 next_attempt_at: entry.next_attempt_at,
                 // A wait for the budget that ends past the interactive window is the backlog's.
@@ -516,19 +610,19 @@ fn parse_endpoint(endpoint: &str) -> Result<String, OutboxError> {
 
 fn signed_request(
     endpoint: &str,
+    path: &str,
     ticket: &str,
     body: Vec<u8>,
     device: &DeviceCredentials,
     now: UnixMillis,
 ) -> Result<HttpRequest, OutboxError> {
     let digest = content_digest(&body);
-    let parts =
-        SignedRequestParts { method: "POST", path: ISSUANCE_PATH, content_digest: &digest, idempotency_key: ticket };
+    let parts = SignedRequestParts { method: "POST", path, content_digest: &digest, idempotency_key: ticket };
     let signature = sign_request(&parts, device.id, now.unix_time(), device.signer.as_ref())
         .map_err(|error| OutboxError::Device(format!("the device key could not sign: {error}")))?;
     Ok(HttpRequest {
         method: "POST".into(),
-        url: format!("{endpoint}{ISSUANCE_PATH}"),
+        url: format!("{endpoint}{path}"),
         headers: vec![
             ("content-type".into(), "application/json".into()),
             ("idempotency-key".into(), ticket.to_owned()),

@@ -17,14 +17,15 @@ use crate::time::UnixMillis;
 
 /// `PRAGMA application_id` of an outbox file ("HPOB"): a file without it is not ours.
 const APPLICATION_ID: i64 = 0x4850_4F42;
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS outbox_entries (
     ticket TEXT PRIMARY KEY,            -- the idempotency key: every attempt sends it
+    kind TEXT NOT NULL DEFAULT 'issuance' CHECK (kind IN ('issuance', 'reconciliation')),
     endpoint TEXT NOT NULL,             -- the issuer's base URL
     body BLOB NOT NULL,                 -- the request, byte for byte what every attempt sends
-    state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'issued', 'rejected')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'issued', 'rejected', 'withdrawn')),
     profile TEXT NOT NULL CHECK (profile IN ('interactive', 'backlog')),
     enqueued_at_ms INTEGER NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -48,6 +49,24 @@ CREATE TABLE IF NOT EXISTS outbox_budget (
     tokens REAL NOT NULL,
     at_ms INTEGER NOT NULL
 );
+";
+
+/// Schema 1 (before reconciliations) to 2: a `kind` column and the `withdrawn` state. SQLite
+/// cannot change a CHECK constraint in place, so the table is rebuilt in one transaction.
+const MIGRATE_1_TO_2: &str = "
+BEGIN IMMEDIATE;
+ALTER TABLE outbox_entries RENAME TO outbox_entries_v1;
+DROP INDEX IF EXISTS outbox_due;
+";
+const MIGRATE_1_TO_2_COPY: &str = "
+INSERT INTO outbox_entries (ticket, endpoint, body, state, profile, enqueued_at_ms, attempts, next_attempt_at_ms,
+    last_error, response, uvci, rejection_status, rejection_code, rejection_message, finished_at_ms)
+SELECT ticket, endpoint, body, state, profile, enqueued_at_ms, attempts, next_attempt_at_ms,
+    last_error, response, uvci, rejection_status, rejection_code, rejection_message, finished_at_ms
+FROM outbox_entries_v1;
+DROP TABLE outbox_entries_v1;
+PRAGMA user_version = 2;
+COMMIT;
 ";
 
 /// Why the outbox file cannot be used. Says which file and what was expected; the app keeps
@@ -82,6 +101,36 @@ pub enum EntryState {
     Issued,
     /// The service refused the request itself; the reason is kept.
     Rejected,
+    /// Taken back before it was answered: the pharmacist handed over a provisional pass
+    /// instead (its reconciliation carries the entry on).
+    Withdrawn,
+}
+
+/// What a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// A pass for a pharmacist's entry (`POST /v1/issuances`).
+    Issuance,
+    /// The final pass of a provisional pass (`POST /v1/reconciliations`).
+    Reconciliation,
+}
+
+impl EntryKind {
+    /// `issuance` or `reconciliation`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Issuance => "issuance",
+            Self::Reconciliation => "reconciliation",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        match text {
+            "issuance" => Some(Self::Issuance),
+            "reconciliation" => Some(Self::Reconciliation),
+            _ => None,
+        }
+    }
 }
 
 impl EntryState {
@@ -92,6 +141,7 @@ impl EntryState {
             Self::InFlight => "in_flight",
             Self::Issued => "issued",
             Self::Rejected => "rejected",
+            Self::Withdrawn => "withdrawn",
         }
     }
 
@@ -101,6 +151,7 @@ impl EntryState {
             "in_flight" => Some(Self::InFlight),
             "issued" => Some(Self::Issued),
             "rejected" => Some(Self::Rejected),
+            "withdrawn" => Some(Self::Withdrawn),
             _ => None,
         }
     }
@@ -122,6 +173,8 @@ pub struct Rejection {
 pub struct OutboxEntry {
     /// The ticket: the request's idempotency key.
     pub ticket: String,
+    /// What it asks for.
+    pub kind: EntryKind,
     /// The issuer's base URL.
     pub endpoint: String,
     /// Where it stands.
@@ -168,8 +221,9 @@ impl OutboxFile {
         // the header): a foreign or damaged file stays byte for byte as it was.
         let (application_id, version, tables) =
             identify(&connection).map_err(|error| not_an_outbox(error.to_string()))?;
+        let migrate = version == 1 && application_id == APPLICATION_ID;
         match (application_id, version, tables) {
-            (APPLICATION_ID, SCHEMA_VERSION, _) | (0, 0, 0) => {}
+            (APPLICATION_ID, SCHEMA_VERSION | 1, _) | (0, 0, 0) => {}
             (APPLICATION_ID, other, _) => {
                 return Err(not_an_outbox(format!("schema version {other}, expected {SCHEMA_VERSION}")));
             }
@@ -180,6 +234,15 @@ impl OutboxFile {
         connection
             .execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")
             .map_err(|error| not_an_outbox(error.to_string()))?;
+        if migrate {
+            connection.execute_batch(MIGRATE_1_TO_2).map_err(database_error)?;
+            connection.execute_batch(SCHEMA).and_then(|()| connection.execute_batch(MIGRATE_1_TO_2_COPY)).map_err(
+                |error| {
+                    let _ = connection.execute_batch("ROLLBACK;");
+                    database_error(error)
+                },
+            )?;
+        }
         connection.execute_batch(SCHEMA).map_err(database_error)?;
         connection
             .execute_batch(&format!(
@@ -204,21 +267,64 @@ impl OutboxFile {
         work(&mut connection).map_err(database_error)
     }
 
+    /// Adds a request; a ticket already present is left as it is (a reconciliation's ticket is
+    /// derived from its UVCI, so queueing it twice is one request). Whether it was new.
     pub fn insert(
         &self,
         ticket: &str,
+        kind: EntryKind,
         endpoint: &str,
         body: &[u8],
         profile: RetryProfile,
         now: UnixMillis,
-    ) -> Result<(), OutboxStoreError> {
+    ) -> Result<bool, OutboxStoreError> {
         self.with(|connection| {
-            connection.execute(
-                "INSERT INTO outbox_entries (ticket, endpoint, body, state, profile, enqueued_at_ms, next_attempt_at_ms) \
-                 VALUES (?1, ?2, ?3, 'pending', ?4, ?5, ?5)",
-                params![ticket, endpoint, body, profile.name(), now.millis()],
+            let added = connection.execute(
+                "INSERT OR IGNORE INTO outbox_entries (ticket, kind, endpoint, body, state, profile, enqueued_at_ms, \
+                 next_attempt_at_ms) VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6, ?6)",
+                params![ticket, kind.name(), endpoint, body, profile.name(), now.millis()],
             )?;
-            Ok(())
+            Ok(added == 1)
+        })
+    }
+
+    /// In one transaction: withdraws the pending request `original` and queues `ticket` (a
+    /// reconciliation). Nothing changes if `original` is no longer pending (its pass counts).
+    pub fn replace(
+        &self,
+        original: &str,
+        ticket: &str,
+        endpoint: &str,
+        body: &[u8],
+        now: UnixMillis,
+    ) -> Result<bool, OutboxStoreError> {
+        self.with(|connection| {
+            let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let withdrawn = transaction.execute(
+                "UPDATE outbox_entries SET state = 'withdrawn', finished_at_ms = ?2 WHERE ticket = ?1 AND state = 'pending'",
+                params![original, now.millis()],
+            )?;
+            if withdrawn == 0 {
+                return Ok(false);
+            }
+            transaction.execute(
+                "INSERT OR IGNORE INTO outbox_entries (ticket, kind, endpoint, body, state, profile, enqueued_at_ms, \
+                 next_attempt_at_ms) VALUES (?1, 'reconciliation', ?2, ?3, 'pending', 'backlog', ?4, ?4)",
+                params![ticket, endpoint, body, now.millis()],
+            )?;
+            transaction.commit()?;
+            Ok(true)
+        })
+    }
+
+    /// Withdraws a pending request (not one in flight or answered); whether it was withdrawn.
+    pub fn withdraw(&self, ticket: &str, now: UnixMillis) -> Result<bool, OutboxStoreError> {
+        self.with(|connection| {
+            let changed = connection.execute(
+                "UPDATE outbox_entries SET state = 'withdrawn', finished_at_ms = ?2 WHERE ticket = ?1 AND state = 'pending'",
+                params![ticket, now.millis()],
+            )?;
+            Ok(changed == 1)
         })
     }
 
@@ -412,7 +518,7 @@ fn identify(connection: &Connection) -> Result<(i64, i64, i64), rusqlite::Error>
     Ok((application_id, version, tables))
 }
 
-const ENTRY_COLUMNS: &str = "ticket, endpoint, state, profile, enqueued_at_ms, attempts, next_attempt_at_ms, last_error, uvci, \
+const ENTRY_COLUMNS: &str = "ticket, kind, endpoint, state, profile, enqueued_at_ms, attempts, next_attempt_at_ms, last_error, uvci, \
                              rejection_status, rejection_code, rejection_message, finished_at_ms";
 
 fn read_entry(connection: &Connection, ticket: &str) -> Result<Option<OutboxEntry>, rusqlite::Error> {
@@ -433,27 +539,29 @@ fn entry_from_row(row: &rusqlite::Row<'_>) -> Result<OutboxEntry, rusqlite::Erro
             format!("unexpected value {value:?}").into(),
         )
     };
-    let state: String = row.get(2)?;
-    let profile: String = row.get(3)?;
-    let rejection_status: Option<u16> = row.get(9)?;
+    let kind: String = row.get(1)?;
+    let state: String = row.get(3)?;
+    let profile: String = row.get(4)?;
+    let rejection_status: Option<u16> = row.get(10)?;
     Ok(OutboxEntry {
         ticket: row.get(0)?,
-        endpoint: row.get(1)?,
-        state: EntryState::parse(&state).ok_or_else(|| text_column(2, state.clone()))?,
-        profile: RetryProfile::parse(&profile).ok_or_else(|| text_column(3, profile.clone()))?,
-        enqueued_at: UnixMillis::from_millis(row.get(4)?),
-        attempts: row.get(5)?,
-        next_attempt_at: UnixMillis::from_millis(row.get(6)?),
-        last_error: row.get(7)?,
-        uvci: row.get(8)?,
+        kind: EntryKind::parse(&kind).ok_or_else(|| text_column(1, kind.clone()))?,
+        endpoint: row.get(2)?,
+        state: EntryState::parse(&state).ok_or_else(|| text_column(3, state.clone()))?,
+        profile: RetryProfile::parse(&profile).ok_or_else(|| text_column(4, profile.clone()))?,
+        enqueued_at: UnixMillis::from_millis(row.get(5)?),
+        attempts: row.get(6)?,
+        next_attempt_at: UnixMillis::from_millis(row.get(7)?),
+        last_error: row.get(8)?,
+        uvci: row.get(9)?,
         rejection: match rejection_status {
             Some(status) => Some(Rejection {
                 status,
-                code: row.get::<_, Option<String>>(10)?.unwrap_or_default(),
-                message: row.get::<_, Option<String>>(11)?.unwrap_or_default(),
+                code: row.get::<_, Option<String>>(11)?.unwrap_or_default(),
+                message: row.get::<_, Option<String>>(12)?.unwrap_or_default(),
             }),
             None => None,
         },
-        finished_at: row.get::<_, Option<i64>>(12)?.map(UnixMillis::from_millis),
+        finished_at: row.get::<_, Option<i64>>(13)?.map(UnixMillis::from_millis),
     })
 }

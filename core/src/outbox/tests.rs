@@ -306,3 +306,30 @@ fn nothing_personal_reaches_the_entries_or_their_debug_form() {
     let listed = format!("{:?}", outbox.entries().unwrap());
     assert!(!listed.contains("Dubois") && !listed.contains("1987"), "{listed}");
 }
+
+#[test]
+fn an_outbox_of_the_first_schema_is_migrated_and_keeps_its_requests() {
+    let path = scratch("migrate");
+    {
+        let connection = rusqlite::Connection::open(&path).unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE outbox_entries (ticket TEXT PRIMARY KEY, endpoint TEXT NOT NULL, body BLOB NOT NULL, \
+                 state TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'issued', 'rejected')), \
+                 profile TEXT NOT NULL CHECK (profile IN ('interactive', 'backlog')), enqueued_at_ms INTEGER NOT NULL, \
+                 attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at_ms INTEGER NOT NULL, last_error TEXT, response BLOB, \
+                 uvci TEXT, rejection_status INTEGER, rejection_code TEXT, rejection_message TEXT, finished_at_ms INTEGER); \
+                 INSERT INTO outbox_entries (ticket, endpoint, body, state, profile, enqueued_at_ms, next_attempt_at_ms) \
+                 VALUES ('first-schema-ticket-0001', 'http://127.0.0.1:8443', X'7b7d', 'pending', 'backlog', 1, 1); \
+                 PRAGMA application_id = 1213222722; PRAGMA user_version = 1;",
+            )
+            .unwrap();
+    }
+    let outbox = Outbox::open(&path).unwrap();
+    let entry = outbox.entry("first-schema-ticket-0001").unwrap().unwrap();
+    assert_eq!((entry.kind, entry.state), (EntryKind::Issuance, EntryState::Pending));
+    // The new state and kind work on the migrated file.
+    assert!(outbox.withdraw("first-schema-ticket-0001", T0).unwrap());
+    drop(outbox);
+    assert_eq!(Outbox::open(&path).unwrap().status().unwrap().withdrawn, 1);
+}

@@ -12,12 +12,16 @@
 
 mod content_digest;
 mod device;
+mod fallback;
 mod http_signature;
 mod idempotency;
 mod issuance;
 
 pub use content_digest::{ContentDigestError, content_digest, verify_content_digest};
 pub use device::{DeviceId, DeviceStatus, EnrolmentRequest, EnrolmentResponse};
+pub use fallback::{
+    CREDENTIAL_PATH, CredentialResponse, RECONCILIATION_PATH, ReconciliationRequest, reconciliation_key,
+};
 pub use http_signature::{
     HttpSignatureError, ParsedSignature, RequestSignature, SIGNATURE_ALGORITHM, SignedRequestParts, sign_request,
     verify_request,

@@ -8,6 +8,17 @@ use crate::time::UnixTime;
 
 /// An A4 page (210 x 297 mm) in SVG.
 pub fn attestation_svg(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix) -> String {
+    attestation_page(dcc, expires_at, qr, None)
+}
+
+/// The page of a provisional pass (the signed paper fallback): marked provisional in a framed
+/// banner under the title, naming the pharmacy that signed it, so the holder and a controller
+/// without a scanner know it stands until the final pass replaces it.
+pub fn provisional_attestation_svg(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix, pharmacy: &str) -> String {
+    attestation_page(dcc, expires_at, qr, Some(pharmacy))
+}
+
+fn attestation_page(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix, provisional: Option<&str>) -> String {
     let mut rows: Vec<(&str, String)> = Vec::new();
     let name = &dcc.name;
     rows.push((
@@ -83,12 +94,23 @@ pub fn attestation_svg(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix) -> String
         "<text x=\"105\" y=\"22\" font-size=\"7\" text-anchor=\"middle\" font-weight=\"bold\">{}</text>\n",
         escape(title)
     ));
+    let qr_top = if let Some(pharmacy) = provisional {
+        svg.push_str("<rect x=\"20\" y=\"27\" width=\"170\" height=\"15\" fill=\"#fff4d6\" stroke=\"#b36b00\" stroke-width=\"0.6\"/>\n");
+        svg.push_str("<text x=\"105\" y=\"33\" font-size=\"4.5\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"#8a5200\">PROVISIONAL: signed while the central service was unavailable</text>\n");
+        svg.push_str(&format!(
+            "<text x=\"105\" y=\"39\" font-size=\"3.6\" text-anchor=\"middle\" fill=\"#8a5200\">by {}; the final certificate, with the same identifier, replaces it</text>\n",
+            escape(pharmacy)
+        ));
+        46.0
+    } else {
+        30.0
+    };
     svg.push_str(&format!(
-        "<svg x=\"{}\" y=\"30\" width=\"{qr_size}\" height=\"{qr_size}\" viewBox=\"0 0 {qr_side} {qr_side}\" shape-rendering=\"crispEdges\"><rect width=\"{qr_side}\" height=\"{qr_side}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{}\"/></svg>\n",
+        "<svg x=\"{}\" y=\"{qr_top}\" width=\"{qr_size}\" height=\"{qr_size}\" viewBox=\"0 0 {qr_side} {qr_side}\" shape-rendering=\"crispEdges\"><rect width=\"{qr_side}\" height=\"{qr_side}\" fill=\"#fff\"/><path fill=\"#000\" d=\"{}\"/></svg>\n",
         (210.0 - qr_size) / 2.0,
         qr.svg_path()
     ));
-    let mut y = 30.0 + qr_size + 12.0;
+    let mut y = qr_top + qr_size + 12.0;
     for (label, value) in rows {
         svg.push_str(&format!("<text x=\"25\" y=\"{y:.1}\" font-size=\"4\" fill=\"#444\">{}</text>", escape(label)));
         for line in wrap(&value, VALUE_COLUMN_CHARACTERS) {

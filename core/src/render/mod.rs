@@ -4,5 +4,5 @@ pub mod attestation;
 pub mod png;
 pub mod qr;
 
-pub use attestation::attestation_svg;
+pub use attestation::{attestation_svg, provisional_attestation_svg};
 pub use qr::{QrMatrix, RenderError};

@@ -4446,6 +4446,10 @@ public enum OutboxState: Equatable, Hashable {
      * The issuer refused it; see `rejection_code` and `rejection_message`.
      */
     case rejected
+    /**
+     * Withdrawn: a provisional pass was handed over instead (its reconciliation follows).
+     */
+    case withdrawn
 
 
 
@@ -4475,6 +4479,8 @@ public struct FfiConverterTypeOutboxState: FfiConverterRustBuffer {
         
         case 4: return .rejected
         
+        case 5: return .withdrawn
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4497,6 +4503,10 @@ public struct FfiConverterTypeOutboxState: FfiConverterRustBuffer {
         
         case .rejected:
             writeInt(&buf, Int32(4))
+        
+        
+        case .withdrawn:
+            writeInt(&buf, Int32(5))
         
         }
     }

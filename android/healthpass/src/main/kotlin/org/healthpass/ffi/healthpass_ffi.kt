@@ -5787,7 +5787,11 @@ enum class OutboxState {
     /**
      * The issuer refused it; see `rejection_code` and `rejection_message`.
      */
-    REJECTED;
+    REJECTED,
+    /**
+     * Withdrawn: a provisional pass was handed over instead (its reconciliation follows).
+     */
+    WITHDRAWN;
 
     
 

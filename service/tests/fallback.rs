@@ -1,0 +1,210 @@
+//! The signed paper fallback against the real service on loopback (SQLite): a device gets its
+//! delegation credential online, signs a provisional pass while it cannot reach the issuer,
+//! and its outbox reconciles the pass into a final pass under the same UVCI, signed once
+//! however often it is uploaded. Refusals change nothing stored.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use healthpass_core::codec::cose::{Signer, SoftwareSigner};
+use healthpass_core::fallback::{Reconciliation, issue_provisional};
+use healthpass_core::issue::IssuingPolicy;
+use healthpass_core::outbox::{
+    DeviceCredentials, EntryKind, EntryState, HttpRequest, HttpResponse, Outbox, Transport, TransportError,
+};
+use healthpass_core::protocol::{DeviceId, DeviceStatus};
+use healthpass_core::time::{UnixMillis, UnixTime};
+use healthpass_core::trust::{DocumentSignerCertificate, TrustStore, verify_credential};
+use healthpass_core::verify::{VerdictStatus, Verifier};
+use healthpass_service::storage::DeviceRecord;
+use healthpass_service::{Database, RunningService};
+
+/// The outbox's requests over real HTTP.
+struct Http(ureq::Agent);
+
+impl Transport for Http {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        send(&self.0, &request.method, &request.url, &request.headers, &request.body)
+            .map(|answer| HttpResponse { status: answer.status, headers: answer.headers, body: answer.body })
+            .map_err(TransportError)
+    }
+}
+
+fn start_with_fallback(dir: &std::path::Path) -> RunningService {
+    let mut config = config(Database::Sqlite(dir.join("issuer.sqlite")));
+    let key = p256::pkcs8::EncodePrivateKey::to_pkcs8_der(&healthpass_tests::fallback_kit::root_key()).unwrap();
+    config.fallback_key = Some(key.as_bytes().to_vec());
+    healthpass_service::start(&config).unwrap()
+}
+
+fn enrol_device(service: &RunningService, seed: u8) -> (Arc<dyn Signer>, DeviceCredentials) {
+    let key = healthpass_tests::fallback_kit::device_key(seed);
+    service
+        .store
+        .enrol(&DeviceRecord {
+            id: DeviceId::of_key(key.verifying_key()),
+            public_key: key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            pharmacy_id: "FINESS-690000001".into(),
+            pharmacy_name: "Pharmacie du Centre, Lyon".into(),
+            status: DeviceStatus::Active,
+            enrolled_at: now(),
+        })
+        .unwrap();
+    let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::new(key));
+    let device = DeviceCredentials::new(signer.clone()).unwrap();
+    (signer, device)
+}
+
+fn millis() -> UnixMillis {
+    UnixMillis::from(now())
+}
+
+#[test]
+fn a_provisional_pass_is_reconciled_into_a_final_pass_with_the_same_uvci_once() {
+    let dir = scratch("fallback-reconcile");
+    let service = start_with_fallback(&dir);
+    let root = service.service.issuance.fallback.as_ref().unwrap().root().clone();
+    let (signer, device) = enrol_device(&service, 20);
+    let outbox = Outbox::open(&dir.join("outbox.sqlite")).unwrap();
+    let http = Http(agent());
+
+    // Online: the device fetches its credential, certified by the service's fallback root.
+    let answer = http.send(&outbox.credential_request(&service.url(), &device, millis()).unwrap()).unwrap();
+    let (_, expires_at) = outbox.record_credential(&answer).unwrap();
+    let credential = outbox.credential().unwrap().unwrap();
+    let verified = verify_credential(&credential, std::slice::from_ref(&root)).unwrap();
+    assert_eq!(verified.claims.device, device.id().kid());
+    assert_eq!(verified.claims.pharmacy_name, "Pharmacie du Centre, Lyon");
+    let days = (UnixTime::parse_rfc3339(&expires_at).unwrap().seconds() - now().seconds()) / 86_400;
+    assert!((13..=14).contains(&days), "{expires_at}");
+
+    // Offline: a provisional pass, amber at the gate (a bundle carrying the fallback root).
+    let entry = healthpass_tests::vectors::demo_test_request(now().saturating_sub(1_800));
+    let reconciliation = Reconciliation { endpoint: &service.url(), replacing: None };
+    let provisional = issue_provisional(
+        &outbox,
+        signer,
+        std::slice::from_ref(&root),
+        IssuingPolicy::default(),
+        &entry,
+        reconciliation,
+        now(),
+    )
+    .unwrap();
+    let contents = healthpass_core::trust::TrustBundleContents {
+        fallback_roots: vec![root.clone()],
+        ..healthpass_tests::vectors::bundle_contents(
+            &signer_files().1,
+            now().saturating_sub(86_400),
+            now().saturating_add(86_400),
+        )
+    };
+    let anchor = healthpass_tests::vectors::fixed_key(0x61);
+    let bundle = contents.sign(&SoftwareSigner::new(anchor.clone())).unwrap();
+    let bundle = healthpass_core::trust::TrustBundle::load(
+        &bundle,
+        &[healthpass_core::trust::TrustAnchor::new(*anchor.verifying_key())],
+    )
+    .unwrap();
+    let gate = Verifier::with_bundle(Arc::new(bundle), None).unwrap();
+    assert_eq!(gate.verify_text(&provisional.pass.text, now()).unwrap().status, VerdictStatus::Provisional);
+
+    // Back online: the outbox uploads it; the final pass keeps the UVCI and is green.
+    let report = outbox.drain(&http, &device, &millis).unwrap();
+    assert_eq!((report.attempted, report.issued), (1, 1), "{report:?}");
+    let ticket =
+        outbox.entries().unwrap().into_iter().find(|entry| entry.kind == EntryKind::Reconciliation).unwrap().ticket;
+    let final_pass = outbox.pass(&ticket).unwrap().unwrap();
+    assert_eq!(final_pass.uvci, provisional.pass.certificate_id);
+    let (_, certificate) = signer_files();
+    let central = Verifier::new(TrustStore::from_iter([DocumentSignerCertificate::from_der(&certificate).unwrap()]));
+    assert!(central.verify_text(&final_pass.pass, now()).unwrap().is_valid());
+    assert_eq!(gate.verify_text(&final_pass.pass, now()).unwrap().status, VerdictStatus::Valid);
+
+    // Uploaded again (another phone restored from a backup, a retry after a lost answer): the
+    // same final pass, byte for byte, and one record.
+    let again = send(&agent(), "POST", &format!("{}/v1/reconciliations", service.url()), &[], b"").unwrap();
+    assert_eq!(again.status, 400, "unsigned uploads are refused");
+    let replay_outbox = Outbox::open(&dir.join("replay.sqlite")).unwrap();
+    replay_outbox
+        .enqueue_reconciliation(
+            &service.url(),
+            &provisional.pass.text,
+            &provisional.pass.certificate_id,
+            None,
+            millis(),
+        )
+        .unwrap();
+    replay_outbox.drain(&http, &device, &millis).unwrap();
+    let replayed = replay_outbox.pass(&ticket).unwrap().unwrap();
+    assert_eq!(replayed.pass, final_pass.pass);
+    let records = service.store.issuances().unwrap();
+    assert_eq!(records.iter().filter(|record| record.uvci == final_pass.uvci).count(), 1);
+}
+
+#[test]
+fn reconciliations_and_credentials_that_cannot_be_honoured_are_refused_and_change_nothing() {
+    let dir = scratch("fallback-refusals");
+    let service = start_with_fallback(&dir);
+    let root = service.service.issuance.fallback.as_ref().unwrap().root().clone();
+    let (signer, device) = enrol_device(&service, 21);
+    let (_, other_device) = enrol_device(&service, 22);
+    let http = Http(agent());
+    let outbox = Outbox::open(&dir.join("outbox.sqlite")).unwrap();
+    let answer = http.send(&outbox.credential_request(&service.url(), &device, millis()).unwrap()).unwrap();
+    outbox.record_credential(&answer).unwrap();
+    let entry = healthpass_tests::vectors::demo_test_request(now().saturating_sub(1_800));
+    let provisional = issue_provisional(
+        &outbox,
+        signer,
+        std::slice::from_ref(&root),
+        IssuingPolicy::default(),
+        &entry,
+        Reconciliation { endpoint: &service.url(), replacing: None },
+        now(),
+    )
+    .unwrap();
+
+    // Another device uploads it: refused, nothing recorded.
+    let thief = Outbox::open(&dir.join("thief.sqlite")).unwrap();
+    thief
+        .enqueue_reconciliation(
+            &service.url(),
+            &provisional.pass.text,
+            &provisional.pass.certificate_id,
+            None,
+            millis(),
+        )
+        .unwrap();
+    thief.drain(&http, &other_device, &millis).unwrap();
+    let refused = thief.entries().unwrap().remove(0);
+    assert_eq!(refused.state, EntryState::Rejected);
+    assert_eq!(refused.rejection.unwrap().code, "not_this_devices_pass");
+    // A tampered pass: refused with the reason.
+    let mut tampered = provisional.pass.text.clone();
+    tampered.truncate(tampered.len() - 8);
+    tampered.push_str("00000000");
+    let forger = Outbox::open(&dir.join("forger.sqlite")).unwrap();
+    forger.enqueue_reconciliation(&service.url(), &tampered, &provisional.pass.certificate_id, None, millis()).unwrap();
+    forger.drain(&http, &device, &millis).unwrap();
+    assert_eq!(forger.entries().unwrap().remove(0).state, EntryState::Rejected);
+    assert!(service.store.issuances().unwrap().is_empty(), "nothing was signed");
+
+    // A credential body other than {} is refused; a suspended device gets none.
+    let mut request = outbox.credential_request(&service.url(), &device, millis()).unwrap();
+    request.body = b"{\"scope\":\"everything\"}".to_vec();
+    let answer = http.send(&request).unwrap();
+    assert_eq!(answer.status, 400, "{}", String::from_utf8_lossy(&answer.body));
+    service.store.set_status(other_device.id(), DeviceStatus::Suspended).unwrap();
+    let answer = http.send(&outbox.credential_request(&service.url(), &other_device, millis()).unwrap()).unwrap();
+    assert_eq!(answer.status, 403);
+    assert!(outbox.record_credential(&answer).is_err());
+
+    // A service started without a fallback key says so.
+    let plain = start_sqlite(&scratch("fallback-disabled"));
+    let answer = http.send(&outbox.credential_request(&plain.url(), &device, millis()).unwrap()).unwrap();
+    assert_eq!(answer.status, 404);
+    assert!(String::from_utf8_lossy(&answer.body).contains("fallback_disabled"));
+}
