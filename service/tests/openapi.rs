@@ -153,7 +153,11 @@ fn the_running_service_does_what_the_openapi_document_says() {
     config.http.body_timeout = Duration::from_millis(300);
     config.device_rate = RateLimit { burst: 8.0, per_second: 0.001 };
     config.admission = Some(AdmissionConfig { workers: 2, max_queue: 0, queue_timeout: Duration::from_secs(1) });
+    let fallback_key =
+        p256::pkcs8::EncodePrivateKey::to_pkcs8_der(&healthpass_tests::fallback_kit::root_key()).unwrap();
+    config.fallback_key = Some(fallback_key.as_bytes().to_vec());
     let service = healthpass_service::start(&config).unwrap();
+    let without_fallback = start_sqlite(&scratch("openapi-plain"));
     let base = service.url();
     let agent = agent();
     let now = now();
@@ -239,6 +243,84 @@ fn the_running_service_does_what_the_openapi_document_says() {
         contract.check("POST", issuances, &post_issuance(&agent, &base, &request).unwrap());
     }
     contract.check("POST", issuances, &slow_body(service.address, issuances, ""));
+    // The signed paper fallback: credentials and reconciliations.
+    let pharmacy = Device::new(0x84);
+    send(&agent, "POST", &devices_url, &operator_headers(), pharmacy.enrolment("Pharmacie du Marché").as_bytes())
+        .unwrap();
+    let credentials = "/v1/credentials";
+    let credential_request = pharmacy.sign_for(credentials, b"{}", &fresh_key(4400), now);
+    contract.check_request("POST", credentials, &credential_request.headers, &credential_request.body);
+    let issued =
+        send(&agent, "POST", &format!("{base}{credentials}"), &credential_request.headers, &credential_request.body)
+            .unwrap();
+    assert_eq!(issued.status, 201);
+    contract.check("POST", credentials, &issued);
+    let mut unsigned_credential = credential_request.clone();
+    unsigned_credential.headers.retain(|(name, _)| name != "Signature");
+    for (url, request) in [
+        (format!("{base}{credentials}"), pharmacy.sign_for(credentials, b"[]", &fresh_key(4401), now)),
+        (format!("{base}{credentials}"), unsigned_credential),
+        (
+            format!("{}{credentials}", without_fallback.url()),
+            pharmacy.sign_for(credentials, b"{}", &fresh_key(4402), now),
+        ),
+    ] {
+        contract.check("POST", credentials, &send(&agent, "POST", &url, &request.headers, &request.body).unwrap());
+    }
+    let credential = {
+        use base64::Engine as _;
+        let body: Value = serde_json::from_slice(&issued.body).unwrap();
+        base64::engine::general_purpose::STANDARD.decode(body["credential"].as_str().unwrap()).unwrap()
+    };
+    let root = service.service.issuance.fallback.as_ref().unwrap().root().clone();
+    let signer = std::sync::Arc::new(healthpass_core::codec::cose::SoftwareSigner::new(pharmacy.key.clone()));
+    let provisional_issuer = healthpass_core::fallback::ProvisionalIssuer::new(
+        signer,
+        credential,
+        &[root],
+        healthpass_core::issue::IssuingPolicy::default(),
+    )
+    .unwrap();
+    let entry_request = entry("Moreau", now).to_test_request("Healthpass").unwrap();
+    let provisional = provisional_issuer.issue(&entry_request, 1, now).unwrap();
+    let reconciliations = "/v1/reconciliations";
+    let uvci = provisional.pass.certificate_id.clone();
+    let upload =
+        |text: &str| healthpass_core::protocol::ReconciliationRequest { provisional_pass: text.to_owned() }.to_json();
+    let derived = healthpass_core::protocol::reconciliation_key(&uvci).to_string();
+    let good_upload = pharmacy.sign_for(reconciliations, &upload(&provisional.pass.text), &derived, now);
+    contract.check_request("POST", reconciliations, &good_upload.headers, &good_upload.body);
+    for _ in 0..2 {
+        let answer =
+            send(&agent, "POST", &format!("{base}{reconciliations}"), &good_upload.headers, &good_upload.body).unwrap();
+        assert_eq!(answer.status, 201);
+        contract.check("POST", reconciliations, &answer);
+    }
+    let mut tampered = provisional.pass.text.clone();
+    tampered.truncate(tampered.len() - 6);
+    tampered.push_str("000000");
+    let mut unsigned_upload = good_upload.clone();
+    unsigned_upload.headers.retain(|(name, _)| name != "Signature");
+    let stranger = Device::new(0x85);
+    send(&agent, "POST", &devices_url, &operator_headers(), stranger.enrolment("Pharmacie du Port").as_bytes())
+        .unwrap();
+    for (url, request) in [
+        (format!("{base}{reconciliations}"), pharmacy.sign_for(reconciliations, b"{}", &fresh_key(4403), now)),
+        (format!("{base}{reconciliations}"), unsigned_upload),
+        (
+            format!("{base}{reconciliations}"),
+            stranger.sign_for(reconciliations, &upload(&provisional.pass.text), &derived, now),
+        ),
+        (format!("{base}{reconciliations}"), pharmacy.sign_for(reconciliations, &upload(&tampered), &derived, now)),
+        (
+            format!("{base}{reconciliations}"),
+            pharmacy.sign_for(reconciliations, &upload(&provisional.pass.text), &fresh_key(4404), now),
+        ),
+        (format!("{}{reconciliations}", without_fallback.url()), good_upload.clone()),
+    ] {
+        contract.check("POST", reconciliations, &send(&agent, "POST", &url, &request.headers, &request.body).unwrap());
+    }
+
     // 429: a device over its allowance.
     for n in 0..9 {
         let answer = post_issuance(&agent, &base, &noisy.sign(&body, &fresh_key(4100 + n), now)).unwrap();
@@ -255,6 +337,19 @@ fn the_running_service_does_what_the_openapi_document_says() {
     drop(held);
     // 403: a suspended device.
     send(&agent, "POST", &device_url(&device, "/suspend"), &operator_headers(), b"").unwrap();
+    let suspended_credential = device.sign_for(credentials, b"{}", &fresh_key(4500), now);
+    contract.check(
+        "POST",
+        credentials,
+        &send(
+            &agent,
+            "POST",
+            &format!("{base}{credentials}"),
+            &suspended_credential.headers,
+            &suspended_credential.body,
+        )
+        .unwrap(),
+    );
     contract.check(
         "POST",
         issuances,

@@ -82,15 +82,24 @@ pub fn credential(claims: &DelegationClaims, authority: &SigningKey) -> Vec<u8> 
 }
 
 /// The signed bytes of a bundle trusting the demo document signer, `roots` and `revocations`,
-/// and the PEM of the tests' anchor that signed it.
+/// and the PEM of the tests' anchor that signed it; in force for 30 days around [`now`].
 pub fn signed_bundle(roots: Vec<FallbackRoot>, revocations: Vec<DeviceRevocation>) -> (Vec<u8>, String) {
+    signed_bundle_around(roots, revocations, now())
+}
+
+/// As [`signed_bundle`], in force for 30 days around `center`.
+pub fn signed_bundle_around(
+    roots: Vec<FallbackRoot>,
+    revocations: Vec<DeviceRevocation>,
+    center: UnixTime,
+) -> (Vec<u8>, String) {
     let contents = TrustBundleContents {
         fallback_roots: roots,
         device_revocations: revocations,
         ..bundle_contents(
             &demo_authority().dsc.certificate_der,
-            now().saturating_sub(30 * 86_400),
-            now().saturating_add(30 * 86_400),
+            center.saturating_sub(30 * 86_400),
+            center.saturating_add(30 * 86_400),
         )
     };
     let anchor_key = fixed_key(0x61);

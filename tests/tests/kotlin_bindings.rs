@@ -111,6 +111,23 @@ fn kotlin_bindings_compile_and_pass_on_the_jvm() {
         healthpass_tests::fallback_kit::signed_bundle(vec![healthpass_tests::fallback_kit::root()], Vec::new());
     std::fs::write(work.join("fallback-bundle.cbor"), bundle).unwrap();
     std::fs::write(work.join("fallback-anchor.pem"), anchor).unwrap();
+    // For the outbox test against the real issuer (real time): its fallback key, and a bundle
+    // in force now carrying that key's root.
+    let now = healthpass_core::time::UnixTime::from_seconds(
+        i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap(),
+    );
+    let (bundle_now, _) = healthpass_tests::fallback_kit::signed_bundle_around(
+        vec![healthpass_tests::fallback_kit::root()],
+        Vec::new(),
+        now,
+    );
+    std::fs::write(work.join("fallback-bundle-now.cbor"), bundle_now).unwrap();
+    let fallback_key = p256::pkcs8::EncodePrivateKey::to_pkcs8_pem(
+        &healthpass_tests::fallback_kit::root_key(),
+        p256::pkcs8::LineEnding::LF,
+    )
+    .unwrap();
+    std::fs::write(work.join("fallback-key.pem"), fallback_key.as_bytes()).unwrap();
 
     let started = Instant::now();
     let run = Command::new("java")

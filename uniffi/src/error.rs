@@ -64,6 +64,24 @@ impl From<IssueError> for HealthpassError {
     }
 }
 
+impl From<healthpass_core::fallback::FallbackError> for HealthpassError {
+    fn from(error: healthpass_core::fallback::FallbackError) -> Self {
+        use healthpass_core::fallback::FallbackError;
+        let reason = error.to_string();
+        match error {
+            FallbackError::Outbox(inner) => inner.into(),
+            FallbackError::Signer(_) | FallbackError::SelfCheckFailed { .. } => Self::Platform { reason },
+            FallbackError::Credential(_)
+            | FallbackError::NoCredential
+            | FallbackError::NotThisDevice
+            | FallbackError::CredentialNotInForce { .. } => Self::TrustData { reason },
+            FallbackError::OutOfScope { .. } | FallbackError::Input(_) | FallbackError::AnsweredMeanwhile => {
+                Self::InvalidInput { reason }
+            }
+        }
+    }
+}
+
 impl From<healthpass_core::outbox::OutboxError> for HealthpassError {
     fn from(error: healthpass_core::outbox::OutboxError) -> Self {
         use healthpass_core::outbox::{OutboxError, OutboxStoreError};

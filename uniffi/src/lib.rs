@@ -21,7 +21,7 @@ mod verifier;
 pub use error::HealthpassError;
 pub use foreign::{Signer, Transport};
 pub use issuer::{PassIssuer, device_enrolment, rapid_test_devices};
-pub use outbox::{OutboxDrain, OutboxEntry, OutboxState, OutboxSummary, PassOutbox, ReceivedPass};
+pub use outbox::{OutboxDrain, OutboxEntry, OutboxState, OutboxSummary, PassOutbox, ProvisionalPass, ReceivedPass};
 pub use render::{attestation_page_svg, qr_png, qr_svg};
 pub use scanner::PassScanner;
 pub use types::*;

@@ -101,11 +101,29 @@ pub struct OutboxDrain {
     pub next_attempt_at_ms: Option<i64>,
 }
 
+/// A provisional pass signed on the device (the signed paper fallback).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ProvisionalPass {
+    /// `HC1:...`, the QR code's content.
+    pub text: String,
+    /// Its UVCI (in the device's namespace); the final pass will carry the same.
+    pub certificate_id: String,
+    /// Its number under the device's credential.
+    pub sequence: u64,
+    /// The pharmacy, as the credential names it (print it on the page).
+    pub pharmacy_name: String,
+    /// Issued at, seconds since the epoch.
+    pub issued_at: i64,
+    /// Expires at, seconds since the epoch.
+    pub expires_at: i64,
+}
+
 /// The pharmacy device's durable outbox of issuance requests.
 #[derive(uniffi::Object)]
 pub struct PassOutbox {
     outbox: Outbox,
     device: DeviceCredentials,
+    signer: Arc<dyn healthpass_core::codec::cose::Signer>,
 }
 
 #[uniffi::export]
@@ -116,9 +134,10 @@ impl PassOutbox {
     #[uniffi::constructor]
     pub fn open(path: String, signer: Arc<dyn Signer>) -> Result<Self, HealthpassError> {
         guard(|| {
-            let device = DeviceCredentials::new(Arc::new(PlatformSigner { signer }))?;
+            let signer: Arc<dyn healthpass_core::codec::cose::Signer> = Arc::new(PlatformSigner { signer });
+            let device = DeviceCredentials::new(signer.clone())?;
             let outbox = Outbox::open(&PathBuf::from(path))?;
-            Ok(Self { outbox, device })
+            Ok(Self { outbox, device, signer })
         })
     }
 
@@ -184,6 +203,70 @@ impl PassOutbox {
                 reason: format!("no request with ticket {ticket} in the outbox"),
             })?;
             Ok(self.convert(entry, UnixMillis::from_millis(now_ms)))
+        })
+    }
+
+    /// Fetches a fresh delegation credential from the issuer at `endpoint` and keeps it (at
+    /// enrolment, then whenever online: it holds about two weeks). Returns its expiry (RFC 3339).
+    pub async fn renew_credential(
+        &self,
+        endpoint: String,
+        transport: Arc<dyn Transport>,
+        now_ms: i64,
+    ) -> Result<String, HealthpassError> {
+        let request =
+            guard(|| Ok(self.outbox.credential_request(&endpoint, &self.device, UnixMillis::from_millis(now_ms))?))?;
+        let request = HttpRequest {
+            method: request.method,
+            url: request.url,
+            headers: request.headers.into_iter().map(|(name, value)| HttpHeader { name, value }).collect(),
+            body: request.body,
+        };
+        let answer = transport.send(request).await?;
+        guard(|| {
+            let answer = outbox::HttpResponse {
+                status: answer.status,
+                headers: answer.headers.into_iter().map(|header| (header.name, header.value)).collect(),
+                body: answer.body,
+            };
+            Ok(self.outbox.record_credential(&answer)?.1)
+        })
+    }
+
+    /// Signs a provisional pass on this device under its credential (the signed paper
+    /// fallback), checked against the fallback roots of `verifier`'s bundle, numbered durably,
+    /// and queues its reconciliation with the issuer at `endpoint`. `replacing`: the ticket of
+    /// the request the pharmacist gave up waiting for, withdrawn in the same transaction (if it
+    /// was answered meanwhile, this fails: hand over that pass instead).
+    pub fn issue_provisional(
+        &self,
+        request: TestPassRequest,
+        verifier: Arc<crate::verifier::PassVerifier>,
+        endpoint: String,
+        replacing: Option<String>,
+        now_ms: i64,
+    ) -> Result<ProvisionalPass, HealthpassError> {
+        guard(|| {
+            let roots = verifier.fallback_roots();
+            let reconciliation =
+                healthpass_core::fallback::Reconciliation { endpoint: &endpoint, replacing: replacing.as_deref() };
+            let provisional = healthpass_core::fallback::issue_provisional(
+                &self.outbox,
+                self.signer.clone(),
+                &roots,
+                healthpass_core::issue::IssuingPolicy::default(),
+                &TestCertificateRequest::from(request),
+                reconciliation,
+                UnixMillis::from_millis(now_ms).unix_time(),
+            )?;
+            Ok(ProvisionalPass {
+                text: provisional.pass.text,
+                certificate_id: provisional.pass.certificate_id,
+                sequence: provisional.sequence,
+                pharmacy_name: provisional.pharmacy_name,
+                issued_at: provisional.pass.issued_at.seconds(),
+                expires_at: provisional.pass.expires_at.seconds(),
+            })
         })
     }
 

@@ -56,6 +56,11 @@ pub struct PassVerifier {
 }
 
 impl PassVerifier {
+    /// The fallback roots of the bundle in force (none without a bundle).
+    pub(crate) fn fallback_roots(&self) -> Vec<healthpass_core::trust::FallbackRoot> {
+        self.state().verifier.bundle().map(|bundle| bundle.contents().fallback_roots.clone()).unwrap_or_default()
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-changed: every change is
         // computed first and assigned last.

@@ -8,7 +8,8 @@ import Security
 
 /// A controller's checkpoint: verifies passes offline against the trust bundle in force.
 public final class Checkpoint {
-    private let verifier: PassVerifier
+    /// The verifier; a pharmacy's outbox checks its provisional passes with its bundle.
+    public let verifier: PassVerifier
 
     /// `anchors`: the pinned bundle-signing keys. `installed`: the mark of the bundle installed
     /// before the restart (persist `installedMark` after each update): older bundles, and a
@@ -191,6 +192,18 @@ public final class PharmacyOutbox {
     public func entries(at date: Date = Date()) throws -> [OutboxEntry] { try outbox.entries(nowMs: Self.millis(date)) }
 
     public func pass(_ ticket: String) throws -> ReceivedPass? { try outbox.pass(ticket: ticket) }
+
+    /// Fetches a fresh delegation credential (at enrolment, then whenever online).
+    public func renewCredential(endpoint: String, transport: Transport = URLSessionTransport(), at date: Date = Date()) async throws -> String {
+        try await outbox.renewCredential(endpoint: endpoint, transport: transport, nowMs: Self.millis(date))
+    }
+
+    /// The signed paper fallback: a provisional pass signed on this device, checked against the
+    /// checkpoint's bundle, standing for the request `replacing` (withdrawn); `drain` sends its
+    /// reconciliation when the issuer is back.
+    public func issueProvisional(_ request: TestPassRequest, trust: Checkpoint, endpoint: String, replacing: String? = nil, at date: Date = Date()) throws -> ProvisionalPass {
+        try outbox.issueProvisional(request: request, verifier: trust.verifier, endpoint: endpoint, replacing: replacing, nowMs: Self.millis(date))
+    }
 
     private static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
 }

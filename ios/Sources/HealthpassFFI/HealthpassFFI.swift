@@ -832,9 +832,24 @@ public protocol PassOutboxProtocol: AnyObject, Sendable {
     func entries(nowMs: Int64) throws  -> [OutboxEntry]
     
     /**
+     * Signs a provisional pass on this device under its credential (the signed paper
+     * fallback), checked against the fallback roots of `verifier`'s bundle, numbered durably,
+     * and queues its reconciliation with the issuer at `endpoint`. `replacing`: the ticket of
+     * the request the pharmacist gave up waiting for, withdrawn in the same transaction (if it
+     * was answered meanwhile, this fails: hand over that pass instead).
+     */
+    func issueProvisional(request: TestPassRequest, verifier: PassVerifier, endpoint: String, replacing: String?, nowMs: Int64) throws  -> ProvisionalPass
+    
+    /**
      * The pass received for `ticket`, if it has arrived.
      */
     func pass(ticket: String) throws  -> ReceivedPass?
+    
+    /**
+     * Fetches a fresh delegation credential from the issuer at `endpoint` and keeps it (at
+     * enrolment, then whenever online: it holds about two weeks). Returns its expiry (RFC 3339).
+     */
+    func renewCredential(endpoint: String, transport: Transport, nowMs: Int64) async throws  -> String
     
     /**
      * Makes every pending request due now ("retry now" once the network is back); the
@@ -988,6 +1003,27 @@ open func entries(nowMs: Int64)throws  -> [OutboxEntry]  {
 }
     
     /**
+     * Signs a provisional pass on this device under its credential (the signed paper
+     * fallback), checked against the fallback roots of `verifier`'s bundle, numbered durably,
+     * and queues its reconciliation with the issuer at `endpoint`. `replacing`: the ticket of
+     * the request the pharmacist gave up waiting for, withdrawn in the same transaction (if it
+     * was answered meanwhile, this fails: hand over that pass instead).
+     */
+open func issueProvisional(request: TestPassRequest, verifier: PassVerifier, endpoint: String, replacing: String?, nowMs: Int64)throws  -> ProvisionalPass  {
+    return try  FfiConverterTypeProvisionalPass_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passoutbox_issue_provisional(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeTestPassRequest_lower(request),
+        FfiConverterTypePassVerifier_lower(verifier),
+        FfiConverterString.lower(endpoint),
+        FfiConverterOptionString.lower(replacing),
+        FfiConverterInt64.lower(nowMs),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The pass received for `ticket`, if it has arrived.
      */
 open func pass(ticket: String)throws  -> ReceivedPass?  {
@@ -998,6 +1034,26 @@ open func pass(ticket: String)throws  -> ReceivedPass?  {
         FfiConverterString.lower(ticket),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Fetches a fresh delegation credential from the issuer at `endpoint` and keeps it (at
+     * enrolment, then whenever online: it holds about two weeks). Returns its expiry (RFC 3339).
+     */
+open func renewCredential(endpoint: String, transport: Transport, nowMs: Int64)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_healthpass_ffi_fn_method_passoutbox_renew_credential(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(endpoint),FfiConverterTypeTransport_lower(transport),FfiConverterInt64.lower(nowMs)
+                )
+            },
+            pollFunc: ffi_healthpass_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_healthpass_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_healthpass_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeHealthpassError_lift
+        )
 }
     
     /**
@@ -3313,6 +3369,115 @@ public func FfiConverterTypeProvisionalIssuer_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypeProvisionalIssuer_lower(_ value: ProvisionalIssuer) -> RustBuffer {
     return FfiConverterTypeProvisionalIssuer.lower(value)
+}
+
+
+/**
+ * A provisional pass signed on the device (the signed paper fallback).
+ */
+public struct ProvisionalPass: Equatable, Hashable {
+    /**
+     * `HC1:...`, the QR code's content.
+     */
+    public var text: String
+    /**
+     * Its UVCI (in the device's namespace); the final pass will carry the same.
+     */
+    public var certificateId: String
+    /**
+     * Its number under the device's credential.
+     */
+    public var sequence: UInt64
+    /**
+     * The pharmacy, as the credential names it (print it on the page).
+     */
+    public var pharmacyName: String
+    /**
+     * Issued at, seconds since the epoch.
+     */
+    public var issuedAt: Int64
+    /**
+     * Expires at, seconds since the epoch.
+     */
+    public var expiresAt: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `HC1:...`, the QR code's content.
+         */text: String, 
+        /**
+         * Its UVCI (in the device's namespace); the final pass will carry the same.
+         */certificateId: String, 
+        /**
+         * Its number under the device's credential.
+         */sequence: UInt64, 
+        /**
+         * The pharmacy, as the credential names it (print it on the page).
+         */pharmacyName: String, 
+        /**
+         * Issued at, seconds since the epoch.
+         */issuedAt: Int64, 
+        /**
+         * Expires at, seconds since the epoch.
+         */expiresAt: Int64) {
+        self.text = text
+        self.certificateId = certificateId
+        self.sequence = sequence
+        self.pharmacyName = pharmacyName
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProvisionalPass: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProvisionalPass: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProvisionalPass {
+        return
+            try ProvisionalPass(
+                text: FfiConverterString.read(from: &buf), 
+                certificateId: FfiConverterString.read(from: &buf), 
+                sequence: FfiConverterUInt64.read(from: &buf), 
+                pharmacyName: FfiConverterString.read(from: &buf), 
+                issuedAt: FfiConverterInt64.read(from: &buf), 
+                expiresAt: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProvisionalPass, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterString.write(value.certificateId, into: &buf)
+        FfiConverterUInt64.write(value.sequence, into: &buf)
+        FfiConverterString.write(value.pharmacyName, into: &buf)
+        FfiConverterInt64.write(value.issuedAt, into: &buf)
+        FfiConverterInt64.write(value.expiresAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionalPass_lift(_ buf: RustBuffer) throws -> ProvisionalPass {
+    return try FfiConverterTypeProvisionalPass.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvisionalPass_lower(_ value: ProvisionalPass) -> RustBuffer {
+    return FfiConverterTypeProvisionalPass.lower(value)
 }
 
 
@@ -5658,7 +5823,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_method_passoutbox_entries() != 9837) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_healthpass_ffi_checksum_method_passoutbox_issue_provisional() != 14808) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_healthpass_ffi_checksum_method_passoutbox_pass() != 30151) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passoutbox_renew_credential() != 10792) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_method_passoutbox_retry_now() != 43856) {

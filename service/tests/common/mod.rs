@@ -69,9 +69,13 @@ impl Device {
 
     /// A signed issuance request for `body` under `key`, signed at `created`.
     pub fn sign(&self, body: &[u8], key: &str, created: UnixTime) -> SignedRequest {
+        self.sign_for(ISSUANCE_PATH, body, key, created)
+    }
+
+    /// A request to the device-signed route at `path`.
+    pub fn sign_for(&self, path: &str, body: &[u8], key: &str, created: UnixTime) -> SignedRequest {
         let digest = content_digest(body);
-        let parts =
-            SignedRequestParts { method: "POST", path: ISSUANCE_PATH, content_digest: &digest, idempotency_key: key };
+        let parts = SignedRequestParts { method: "POST", path, content_digest: &digest, idempotency_key: key };
         let signature = sign_request(&parts, self.id, created, &SoftwareSigner::new(self.key.clone())).unwrap();
         SignedRequest {
             headers: vec![

@@ -382,9 +382,19 @@ RustBuffer uniffi_healthpass_ffi_fn_method_passoutbox_enqueue(uint64_t ptr, Rust
 RustBuffer uniffi_healthpass_ffi_fn_method_passoutbox_entries(uint64_t ptr, int64_t now_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_ISSUE_PROVISIONAL
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_ISSUE_PROVISIONAL
+RustBuffer uniffi_healthpass_ffi_fn_method_passoutbox_issue_provisional(uint64_t ptr, RustBuffer request, uint64_t verifier, RustBuffer endpoint, RustBuffer replacing, int64_t now_ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_PASS
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_PASS
 RustBuffer uniffi_healthpass_ffi_fn_method_passoutbox_pass(uint64_t ptr, RustBuffer ticket, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_RENEW_CREDENTIAL
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_RENEW_CREDENTIAL
+uint64_t uniffi_healthpass_ffi_fn_method_passoutbox_renew_credential(uint64_t ptr, RustBuffer endpoint, uint64_t transport, int64_t now_ms
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSOUTBOX_RETRY_NOW
@@ -883,9 +893,21 @@ uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_entries(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_ISSUE_PROVISIONAL
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_ISSUE_PROVISIONAL
+uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_issue_provisional(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_PASS
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_PASS
 uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_pass(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_RENEW_CREDENTIAL
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSOUTBOX_RENEW_CREDENTIAL
+uint16_t uniffi_healthpass_ffi_checksum_method_passoutbox_renew_credential(void
     
 );
 #endif

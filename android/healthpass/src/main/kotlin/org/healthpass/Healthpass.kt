@@ -28,6 +28,7 @@ import org.healthpass.ffi.PassIssuer
 import org.healthpass.ffi.PassOutbox
 import org.healthpass.ffi.PassScanner
 import org.healthpass.ffi.PassVerifier
+import org.healthpass.ffi.ProvisionalPass
 import org.healthpass.ffi.ReceivedPass
 import org.healthpass.ffi.ScannedCode
 import org.healthpass.ffi.Signer
@@ -69,7 +70,8 @@ class FrameScanner : AutoCloseable {
  * and a different bundle under the same sequence, are refused.
  */
 class Checkpoint(anchors: List<ByteArray>, installed: BundleMark? = null) : AutoCloseable {
-    private val verifier = PassVerifier(anchors, installed)
+    /** The verifier; a pharmacy's outbox checks its provisional passes with its bundle. */
+    val verifier = PassVerifier(anchors, installed)
 
     /** Installs a bundle; a refused one (bad signature, older, expired) leaves the bundle in force. */
     fun loadBundle(bundle: ByteArray, at: Instant = Instant.now()): BundleInfo = verifier.loadBundle(bundle, at.epochSecond)
@@ -169,6 +171,23 @@ class PharmacyOutbox(file: java.io.File, signer: Signer) : AutoCloseable {
     fun entries(at: Instant = Instant.now()): List<OutboxEntry> = outbox.entries(at.toEpochMilli())
 
     fun pass(ticket: String): ReceivedPass? = outbox.pass(ticket)
+
+    /** Fetches a fresh delegation credential (at enrolment, then whenever online). */
+    suspend fun renewCredential(endpoint: String, transport: Transport, at: Instant = Instant.now()): String =
+        outbox.renewCredential(endpoint, transport, at.toEpochMilli())
+
+    /**
+     * The signed paper fallback: a provisional pass signed on this device, checked against
+     * [trust]'s bundle, standing for the request [replacing] (withdrawn); its reconciliation is
+     * queued and sent by [drain] when the issuer is back.
+     */
+    fun issueProvisional(
+        request: TestPassRequest,
+        trust: Checkpoint,
+        endpoint: String,
+        replacing: String? = null,
+        at: Instant = Instant.now(),
+    ): ProvisionalPass = outbox.issueProvisional(request, trust.verifier, endpoint, replacing, at.toEpochMilli())
 
     override fun close() = outbox.close()
 }

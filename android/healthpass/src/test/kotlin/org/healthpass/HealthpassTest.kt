@@ -343,6 +343,7 @@ class HealthpassTest {
                 binary, "--db", File(work, "issuer.sqlite").path, "--dsc-key", File(work, "dsc-key.pem").path,
                 "--dsc-cert", File(work, "dsc.der").path, "--listen", "127.0.0.1:$port",
                 "--operator-token-file", File(work, "operator.token").path,
+                "--fallback-key", File(work, "fallback-key.pem").path,
             ).redirectErrorStream(true).redirectOutput(File(work, "issuer.log")).start()
             val deadline = System.nanoTime() + 20_000_000_000L
             while (System.nanoTime() < deadline) {
@@ -380,7 +381,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun theOutboxDeliversEveryRequestOnceAcrossAnIssuerCrashAndRestart() = runBlocking {
+    fun theOutboxDeliversEveryRequestOnceAcrossAnIssuerCrashAndRestartWithAProvisionalPass() = runBlocking {
         val work = File(System.getProperty("healthpass.work") ?: error("-Dhealthpass.work is not set"))
         val port = java.net.ServerSocket(0).use { it.localPort }
         val issuer = IssuerProcess(work, port)
@@ -395,6 +396,9 @@ class HealthpassTest {
         val transport = UrlConnectionTransport(timeoutMillis = 5_000)
         PharmacyOutbox(File(work, "outbox.sqlite"), signer).use { outbox ->
             assertEquals(enrolment.deviceId, outbox.deviceId)
+            assertTrue(outbox.renewCredential(endpoint, transport).isNotEmpty())
+            val trust = Checkpoint(listOf(File(work, "fallback-anchor.pem").readBytes()))
+            trust.loadBundle(File(work, "fallback-bundle-now.cbor").readBytes())
             val first = (0 until 5).map { outbox.enqueue(endpoint, request(), interactive = false) }
             assertEquals(5u, outbox.drain(transport).issued)
             assertEquals(5L, issuer.metric("healthpass_issued_total"))
@@ -408,12 +412,17 @@ class HealthpassTest {
             val down = outbox.drain(transport)
             assertEquals(0u, down.issued)
             assertEquals(5u, outbox.summary.pending)
+            // The pharmacist hands over a provisional pass for the first of them: amber.
+            val provisional = outbox.issueProvisional(request(), trust, endpoint, replacing = second[0])
+            assertEquals(VerdictStatus.PROVISIONAL, trust.verify(provisional.text).status)
+            assertEquals("Pharmacie du Centre", provisional.pharmacyName)
 
             // Back: "retry now" delivers the backlog, each signed once.
             issuer.start()
             try {
                 outbox.retryNow()
                 val up = outbox.drain(transport)
+                // Four requests and the reconciliation; the withdrawn request is never sent.
                 assertEquals(5u, up.issued)
                 assertEquals(null, up.nextAttemptAtMs)
                 assertEquals(5L, issuer.metric("healthpass_issued_total"))
@@ -422,12 +431,16 @@ class HealthpassTest {
                 assertEquals(0u, summary.pending)
                 val checkpoint = Checkpoint(listOf(demoTrustAnchor()))
                 checkpoint.addSignerCertificate(File(work, "dsc.der").readBytes())
-                val uvcis = (first + second).map { ticket ->
+                val uvcis = (first + second.drop(1)).map { ticket ->
                     val pass = outbox.pass(ticket)!!
                     assertEquals(VerdictStatus.VALID, checkpoint.verify(pass.text).status)
                     pass.uvci
                 }
-                assertEquals(10, uvcis.toSet().size)
+                // The provisional pass's final pass: same UVCI, green.
+                val reconciled = outbox.entries().single { it.uvci == provisional.certificateId }
+                val finalPass = outbox.pass(reconciled.ticket)!!
+                assertEquals(VerdictStatus.VALID, trust.verify(finalPass.text).status)
+                assertEquals(10, (uvcis + finalPass.uvci).toSet().size)
                 // Nothing personal in what a status screen lists.
                 assertFalse(outbox.entries().toString().contains("Dubois"))
             } finally {

@@ -764,7 +764,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passoutbox_entries(
     ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passoutbox_issue_provisional(
+    ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passoutbox_pass(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passoutbox_renew_credential(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passoutbox_retry_now(
     ): Int
@@ -860,8 +864,12 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_method_passoutbox_entries(`ptr`: Long,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passoutbox_issue_provisional(`ptr`: Long,`request`: RustBuffer.ByValue,`verifier`: Long,`endpoint`: RustBuffer.ByValue,`replacing`: RustBuffer.ByValue,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_method_passoutbox_pass(`ptr`: Long,`ticket`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passoutbox_renew_credential(`ptr`: Long,`endpoint`: RustBuffer.ByValue,`transport`: Long,`nowMs`: Long,
+    ): Long
     external fun uniffi_healthpass_ffi_fn_method_passoutbox_retry_now(`ptr`: Long,`nowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
     external fun uniffi_healthpass_ffi_fn_method_passoutbox_send(`ptr`: Long,`ticket`: RustBuffer.ByValue,`transport`: Long,`nowMs`: Long,
@@ -1083,7 +1091,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_entries() and 0xFFFF) != 9837) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_issue_provisional() and 0xFFFF) != 14808) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_pass() and 0xFFFF) != 30151) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_renew_credential() and 0xFFFF) != 10792) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_method_passoutbox_retry_now() and 0xFFFF) != 43856) {
@@ -2104,9 +2118,24 @@ public interface PassOutboxInterface {
     fun `entries`(`nowMs`: kotlin.Long): List<OutboxEntry>
     
     /**
+     * Signs a provisional pass on this device under its credential (the signed paper
+     * fallback), checked against the fallback roots of `verifier`'s bundle, numbered durably,
+     * and queues its reconciliation with the issuer at `endpoint`. `replacing`: the ticket of
+     * the request the pharmacist gave up waiting for, withdrawn in the same transaction (if it
+     * was answered meanwhile, this fails: hand over that pass instead).
+     */
+    fun `issueProvisional`(`request`: TestPassRequest, `verifier`: PassVerifier, `endpoint`: kotlin.String, `replacing`: kotlin.String?, `nowMs`: kotlin.Long): ProvisionalPass
+    
+    /**
      * The pass received for `ticket`, if it has arrived.
      */
     fun `pass`(`ticket`: kotlin.String): ReceivedPass?
+    
+    /**
+     * Fetches a fresh delegation credential from the issuer at `endpoint` and keeps it (at
+     * enrolment, then whenever online: it holds about two weeks). Returns its expiry (RFC 3339).
+     */
+    suspend fun `renewCredential`(`endpoint`: kotlin.String, `transport`: Transport, `nowMs`: kotlin.Long): kotlin.String
     
     /**
      * Makes every pending request due now ("retry now" once the network is back); the
@@ -2317,6 +2346,32 @@ open class PassOutbox: Disposable, AutoCloseable, PassOutboxInterface
 
     
     /**
+     * Signs a provisional pass on this device under its credential (the signed paper
+     * fallback), checked against the fallback roots of `verifier`'s bundle, numbered durably,
+     * and queues its reconciliation with the issuer at `endpoint`. `replacing`: the ticket of
+     * the request the pharmacist gave up waiting for, withdrawn in the same transaction (if it
+     * was answered meanwhile, this fails: hand over that pass instead).
+     */
+    @Throws(HealthpassException::class)override fun `issueProvisional`(`request`: TestPassRequest, `verifier`: PassVerifier, `endpoint`: kotlin.String, `replacing`: kotlin.String?, `nowMs`: kotlin.Long): ProvisionalPass {
+            return FfiConverterTypeProvisionalPass.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passoutbox_issue_provisional(
+        it,
+        
+        FfiConverterTypeTestPassRequest.lower(`request`),
+        FfiConverterTypePassVerifier.lower(`verifier`),
+        FfiConverterString.lower(`endpoint`),
+        FfiConverterOptionalString.lower(`replacing`),
+        FfiConverterLong.lower(`nowMs`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The pass received for `ticket`, if it has arrived.
      */
     @Throws(HealthpassException::class)override fun `pass`(`ticket`: kotlin.String): ReceivedPass? {
@@ -2332,6 +2387,34 @@ open class PassOutbox: Disposable, AutoCloseable, PassOutboxInterface
     )
     }
     
+
+    
+    /**
+     * Fetches a fresh delegation credential from the issuer at `endpoint` and keeps it (at
+     * enrolment, then whenever online: it holds about two weeks). Returns its expiry (RFC 3339).
+     */
+    @Throws(HealthpassException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `renewCredential`(`endpoint`: kotlin.String, `transport`: Transport, `nowMs`: kotlin.Long) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_healthpass_ffi_fn_method_passoutbox_renew_credential(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`endpoint`),
+        FfiConverterTypeTransport.lower(`transport`),
+        FfiConverterLong.lower(`nowMs`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_healthpass_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_healthpass_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_healthpass_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        HealthpassException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -4848,6 +4931,85 @@ public object FfiConverterTypeProvisionalIssuer: FfiConverterRustBuffer<Provisio
             FfiConverterString.write(value.`authority`, buf)
             FfiConverterString.write(value.`deviceId`, buf)
             FfiConverterULong.write(value.`sequence`, buf)
+    }
+}
+
+
+
+/**
+ * A provisional pass signed on the device (the signed paper fallback).
+ */
+data class ProvisionalPass (
+    /**
+     * `HC1:...`, the QR code's content.
+     */
+    var `text`: kotlin.String
+    , 
+    /**
+     * Its UVCI (in the device's namespace); the final pass will carry the same.
+     */
+    var `certificateId`: kotlin.String
+    , 
+    /**
+     * Its number under the device's credential.
+     */
+    var `sequence`: kotlin.ULong
+    , 
+    /**
+     * The pharmacy, as the credential names it (print it on the page).
+     */
+    var `pharmacyName`: kotlin.String
+    , 
+    /**
+     * Issued at, seconds since the epoch.
+     */
+    var `issuedAt`: kotlin.Long
+    , 
+    /**
+     * Expires at, seconds since the epoch.
+     */
+    var `expiresAt`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProvisionalPass: FfiConverterRustBuffer<ProvisionalPass> {
+    override fun read(buf: ByteBuffer): ProvisionalPass {
+        return ProvisionalPass(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ProvisionalPass) = (
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterString.allocationSize(value.`certificateId`) +
+            FfiConverterULong.allocationSize(value.`sequence`) +
+            FfiConverterString.allocationSize(value.`pharmacyName`) +
+            FfiConverterLong.allocationSize(value.`issuedAt`) +
+            FfiConverterLong.allocationSize(value.`expiresAt`)
+    )
+
+    override fun write(value: ProvisionalPass, buf: ByteBuffer) {
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterString.write(value.`certificateId`, buf)
+            FfiConverterULong.write(value.`sequence`, buf)
+            FfiConverterString.write(value.`pharmacyName`, buf)
+            FfiConverterLong.write(value.`issuedAt`, buf)
+            FfiConverterLong.write(value.`expiresAt`, buf)
     }
 }
 
