@@ -187,6 +187,15 @@ impl IssuanceDesk {
         })
     }
 
+    /// The pass already signed for `key` of `device`, if any.
+    pub(crate) fn stored(&self, device: DeviceId, key: &str) -> Result<Option<StoredResponse>, ApiError> {
+        Ok(self
+            .store
+            .stored_response(device, key)
+            .map_err(ApiError::storage)?
+            .filter(|response| response.status == 201))
+    }
+
     /// Signs the final pass of a reconciled provisional pass: its certificate as it was, under
     /// the document signer.
     pub(crate) fn sign_final(

@@ -208,3 +208,51 @@ fn reconciliations_and_credentials_that_cannot_be_honoured_are_refused_and_chang
     assert_eq!(answer.status, 404);
     assert!(String::from_utf8_lossy(&answer.body).contains("fallback_disabled"));
 }
+
+/// The request a provisional pass stands for was signed after all (its answer lost): the
+/// reconciliation answers with that pass; the test keeps one pass.
+#[test]
+fn a_provisional_pass_for_a_request_signed_after_all_is_answered_with_that_pass() {
+    let dir = scratch("fallback-replaces");
+    let service = start_with_fallback(&dir);
+    let root = service.service.issuance.fallback.as_ref().unwrap().root().clone();
+    let (signer, device) = enrol_device(&service, 23);
+    let http = Http(agent());
+    let outbox = Outbox::open(&dir.join("outbox.sqlite")).unwrap();
+    let answer = http.send(&outbox.credential_request(&service.url(), &device, millis()).unwrap()).unwrap();
+    outbox.record_credential(&answer).unwrap();
+    // The request reaches the issuer and is signed; its answer never comes back.
+    let entry = healthpass_tests::vectors::demo_test_request(now().saturating_sub(1_800));
+    let ticket = outbox
+        .enqueue(
+            &service.url(),
+            &healthpass_core::protocol::IssuanceRequest::from_test_request(&entry, None),
+            healthpass_core::outbox::RetryProfile::Interactive,
+            millis(),
+        )
+        .unwrap();
+    let healthpass_core::outbox::Attempt::Send(request) = outbox.prepare(&ticket, &device, millis()).unwrap() else {
+        panic!("due")
+    };
+    let signed = http.send(&request).unwrap();
+    assert_eq!(signed.status, 201);
+    outbox.record(&ticket, Err(TransportError("the answer was lost".into())), millis()).unwrap();
+    // The pharmacist hands over a provisional pass for it; the issuer answers the upload with
+    // the pass it had signed.
+    let provisional = issue_provisional(
+        &outbox,
+        signer,
+        std::slice::from_ref(&root),
+        IssuingPolicy::default(),
+        &entry,
+        Reconciliation { endpoint: &service.url(), replacing: Some(&ticket) },
+        now(),
+    )
+    .unwrap();
+    outbox.drain(&http, &device, &millis).unwrap();
+    let reconciliation = healthpass_core::protocol::reconciliation_key(&provisional.pass.certificate_id);
+    let final_pass = outbox.pass(reconciliation.as_str()).unwrap().unwrap();
+    let central: healthpass_core::protocol::IssuanceResponse = serde_json::from_slice(&signed.body).unwrap();
+    assert_eq!(final_pass, central);
+    assert_eq!(service.store.issuances().unwrap().len(), 1, "one pass for the test");
+}

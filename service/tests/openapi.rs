@@ -285,8 +285,9 @@ fn the_running_service_does_what_the_openapi_document_says() {
     let provisional = provisional_issuer.issue(&entry_request, 1, now).unwrap();
     let reconciliations = "/v1/reconciliations";
     let uvci = provisional.pass.certificate_id.clone();
-    let upload =
-        |text: &str| healthpass_core::protocol::ReconciliationRequest { provisional_pass: text.to_owned() }.to_json();
+    let upload = |text: &str| {
+        healthpass_core::protocol::ReconciliationRequest { provisional_pass: text.to_owned(), replaces: None }.to_json()
+    };
     let derived = healthpass_core::protocol::reconciliation_key(&uvci).to_string();
     let good_upload = pharmacy.sign_for(reconciliations, &upload(&provisional.pass.text), &derived, now);
     contract.check_request("POST", reconciliations, &good_upload.headers, &good_upload.body);

@@ -88,10 +88,6 @@ impl DrillConfig {
     }
 }
 
-/// The window over which offered load is averaged (per-second counts at these rates are
-/// dominated by arrival noise).
-pub const LOAD_WINDOW_SECONDS: usize = 60;
-
 /// What one client did in the drill.
 #[derive(Debug, Clone, Default)]
 pub struct DrillResult {
@@ -104,7 +100,7 @@ pub struct DrillResult {
     /// Passes signed beyond the first for one entry.
     pub duplicates: usize,
     /// The highest load offered after the service came back (averaged over
-    /// [`LOAD_WINDOW_SECONDS`]), as a multiple of C.
+    /// [`crate::fallback_drill::load_window_seconds`]), as a multiple of C.
     pub peak_recovery_load: f64,
     /// Seconds from the service's return until the last entry made before it was served.
     pub backlog_drained_after: Option<i64>,
@@ -456,14 +452,10 @@ fn finish(
         waits[index.min(waits.len() - 1)]
     };
     let recovery = usize::try_from(config.outage_end).unwrap_or(0);
-    let windows: Vec<u32> = service
-        .offered
-        .get(recovery..)
-        .unwrap_or(&[])
-        .chunks(LOAD_WINDOW_SECONDS)
-        .map(|window| window.iter().sum())
-        .collect();
-    let peak = f64::from(windows.iter().copied().max().unwrap_or(0)) / LOAD_WINDOW_SECONDS as f64;
+    let window = crate::fallback_drill::load_window_seconds(config.capacity_per_second);
+    let windows: Vec<u32> =
+        service.offered.get(recovery..).unwrap_or(&[]).chunks(window).map(|window| window.iter().sum()).collect();
+    let peak = f64::from(windows.iter().copied().max().unwrap_or(0)) / window as f64;
     DrillResult {
         entries,
         issued: waits.len(),

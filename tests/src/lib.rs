@@ -3,6 +3,7 @@
 
 pub mod bindings;
 pub mod drill;
+pub mod fallback_drill;
 pub mod fallback_kit;
 pub mod frames;
 pub mod hostile_frames;

@@ -11,7 +11,8 @@
 
 use std::time::Instant;
 
-use healthpass_tests::drill::{DrillConfig, DrillResult, LOAD_WINDOW_SECONDS, run_naive_client, run_outbox_client};
+use healthpass_tests::drill::{DrillConfig, DrillResult, run_naive_client, run_outbox_client};
+use healthpass_tests::fallback_drill::load_window_seconds;
 use plotters::prelude::*;
 
 const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
@@ -41,7 +42,8 @@ fn main() {
     let naive_took = started.elapsed();
 
     println!(
-        "\n| client | entries | lost | duplicates | peak offered on recovery ({LOAD_WINDOW_SECONDS} s mean) | backlog drained after recovery | entry to pass p50 | p99 |"
+        "\n| client | entries | lost | duplicates | peak offered on recovery ({} s mean) | backlog drained after recovery | entry to pass p50 | p99 |",
+        load_window_seconds(config.capacity_per_second)
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, result) in [("outbox (ours)", &ours), ("naive: 1 s retries, no key, gives up at 20 min", &naive)] {
@@ -82,7 +84,7 @@ fn draw(
     let series = |result: &DrillResult| -> Vec<(f64, f64)> {
         result
             .offered_per_second
-            .chunks(LOAD_WINDOW_SECONDS)
+            .chunks(60)
             .enumerate()
             .map(|(minute, window)| {
                 let mean = f64::from(window.iter().sum::<u32>()) / window.len() as f64;

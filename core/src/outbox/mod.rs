@@ -196,6 +196,9 @@ pub struct Outbox {
     file: OutboxFile,
     policy: RetryPolicy,
     random: Mutex<u64>,
+    /// Until when a pharmacist's "retry now" lets retries past the budget (in memory: a
+    /// restart ends it); the first sign of trouble ends it too.
+    retry_now_until: Mutex<Option<UnixMillis>>,
 }
 
 impl Outbox {
@@ -212,7 +215,7 @@ impl Outbox {
 
     /// Opens with a policy and a jitter seed (simulations and tests).
     pub fn open_with(path: &Path, policy: RetryPolicy, seed: u64) -> Result<Self, OutboxError> {
-        Ok(Self { file: OutboxFile::open(path)?, policy, random: Mutex::new(seed) })
+        Ok(Self { file: OutboxFile::open(path)?, policy, random: Mutex::new(seed), retry_now_until: Mutex::new(None) })
     }
 
     /// The file.
@@ -267,9 +270,20 @@ impl Outbox {
         }
         let budget = self.policy.budget;
         let state = self.file.budget()?.unwrap_or_else(|| budget.full(now));
-        if entry.attempts == 0 {
+        let manual = self
+            .retry_now_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|until| now < until);
+        if manual {
+            // The pharmacist asked: retries go now, until the service pushes back (record()).
+        } else if entry.attempts == 0 {
             // A first attempt earns a share of a retry.
             self.file.set_budget(budget.deposit(state, budget.per_request, now))?;
+        } else if self.policy.profile_at(entry.profile, entry.enqueued_at, now) == RetryProfile::Interactive {
+            // While the pharmacist waits (20 s at most, `Retry-After` honoured), retries are
+            // not budgeted: they are bounded by the window, and a spent budget would hand the
+            // fallback over after two seconds of a blip. Backlogs are what the budget paces.
         } else {
             // A retry spends the device's budget; without a token it waits for one, plus up
             // to a tenth of the wait again, so a phone's backlog does not wake all at once.
@@ -314,6 +328,7 @@ impl Outbox {
             return self.delivery(&entry);
         }
         let retry = |error: String, retry_after_ms: Option<i64>| -> Result<Delivery, OutboxError> {
+            *self.retry_now_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
             let next = self.policy.next_try(
                 entry.profile,
                 entry.enqueued_at,
@@ -384,7 +399,11 @@ impl Outbox {
     ) -> Result<Option<String>, OutboxError> {
         let endpoint = parse_endpoint(endpoint)?;
         let ticket = reconciliation_key(uvci);
-        let body = ReconciliationRequest { provisional_pass: provisional_pass.to_owned() }.to_json();
+        let body = ReconciliationRequest {
+            provisional_pass: provisional_pass.to_owned(),
+            replaces: replacing.map(str::to_owned),
+        }
+        .to_json();
         if body.len() > MAX_REQUEST_BODY_BYTES {
             return Err(OutboxError::Entry(format!("the provisional pass is over {MAX_REQUEST_BODY_BYTES} bytes")));
         }
@@ -451,8 +470,12 @@ impl Outbox {
     }
 
     /// Makes every pending request due now: the pharmacist's "retry now" once the network is
-    /// back. The retry budget still applies, so this cannot turn into a storm.
+    /// back. For the next minute the retries go without waiting for the budget, until the
+    /// first answer that is not a pass (no answer, 429, 503...) ends it: one person's button
+    /// probes the service and drains the backlog only while it copes.
     pub fn retry_now(&self, now: UnixMillis) -> Result<usize, OutboxError> {
+        *self.retry_now_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some(now.saturating_add_millis(60_000));
         Ok(self.file.make_due(now)?)
     }
 

@@ -7,7 +7,8 @@
 //!   provisional pass against its fallback root and signs the final pass **under the same
 //!   UVCI**. The Idempotency-Key is derived from the UVCI ([`reconciliation_key`]), so every
 //!   upload of one provisional pass is the same request, and the service answers its retries
-//!   with the same final pass.
+//!   with the same final pass. `replaces` names the request the provisional pass stands for:
+//!   if the service had signed it after all, its pass is the answer (one pass per test).
 
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -37,6 +38,11 @@ pub struct CredentialResponse {
 pub struct ReconciliationRequest {
     /// The provisional pass, `HC1:...`.
     pub provisional_pass: String,
+    /// The Idempotency-Key of the request the pharmacist gave up waiting for, if any: when the
+    /// service signed that request after all (its answer lost on the way), that pass is the
+    /// test's pass, and the service answers with it rather than sign a second one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 impl ReconciliationRequest {
@@ -69,5 +75,7 @@ mod tests {
         assert_ne!(key, reconciliation_key("URN:UVCI:01:FR:P0011223344556677/2#B"));
         assert!(key.as_str().starts_with("rec-") && IdempotencyKey::parse(key.as_str()).is_ok());
         assert!(serde_json::from_str::<ReconciliationRequest>(r#"{"provisional_pass":"HC1:X","x":1}"#).is_err());
+        let plain = ReconciliationRequest { provisional_pass: "HC1:X".into(), replaces: None };
+        assert_eq!(String::from_utf8(plain.to_json()).unwrap(), r#"{"provisional_pass":"HC1:X"}"#);
     }
 }
