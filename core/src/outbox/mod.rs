@@ -293,6 +293,9 @@ impl Outbox {
                     let wait = ready.millis_since(now).max(1);
                     let until = ready.saturating_add_millis((self.random() * wait as f64 / 10.0) as i64);
                     self.file.reschedule(ticket, until)?;
+                    // The whole backlog waits for the same token: moved in one statement, not
+                    // woken and put back one by one.
+                    self.file.defer_retries(until)?;
                     return Ok(Attempt::Wait(until));
                 }
             }

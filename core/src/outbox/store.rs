@@ -376,6 +376,19 @@ impl OutboxFile {
         })
     }
 
+    /// Moves every pending backlog retry due before `until` to `until` (the device's retry
+    /// budget is spent until then): one statement, however long the backlog.
+    pub fn defer_retries(&self, until: UnixMillis) -> Result<(), OutboxStoreError> {
+        self.with(|connection| {
+            connection.execute(
+                "UPDATE outbox_entries SET next_attempt_at_ms = ?1 \
+                 WHERE state = 'pending' AND attempts > 0 AND profile = 'backlog' AND next_attempt_at_ms < ?1",
+                params![until.millis()],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Moves a pending entry's next attempt to `until` (the retry budget is spent).
     pub fn reschedule(&self, ticket: &str, until: UnixMillis) -> Result<(), OutboxStoreError> {
         self.with(|connection| {
