@@ -269,6 +269,54 @@ enum Event {
     Decide(usize, u64, String),
 }
 
+/// Pending events on the simulated clock, with at most one live wake-up per pharmacy (a
+/// pharmacy's drain sends everything due; more wake-ups would only drain nothing).
+struct Agenda {
+    queue: BinaryHeap<Reverse<(i64, u64)>>,
+    events: HashMap<u64, (i64, Event)>,
+    next_id: u64,
+    wakes: Vec<Option<i64>>,
+}
+
+impl Agenda {
+    fn at(&mut self, at: i64, event: Event) {
+        self.next_id += 1;
+        self.events.insert(self.next_id, (at, event));
+        self.queue.push(Reverse((at, self.next_id)));
+    }
+
+    fn wake(&mut self, pharmacy: usize, at: i64) {
+        match self.wakes.get(pharmacy).copied().flatten() {
+            Some(earlier) if earlier <= at => {}
+            _ => {
+                if let Some(slot) = self.wakes.get_mut(pharmacy) {
+                    *slot = Some(at);
+                }
+                self.at(at, Event::Wake(pharmacy));
+            }
+        }
+    }
+
+    fn next_time(&self) -> Option<i64> {
+        self.queue.peek().map(|Reverse((at, _))| *at)
+    }
+
+    /// The next event; a wake-up superseded by an earlier one is dropped.
+    fn pop(&mut self) -> Option<Option<Event>> {
+        let Reverse((_, id)) = self.queue.pop()?;
+        let (at, event) = self.events.remove(&id)?;
+        if let Event::Wake(pharmacy) = event {
+            if self.wakes.get(pharmacy).copied().flatten() != Some(at) {
+                return Some(None);
+            }
+            if let Some(slot) = self.wakes.get_mut(pharmacy) {
+                *slot = None;
+            }
+        }
+        Some(Some(event))
+    }
+}
+
 /// The window offered load is averaged over: 60 s, or long enough to hold 100 requests at
 /// capacity, so arrival noise (about ±10% at 100) does not pass for a retry storm.
 pub fn load_window_seconds(capacity_per_second: f64) -> usize {
@@ -343,21 +391,14 @@ pub fn run_weekend(config: &WeekendConfig) -> WeekendResult {
     }
     arrivals.sort_unstable();
     let mut arrivals: VecDeque<(i64, usize)> = arrivals.into();
-    let mut queue: BinaryHeap<Reverse<(i64, u64)>> = BinaryHeap::new();
-    let mut events: HashMap<u64, Event> = HashMap::new();
-    let mut event_id = 0_u64;
-    let mut schedule =
-        |queue: &mut BinaryHeap<Reverse<(i64, u64)>>, events: &mut HashMap<u64, Event>, at: i64, event: Event| {
-            event_id += 1;
-            events.insert(event_id, event);
-            queue.push(Reverse((at, event_id)));
-        };
+    let mut agenda =
+        Agenda { queue: BinaryHeap::new(), events: HashMap::new(), next_id: 0, wakes: vec![None; config.pharmacies] };
     let mut result = WeekendResult::default();
     let mut provisional_uvcis: Vec<(usize, String)> = Vec::new();
     let mut next_entry = 0_u64;
     loop {
         let next_arrival = arrivals.front().map(|&(at, _)| at);
-        let next_event = queue.peek().map(|Reverse((at, _))| *at);
+        let next_event = agenda.next_time();
         let Some(now) = [next_arrival, next_event].into_iter().flatten().min() else { break };
         if now > config.horizon * 1_000 {
             break;
@@ -368,8 +409,8 @@ pub fn run_weekend(config: &WeekendConfig) -> WeekendResult {
             let Some((_, pharmacy)) = arrivals.pop_front() else { break };
             Event::Arrival(pharmacy)
         } else {
-            let Some(Reverse((_, id))) = queue.pop() else { break };
-            let Some(event) = events.remove(&id) else { continue };
+            let Some(event) = agenda.pop() else { break };
+            let Some(event) = event else { continue };
             event
         };
         match event {
@@ -392,20 +433,15 @@ pub fn run_weekend(config: &WeekendConfig) -> WeekendResult {
                     .expect("enqueue");
                 let report = outbox.drain(&transport, device, &clock).expect("drain");
                 if let Some(next) = report.next_attempt_at {
-                    schedule(&mut queue, &mut events, (next.millis() - start_ms).max(now + 1), Event::Wake(pharmacy));
+                    agenda.wake(pharmacy, (next.millis() - start_ms).max(now + 1));
                 }
-                schedule(
-                    &mut queue,
-                    &mut events,
-                    now + config.patience_seconds * 1_000,
-                    Event::Decide(pharmacy, entry, ticket),
-                );
+                agenda.at(now + config.patience_seconds * 1_000, Event::Decide(pharmacy, entry, ticket));
             }
             Event::Wake(pharmacy) => {
                 let (outbox, device, _) = &pharmacies[pharmacy];
                 let report = outbox.drain(&transport, device, &clock).expect("drain");
                 if let Some(next) = report.next_attempt_at {
-                    schedule(&mut queue, &mut events, (next.millis() - start_ms).max(now + 1), Event::Wake(pharmacy));
+                    agenda.wake(pharmacy, (next.millis() - start_ms).max(now + 1));
                 }
             }
             Event::Decide(pharmacy, entry, ticket) => {
@@ -457,12 +493,7 @@ pub fn run_weekend(config: &WeekendConfig) -> WeekendResult {
                         let report =
                             pharmacies[pharmacy].0.drain(&transport, &pharmacies[pharmacy].1, &clock).expect("drain");
                         if let Some(next) = report.next_attempt_at {
-                            schedule(
-                                &mut queue,
-                                &mut events,
-                                (next.millis() - start_ms).max(now + 1),
-                                Event::Wake(pharmacy),
-                            );
+                            agenda.wake(pharmacy, (next.millis() - start_ms).max(now + 1));
                         }
                     }
                     None => result.lost += 1,
