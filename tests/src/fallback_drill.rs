@@ -131,7 +131,10 @@ struct Issuer {
     offered: Vec<u32>,
     hourly: Vec<(u32, u32, u32)>,
     last_reconciled_ms: i64,
-    central_text: String,
+    /// The stand-in for a central pass, signed at the start of each hour (a pass expires: one
+    /// signed at the start would turn the last tests of the drill red).
+    central_texts: HashMap<i64, String>,
+    start: UnixTime,
 }
 
 impl Issuer {
@@ -140,6 +143,21 @@ impl Issuer {
         self.random ^= self.random >> 7;
         self.random ^= self.random << 17;
         (self.random >> 11) as f64 / (1_u64 << 53) as f64
+    }
+
+    fn central_text(&mut self) -> String {
+        let hour = self.now_ms / 3_600_000;
+        let start = self.start;
+        self.central_texts
+            .entry(hour)
+            .or_insert_with(|| {
+                let at = start.saturating_add(hour * 3_600);
+                crate::vectors::demo_issuer()
+                    .issue_test(&crate::vectors::demo_test_request(at.saturating_sub(600)), at)
+                    .map(|pass| pass.text)
+                    .unwrap_or_default()
+            })
+            .clone()
     }
 
     fn hour(&mut self) -> &mut (u32, u32, u32) {
@@ -213,7 +231,7 @@ impl Issuer {
             let entry = IssuanceRequest::from_json(&request.body)
                 .map(|request| entry_of(&request.given_name))
                 .unwrap_or(u64::MAX);
-            (entry, format!("URN:UVCI:01:FR:CENTRAL/{entry}"), self.central_text.clone(), false)
+            (entry, format!("URN:UVCI:01:FR:CENTRAL/{entry}"), self.central_text(), false)
         };
         *self.signed.entry(entry).or_default() += 1;
         if reconciliation {
@@ -327,11 +345,7 @@ pub fn load_window_seconds(capacity_per_second: f64) -> usize {
 pub fn run_weekend(config: &WeekendConfig) -> WeekendResult {
     let start = crate::fallback_kit::now();
     let start_ms = UnixMillis::from(start).millis();
-    let central_text = {
-        let issued = crate::vectors::demo_issuer()
-            .issue_test(&crate::vectors::demo_test_request(start.saturating_sub(600)), start);
-        issued.map(|pass| pass.text).unwrap_or_default()
-    };
+
     let issuer = RefCell::new(Issuer {
         config: config.clone(),
         now_ms: 0,
@@ -343,7 +357,8 @@ pub fn run_weekend(config: &WeekendConfig) -> WeekendResult {
         offered: vec![0; usize::try_from(config.horizon).unwrap_or(0) + 1],
         hourly: Vec::new(),
         last_reconciled_ms: 0,
-        central_text,
+        central_texts: HashMap::new(),
+        start,
     });
     let transport = Model(&issuer);
     let clock_ms = RefCell::new(0_i64);
