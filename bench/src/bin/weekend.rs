@@ -59,7 +59,9 @@ fn draw(path: &str, config: &WeekendConfig, result: &WeekendResult) -> Result<()
     plotters::style::register_font("sans-serif", FontStyle::Normal, Box::leak(font.into_boxed_slice()))
         .map_err(|_| "the font could not be read")?;
     let hours = result.hourly.len().max(1);
-    let top = result.hourly.iter().map(|&(a, b, c)| a.max(b).max(c)).max().unwrap_or(1) as f64 * 1.15;
+    let capacity_per_hour = config.capacity_per_second * 3_600.0;
+    let top = (result.hourly.iter().map(|&(a, b, c)| a.max(b).max(c)).max().unwrap_or(1) as f64).max(capacity_per_hour)
+        * 1.15;
     let root = BitMapBackend::new(path, (1200, 600)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
@@ -80,7 +82,7 @@ fn draw(path: &str, config: &WeekendConfig, result: &WeekendResult) -> Result<()
         .draw_series(std::iter::once(Rectangle::new(outage, RGBColor(235, 235, 235).filled())))?
         .label("issuer down")
         .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], RGBColor(215, 215, 215).filled()));
-    let capacity = config.capacity_per_second * 3_600.0;
+    let capacity = capacity_per_hour;
     chart
         .draw_series(LineSeries::new([(0.0, capacity), (hours as f64, capacity)], BLACK.stroke_width(1)))?
         .label("issuer capacity")
