@@ -391,3 +391,35 @@ fn provisional_qr_codes_stay_at_or_below_version_24_for_latin_passport_length_na
         }
     }
 }
+
+/// Hostile credentials: every truncation, every single-byte change of a real one, and random
+/// bytes are refused with an error (no panic, bounded work), and an oversized one is refused
+/// before decoding.
+#[test]
+fn hostile_credential_bytes_are_refused_without_panic() {
+    let genuine = credential(&claims(&device_key(30)), &root_key());
+    let roots = [root()];
+    assert!(healthpass_core::trust::verify_credential(&genuine, &roots).is_ok());
+    for end in 0..genuine.len() {
+        assert!(healthpass_core::trust::verify_credential(&genuine[..end], &roots).is_err(), "truncated at {end}");
+    }
+    for index in 0..genuine.len() {
+        let mut changed = genuine.clone();
+        changed[index] ^= 0x5a;
+        assert!(healthpass_core::trust::verify_credential(&changed, &roots).is_err(), "byte {index} changed");
+    }
+    let mut seed = 0x9e37_79b9_u64;
+    for length in [0_usize, 1, 7, 64, 300, 2_000] {
+        let bytes: Vec<u8> = (0..length)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed & 0xff) as u8
+            })
+            .collect();
+        assert!(healthpass_core::trust::verify_credential(&bytes, &roots).is_err());
+    }
+    let error = healthpass_core::trust::verify_credential(&vec![0xa0; 1 << 20], &roots).unwrap_err();
+    assert!(error.to_string().contains("over 2048 bytes"), "{error}");
+}
