@@ -91,7 +91,8 @@ pub fn load_trust(args: &TrustArgs) -> Result<TrustStore, CliError> {
 pub fn warn_if_no_trust(trust: &TrustStore) {
     if trust.is_empty() {
         eprintln!(
-            "healthpass: no trusted signer certificates given (--dsc, --trust-list, --bundle); no signature can verify"
+            "healthpass: no trusted signer certificates given (--dsc, --trust-list, --bundle); no HC1 signature can \
+             verify (2D-DOCs are checked against the built-in French signers)"
         );
     }
 }

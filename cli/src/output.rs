@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use healthpass_core::dcc::PersonName;
 use healthpass_core::rules::RuleResult;
-use healthpass_core::verify::{Verdict, VerdictStatus};
+use healthpass_core::verify::{PassFormat, Verdict, VerdictStatus};
 use serde_json::json;
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
@@ -85,9 +85,13 @@ pub fn verdict_text(verdict: &Verdict) -> String {
         VerdictStatus::Provisional => "PROVISIONAL",
         VerdictStatus::Invalid => "INVALID",
     };
+    let format = match verdict.format {
+        PassFormat::Hc1 => "EU DCC (HC1)",
+        PassFormat::TwoDDoc => "French 2D-DOC",
+    };
     let _ = writeln!(
         out,
-        "{status}  {kind} certificate from {}",
+        "{status}  {kind} certificate from {} ({format})",
         safe(verdict.issuer_country.as_deref().unwrap_or("an unknown country"))
     );
     for reason in &verdict.reasons {
@@ -103,8 +107,19 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     let time = |value: Option<healthpass_core::time::UnixTime>| value.map_or("-".to_owned(), |time| time.to_string());
     let _ = writeln!(out, "  issued at      {}", time(verdict.issued_at));
     let _ = writeln!(out, "  expires at     {}", time(verdict.expires_at));
-    match (&verdict.signer, &verdict.provisional) {
-        (_, Some(provisional)) => {
+    match (&verdict.signer, &verdict.provisional, &verdict.two_d_doc) {
+        (_, _, Some(document)) => {
+            let _ = writeln!(
+                out,
+                "  signed by      {}/{} ({}), document type {}, header v{}",
+                document.authority,
+                document.certificate,
+                safe(document.signer_name.as_deref().unwrap_or("no trusted signer")),
+                safe(&document.document_type),
+                document.version
+            );
+        }
+        (_, Some(provisional), None) => {
             let _ = writeln!(
                 out,
                 "  signed by      pharmacy {} ({}), device {} pass {}, certified by {} ({}); until the central pass arrives",
@@ -116,7 +131,7 @@ pub fn verdict_text(verdict: &Verdict) -> String {
                 safe(&provisional.authority_country)
             );
         }
-        (Some(signer), None) => {
+        (Some(signer), None, None) => {
             let _ = writeln!(
                 out,
                 "  signed by      kid {} ({}, {})",
@@ -125,7 +140,7 @@ pub fn verdict_text(verdict: &Verdict) -> String {
                 signer.algorithm.name()
             );
         }
-        (None, None) => {
+        (None, None, None) => {
             let _ = writeln!(out, "  signed by      no trusted signer");
         }
     }
@@ -154,6 +169,9 @@ fn display_name(name: &PersonName) -> String {
         name.family_name_transliterated.as_deref().unwrap_or(""),
         name.given_name_transliterated.as_deref().unwrap_or("")
     );
+    if name.family_name_transliterated.is_none() && name.given_name_transliterated.is_none() {
+        return format!("{}, {}", safe(family), safe(given));
+    }
     format!("{}, {}  ({})", safe(family), safe(given), safe(&machine))
 }
 
@@ -164,6 +182,7 @@ fn non_empty(text: &str) -> &str {
 pub fn verdict_json(verdict: &Verdict) -> serde_json::Value {
     json!({
         "status": verdict.status.name(),
+        "format": verdict.format.name(),
         "reasons": verdict.reasons.iter().map(|reason| json!({"code": reason.code(), "category": reason.category().name(), "message": reason.to_string()})).collect::<Vec<_>>(),
         "notices": verdict.notices.iter().map(|notice| json!({"code": notice.code(), "field": notice.field, "message": notice.to_string()})).collect::<Vec<_>>(),
         "certificate_type": verdict.certificate_type.map(|kind| kind.name()),
@@ -209,6 +228,17 @@ pub fn verdict_json(verdict: &Verdict) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "trust_sequence": verdict.trust_sequence,
         "verified_at": verdict.verified_at.to_string(),
+        "two_d_doc": verdict.two_d_doc.as_ref().map(|document| json!({
+            "version": document.version,
+            "authority": document.authority,
+            "certificate": document.certificate,
+            "signer_name": document.signer_name,
+            "document_type": document.document_type,
+            "emitted": document.emitted.map(|date| date.to_string()),
+            "signed": document.signed.map(|date| date.to_string()),
+            "fingerprint": document.fingerprint.iter().map(|byte| format!("{byte:02x}")).collect::<String>(),
+            "has_annex": document.has_annex,
+        })),
     })
 }
 

@@ -689,3 +689,51 @@ fn notices_appear_in_text_and_json() {
     assert_eq!(json["notices"][0]["field"], "/dob");
     assert_eq!(json["holder"]["date_of_birth"], "1989-00-20");
 }
+
+#[test]
+fn a_french_two_d_doc_verifies_without_flags_from_text_and_picture() {
+    let samples = healthpass_tests::two_d_doc_codes::samples();
+    let sample = |prefix: &str| samples.iter().find(|sample| sample.file.starts_with(prefix)).unwrap();
+    let verify_stdin = |text: &str, extra: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_healthpass"))
+            .args(["verify", "-", "--at", "2021-06-01T10:00:00Z"])
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let output = verify_stdin(&sample("02_").text, &["--json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["status"], "valid");
+    assert_eq!(json["format"], "2d-doc");
+    assert_eq!(json["two_d_doc"]["authority"], "DHI0");
+    assert_eq!(json["two_d_doc"]["document_type"], "B2");
+    assert_eq!(json["certificate_type"], "test");
+    // The blocklisted specimen: refused, with its reason.
+    let output = verify_stdin(&sample("07_").text, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("[twoddoc_revoked]"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("(French 2D-DOC)"), "{}", stdout(&output));
+    // A broken 2D-DOC is not a pass, and the JSON names the stage.
+    let output = verify_stdin("DC04FR03AHP1", &["--json"]);
+    assert_eq!(output.status.code(), Some(2));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["stage"], "twoddoc_header");
+
+    let dir = scratch_dir("two-d-doc");
+    let (modules, side) = healthpass_tests::two_d_doc_codes::data_matrix(&sample("02_").text);
+    let frame = healthpass_tests::two_d_doc_codes::luma_frame(&modules, side, 4, 32);
+    let picture = dir.join("datamatrix.png");
+    healthpass_tests::frames::write_png(&frame, &picture).unwrap();
+    let output = healthpass(&["verify", "--image", picture.to_str().unwrap(), "--at", "2021-06-01T10:00:00Z"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(stdout(&output).starts_with("VALID  test certificate from FR (French 2D-DOC)"), "{}", stdout(&output));
+    let output = healthpass(&["scan", "--images", dir.to_str().unwrap(), "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["images"][0]["codes"][0]["symbology"], "DataMatrix");
+}

@@ -45,6 +45,7 @@ pub mod rules;
 pub mod scan;
 pub mod time;
 pub mod trust;
+pub mod twoddoc;
 pub mod verify;
 
 #[cfg(feature = "conformance")]

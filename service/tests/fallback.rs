@@ -94,6 +94,7 @@ fn a_provisional_pass_is_reconciled_into_a_final_pass_with_the_same_uvci_once() 
     )
     .unwrap();
     let contents = healthpass_core::trust::TrustBundleContents {
+        two_d_doc: None,
         fallback_roots: vec![root.clone()],
         ..healthpass_tests::vectors::bundle_contents(
             &signer_files().1,

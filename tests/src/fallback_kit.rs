@@ -94,6 +94,7 @@ pub fn signed_bundle_around(
     center: UnixTime,
 ) -> (Vec<u8>, String) {
     let contents = TrustBundleContents {
+        two_d_doc: None,
         fallback_roots: roots,
         device_revocations: revocations,
         ..bundle_contents(

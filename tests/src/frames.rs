@@ -136,6 +136,29 @@ fn crop_code(name: &str, text: &str, width: usize, height: usize, pixels: &[u8])
     Some(CodeSource { name: name.to_owned(), text: text.to_owned(), pixels: cropped, side, module })
 }
 
+impl CodeSource {
+    /// A source drawn from a square grid of modules (`dark[y * side + x]`), 8 px per module
+    /// with a 4-module quiet zone: how the tests place codes they render themselves
+    /// (DataMatrix 2D-DOCs) into camera-like frames.
+    pub fn from_modules(name: &str, text: &str, dark: &[bool], side_modules: usize) -> Self {
+        const MODULE_PX: usize = 8;
+        let side = (side_modules + 8) * MODULE_PX;
+        let mut pixels = vec![255u8; side * side];
+        for (index, &is_dark) in dark.iter().enumerate() {
+            if !is_dark {
+                continue;
+            }
+            let (mx, my) = (index % side_modules + 4, index / side_modules + 4);
+            for y in my * MODULE_PX..(my + 1) * MODULE_PX {
+                for x in mx * MODULE_PX..(mx + 1) * MODULE_PX {
+                    pixels[y * side + x] = 0;
+                }
+            }
+        }
+        Self { name: name.to_owned(), text: text.to_owned(), pixels, side, module: MODULE_PX as f64 }
+    }
+}
+
 /// splitmix64: fixed seeds, reproducible corpora.
 pub struct Rng(u64);
 

@@ -10,4 +10,5 @@ pub mod hostile_frames;
 pub mod python;
 pub mod shared_data;
 pub mod tables;
+pub mod two_d_doc_codes;
 pub mod vectors;

@@ -35,3 +35,19 @@ pub fn require_conformance_dir() -> PathBuf {
         Err(message) => panic!("{message}"),
     }
 }
+
+/// The French 2D-DOC material (`FORMAT.md`, `keys/`, `samples/`): `HEALTHPASS_2DDOC_DIR`, or
+/// `../shared/2ddoc` beside the repository; panics with where it was looked for.
+pub fn require_two_d_doc_dir() -> PathBuf {
+    let candidate = match std::env::var_os("HEALTHPASS_2DDOC_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => repository_root().join("../shared/2ddoc"),
+    };
+    assert!(
+        candidate.join("samples/MANIFEST.json").is_file(),
+        "2D-DOC material not found at {}: check out the project with ../shared beside it, or set \
+         HEALTHPASS_2DDOC_DIR to a directory holding samples/MANIFEST.json and keys/",
+        candidate.display()
+    );
+    candidate
+}

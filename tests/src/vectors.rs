@@ -389,6 +389,7 @@ pub fn bundle_contents(
     until: UnixTime,
 ) -> healthpass_core::trust::TrustBundleContents {
     healthpass_core::trust::TrustBundleContents {
+        two_d_doc: None,
         sequence: 1,
         issued_at: from,
         not_before: from,
@@ -718,6 +719,7 @@ pub fn demo_bundle() -> Vec<u8> {
     use healthpass_core::trust::{BundleSigner, RevocationLists, TrustBundleContents, revocation};
     let authority = demo_authority();
     let contents = TrustBundleContents {
+        two_d_doc: None,
         sequence: 1,
         issued_at: time("2026-11-27T00:00:00Z"),
         not_before: time("2026-01-01T00:00:00Z"),

@@ -128,6 +128,18 @@ fn kotlin_bindings_compile_and_pass_on_the_jvm() {
     )
     .unwrap();
     std::fs::write(work.join("fallback-key.pem"), fallback_key.as_bytes()).unwrap();
+    // A real French 2D-DOC (TousAntiCovid's test vector, ../shared/2ddoc sample 02), as text
+    // and as a rendered DataMatrix luma frame (width, height, then the pixels).
+    let two_d_doc = healthpass_tests::two_d_doc_codes::samples()
+        .into_iter()
+        .find(|sample| sample.file.starts_with("02_"))
+        .expect("sample 02 of ../shared/2ddoc");
+    std::fs::write(work.join("twoddoc.txt"), &two_d_doc.text).unwrap();
+    let (modules, side) = healthpass_tests::two_d_doc_codes::data_matrix(&two_d_doc.text);
+    let frame = healthpass_tests::two_d_doc_codes::luma_frame(&modules, side, 4, 48);
+    let mut frame_file = format!("{} {}\n", frame.width(), frame.height()).into_bytes();
+    frame_file.extend_from_slice(frame.pixels());
+    std::fs::write(work.join("twoddoc-frame.bin"), frame_file).unwrap();
 
     let started = Instant::now();
     let run = Command::new("java")

@@ -32,6 +32,7 @@ fn anchor() -> TrustAnchor {
 
 fn contents(sequence: u64) -> TrustBundleContents {
     TrustBundleContents {
+        two_d_doc: None,
         sequence,
         issued_at: at("2027-01-01T00:00:00Z"),
         not_before: at("2027-01-01T00:00:00Z"),

@@ -6,7 +6,9 @@ use healthpass_core::scan::{FoundCode, Symbology as CoreSymbology};
 use healthpass_core::trust::{InstalledBundleMark, TrustBundle};
 
 use crate::error::HealthpassError;
-use healthpass_core::verify::{Verdict as CoreVerdict, VerdictStatus as CoreVerdictStatus};
+use healthpass_core::verify::{
+    PassFormat as CorePassFormat, Verdict as CoreVerdict, VerdictStatus as CoreVerdictStatus,
+};
 
 /// The overall outcome of a verification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -134,6 +136,38 @@ pub struct Verdict {
     /// For a provisional pass (amber): the pharmacy that signed it while the central service
     /// was down.
     pub provisional: Option<ProvisionalIssuer>,
+    /// Which kind of code was read: an EU `HC1:` pass or a French 2D-DOC.
+    pub format: PassFormat,
+    /// For a French 2D-DOC: its header and signer.
+    pub two_d_doc: Option<TwoDDocInfo>,
+}
+
+/// The kind of code a verdict is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PassFormat {
+    /// An EU Digital COVID Certificate (`HC1:`).
+    Hc1,
+    /// A French 2D-DOC (DataMatrix, ANTS specification).
+    TwoDDoc,
+}
+
+/// What a French 2D-DOC verdict adds.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TwoDDocInfo {
+    /// The header version (`04`).
+    pub version: String,
+    /// The certificate authority id (`FR03`).
+    pub authority: String,
+    /// The certificate id (`AHP1`).
+    pub certificate: String,
+    /// The trusted signer's name, when the trust set knows it.
+    pub signer_name: Option<String>,
+    /// `B2` (test result) or `L1` (vaccination); other types are refused.
+    pub document_type: String,
+    /// The signature date, `YYYY-MM-DD`.
+    pub signed_on: Option<String>,
+    /// SHA-256 of the signed part, hex: how blocklists name a code.
+    pub fingerprint: String,
 }
 
 /// Who signed a provisional pass.
@@ -216,6 +250,19 @@ impl From<CoreVerdict> for Verdict {
             rule_outcomes: verdict.rule_outcomes.iter().map(Into::into).collect(),
             trust_sequence: verdict.trust_sequence,
             verified_at: verdict.verified_at.seconds(),
+            format: match verdict.format {
+                CorePassFormat::Hc1 => PassFormat::Hc1,
+                CorePassFormat::TwoDDoc => PassFormat::TwoDDoc,
+            },
+            two_d_doc: verdict.two_d_doc.map(|document| TwoDDocInfo {
+                version: document.version.to_owned(),
+                authority: document.authority,
+                certificate: document.certificate,
+                signer_name: document.signer_name,
+                document_type: document.document_type,
+                signed_on: document.signed.map(|date| date.to_string()),
+                fingerprint: document.fingerprint.iter().map(|byte| format!("{byte:02x}")).collect(),
+            }),
             provisional: verdict.provisional.map(|signer| ProvisionalIssuer {
                 pharmacy_id: signer.pharmacy_id,
                 pharmacy_name: signer.pharmacy_name,
@@ -243,6 +290,8 @@ pub enum Symbology {
     Qr,
     /// Aztec code.
     Aztec,
+    /// DataMatrix (French 2D-DOC).
+    DataMatrix,
 }
 
 /// A code found in a frame: its text and where it was (corner points in frame pixels).
@@ -250,7 +299,7 @@ pub enum Symbology {
 pub struct ScannedCode {
     /// The text the code holds.
     pub text: String,
-    /// QR or Aztec.
+    /// QR, Aztec or DataMatrix.
     pub symbology: Symbology,
     /// Corner points, in frame pixels.
     pub corners: Vec<Point>,
@@ -263,6 +312,7 @@ impl From<FoundCode> for ScannedCode {
             symbology: match code.symbology {
                 CoreSymbology::Qr => Symbology::Qr,
                 CoreSymbology::Aztec => Symbology::Aztec,
+                CoreSymbology::DataMatrix => Symbology::DataMatrix,
             },
             corners: code.corners.into_iter().map(|(x, y)| Point { x, y }).collect(),
         }

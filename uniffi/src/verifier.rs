@@ -180,7 +180,8 @@ impl PassVerifier {
         guard(|| Ok(self.state().store.installed_mark().map(BundleMark::from)))
     }
 
-    /// Verifies `HC1:` text at `at` (seconds since the Unix epoch).
+    /// Verifies the text of a code at `at` (seconds since the Unix epoch): an `HC1:` pass or a
+    /// French 2D-DOC (raw, or in a TousAntiCovid wallet link); the verdict's `format` says which.
     pub fn verify_text(&self, text: String, at: i64) -> Result<Verdict, HealthpassError> {
         guard(|| {
             let verifier = self.state().verifier.clone();
@@ -188,7 +189,7 @@ impl PassVerifier {
         })
     }
 
-    /// Scans a luma frame and verifies the pass in it, in one call.
+    /// Scans a luma frame (QR, Aztec or DataMatrix) and verifies the pass in it, in one call.
     pub fn verify_frame(
         &self,
         data: Vec<u8>,

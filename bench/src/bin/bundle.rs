@@ -87,6 +87,7 @@ fn main() {
     let mut rules = Vec::new();
     collect_rules(&conformance_dir().join("business-rules"), &mut rules);
     let contents = TrustBundleContents {
+        two_d_doc: None,
         sequence: 42,
         issued_at: from,
         not_before: from,

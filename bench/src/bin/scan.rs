@@ -1,5 +1,5 @@
 //! Decode rate and time per frame for each decoder and pipeline, on the shared PNGs and on
-//! generated camera-like tiers, beside zbar (Debian's zbarimg) in the same run; then the
+//! generated camera-like tiers (QR passes, and French 2D-DOC DataMatrix codes), beside zbar (Debian's zbarimg) in the same run; then the
 //! hostile-frame corpus: time, extra peak memory and budget spent per frame for the default
 //! pipeline, beside rxing's own unbounded readers (what the pipeline used before its budget).
 //!
@@ -48,7 +48,7 @@ fn candidates() -> Vec<(String, Scanner)> {
     vec![
         ("rqrr".into(), Scanner::single(RqrrDecoder)),
         ("rxing".into(), Scanner::single(RxingDecoder::default())),
-        ("rxing-fast".into(), Scanner::single(RxingDecoder { try_harder: false })),
+        ("rxing-fast".into(), Scanner::single(RxingDecoder { try_harder: false, ..RxingDecoder::default() })),
         ("rxing+half".into(), Scanner::new(vec![Attempt::new(Preprocess::DownscaleHalf, RxingDecoder::default())])),
         ("rxing+otsu".into(), Scanner::new(vec![Attempt::new(Preprocess::Otsu, RxingDecoder::default())])),
         ("rxing>half".into(), chain(vec![(Preprocess::None, true), (Preprocess::DownscaleHalf, true)])),
@@ -63,7 +63,12 @@ fn candidates() -> Vec<(String, Scanner)> {
 }
 
 fn chain(steps: Vec<(Preprocess, bool)>) -> Scanner {
-    Scanner::new(steps.into_iter().map(|(step, try_harder)| Attempt::new(step, RxingDecoder { try_harder })).collect())
+    Scanner::new(
+        steps
+            .into_iter()
+            .map(|(step, try_harder)| Attempt::new(step, RxingDecoder { try_harder, ..RxingDecoder::default() }))
+            .collect(),
+    )
 }
 
 fn run(scanner: &Scanner, samples: &[Sample]) -> Tally {
@@ -133,6 +138,28 @@ fn main() {
             })
             .collect();
         sets.push((tier.name().into(), samples));
+    }
+    // French 2D-DOCs: the real samples of ../shared/2ddoc rendered as DataMatrix, placed and
+    // degraded as the QR tiers are.
+    let data_matrix_sources: Vec<frames::CodeSource> = healthpass_tests::two_d_doc_codes::samples()
+        .iter()
+        .map(|sample| {
+            let (modules, side) = healthpass_tests::two_d_doc_codes::data_matrix(&sample.text);
+            frames::CodeSource::from_modules(&sample.file, &sample.text, &modules, side)
+        })
+        .collect();
+    for tier in [Tier::Mild, Tier::Moderate, Tier::Hard] {
+        let samples = frames::generate(&data_matrix_sources, tier, per_tier)
+            .into_iter()
+            .map(|generated| {
+                let name = format!("dm-{}", generated.name);
+                let png = work.join(format!("{name}.png"));
+                frames::write_png(&generated.frame, &png).expect("png");
+                let expected = generated.expected.map_or(Expect::NoCode, Expect::Text);
+                Sample { name, expected, frame: generated.frame, png }
+            })
+            .collect();
+        sets.push((format!("DM {}", tier.name()), samples));
     }
 
     println!("decode rate (and median ms per frame); no-code: rate of frames correctly left empty");

@@ -161,6 +161,7 @@ fn build(args: &BuildArgs) -> Result<ExitCode, CliError> {
         None => now,
     };
     let contents = TrustBundleContents {
+        two_d_doc: None,
         sequence: args.sequence,
         issued_at: now,
         not_before,

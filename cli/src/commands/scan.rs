@@ -120,10 +120,11 @@ fn scan_folder(dir: &Path, verifier: Option<&Verifier>, json: bool) -> Result<Ex
             .and_then(|bytes| decode_image(&bytes).map_err(|error| error.to_string()))
             .map(|frame| scanner.scan(&frame.view()));
         let ms = start.elapsed().as_secs_f64() * 1000.0;
-        let (texts, error) = match result {
-            Ok(codes) => (codes.into_iter().map(|code| code.text).collect::<Vec<_>>(), None),
+        let (found, error) = match result {
+            Ok(codes) => (codes, None),
             Err(error) => (Vec::new(), Some(error)),
         };
+        let texts: Vec<String> = found.iter().map(|code| code.text.clone()).collect();
         match (&error, texts.is_empty()) {
             (Some(_), _) => tally.unreadable += 1,
             (None, true) => tally.no_code += 1,
@@ -137,13 +138,15 @@ fn scan_folder(dir: &Path, verifier: Option<&Verifier>, json: bool) -> Result<Ex
             }
         }
         let mut codes = Vec::new();
-        for text in &texts {
+        for code in &found {
+            let text = &code.text;
+            let symbology = code.symbology.name();
             let verdict = verifier.map(|verifier| verifier.verify_text(text, now));
             if matches!(&verdict, Some(Ok(verdict)) if !verdict.is_accepted()) || matches!(verdict, Some(Err(_))) {
                 tally.invalid_passes += 1;
             }
             if !json {
-                outln!("  {}", safe(text));
+                outln!("  {}  ({symbology})", safe(text));
                 match &verdict {
                     Some(Ok(verdict)) => {
                         for line in output::verdict_text(verdict).lines() {
@@ -155,9 +158,11 @@ fn scan_folder(dir: &Path, verifier: Option<&Verifier>, json: bool) -> Result<Ex
                 }
             }
             codes.push(match verdict {
-                Some(Ok(verdict)) => json!({"text": text, "verdict": output::verdict_json(&verdict)}),
-                Some(Err(error)) => json!({"text": text, "not_a_pass": error.to_string()}),
-                None => json!({"text": text}),
+                Some(Ok(verdict)) => {
+                    json!({"text": text, "symbology": symbology, "verdict": output::verdict_json(&verdict)})
+                }
+                Some(Err(error)) => json!({"text": text, "symbology": symbology, "not_a_pass": error.to_string()}),
+                None => json!({"text": text, "symbology": symbology}),
             });
         }
         let mut entry = json!({"file": name, "texts": texts, "codes": codes, "ms": (ms * 100.0).round() / 100.0});

@@ -12,7 +12,7 @@ use crate::{demo_material, output};
 
 #[derive(Args)]
 pub struct VerifyArgs {
-    /// The pass text (HC1:...), or - to read it from standard input.
+    /// The pass text (HC1:..., or a French 2D-DOC DC04...), or - to read it from standard input.
     pub text: Option<String>,
     /// Read the pass from a PNG or JPEG picture of its code.
     #[arg(long, value_name = "FILE", conflicts_with = "text")]
@@ -88,6 +88,7 @@ fn not_a_pass(error: &VerifyError, json: bool) -> Result<ExitCode, CliError> {
         let stage = match error {
             VerifyError::Decode(decode) => decode.stage(),
             VerifyError::Hcert(_) => "hcert",
+            VerifyError::TwoDDoc(two_d_doc) => two_d_doc.code(),
         };
         output::print_json(&output::not_a_pass_json(Some(stage), &message));
         return Ok(ExitCode::from(2));

@@ -11,6 +11,8 @@ pub enum Symbology {
     Qr,
     /// An Aztec code.
     Aztec,
+    /// A DataMatrix (French 2D-DOC).
+    DataMatrix,
 }
 
 impl Symbology {
@@ -19,6 +21,7 @@ impl Symbology {
         match self {
             Self::Qr => "QR",
             Self::Aztec => "Aztec",
+            Self::DataMatrix => "DataMatrix",
         }
     }
 }
@@ -28,16 +31,21 @@ impl Symbology {
 pub struct FoundCode {
     /// The text the code holds.
     pub text: String,
-    /// QR or Aztec.
+    /// QR, Aztec or DataMatrix.
     pub symbology: Symbology,
     /// Corner points, in frame pixels.
     pub corners: Vec<(f32, f32)>,
 }
 
-/// The code to verify among those found in one picture: the first that carries a pass prefix,
-/// else the first code (whose "not a pass" error then names what it is).
+/// The code to verify among those found in one picture: the first that carries a pass prefix
+/// or is a 2D-DOC, else the first code (whose "not a pass" error then names what it is).
 pub fn choose_pass_code(codes: &[FoundCode]) -> Option<&FoundCode> {
-    codes.iter().find(|code| code.text.starts_with(crate::codec::HC1_PREFIX)).or(codes.first())
+    codes
+        .iter()
+        .find(|code| {
+            code.text.starts_with(crate::codec::HC1_PREFIX) || crate::twoddoc::looks_like_two_d_doc(&code.text)
+        })
+        .or(codes.first())
 }
 
 /// A 2D-code decoder.

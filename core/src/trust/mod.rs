@@ -11,6 +11,7 @@ pub mod kid;
 pub mod revocation;
 pub mod store;
 pub mod trust_list;
+pub mod two_d_doc_signers;
 
 pub use crate::codec::cose::SignerKey;
 pub use anchor::{AnchorError, TrustAnchor};
@@ -23,3 +24,4 @@ pub use kid::Kid;
 pub use revocation::{HashList, RevocationKind, RevocationLists};
 pub use store::TrustStore;
 pub use trust_list::{TrustListError, TrustListImport, import_trust_list};
+pub use two_d_doc_signers::{TwoDDocSigner, TwoDDocTrust, TwoDDocTrustError};

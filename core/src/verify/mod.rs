@@ -8,10 +8,11 @@ pub mod policy;
 pub mod provisional;
 pub mod signature;
 pub mod tolerance;
+pub mod two_d_doc;
 pub mod verdict;
 pub mod verifier;
 
 pub use notice::{Notice, NoticeKind};
 pub use provisional::{ProvisionalSigner, provisional_uvci};
-pub use verdict::{Holder, Reason, ReasonCategory, SignerSummary, Verdict, VerdictStatus};
+pub use verdict::{Holder, PassFormat, Reason, ReasonCategory, SignerSummary, TwoDDocSummary, Verdict, VerdictStatus};
 pub use verifier::{SignerSearch, Verifier, VerifyError, find_signer};

@@ -210,6 +210,34 @@ pub enum Reason {
         /// What exceeds the scope.
         detail: String,
     },
+    /// No signer of the 2D-DOC trust set has this authority and certificate id.
+    TwoDDocSignerUnknown {
+        /// The certificate authority id (`FR03`).
+        authority: String,
+        /// The certificate id (`AHP1`).
+        certificate: String,
+    },
+    /// A 2D-DOC signed on a curve no trusted 2D-DOC signer uses (P-384, P-521).
+    TwoDDocCurveUnsupported {
+        /// The curve and hash.
+        curve: &'static str,
+    },
+    /// The 2D-DOC is on the blocklist of its trust set (SHA-256 of the signed part).
+    TwoDDocRevoked,
+    /// A 2D-DOC with neither a signature date nor an emission date (`FFFF`).
+    SignatureDateMissing,
+    /// A 2D-DOC of a type that is not a health certificate, or that its signer may not sign.
+    DocumentTypeNotAllowed {
+        /// The document type code.
+        document_type: String,
+    },
+    /// A vaccination whose cycle is not complete (2D-DOC L1 field LA other than `TE`).
+    VaccinationIncomplete {
+        /// The rank of the last dose.
+        dose_rank: u8,
+        /// The doses the cycle expects.
+        doses_expected: u8,
+    },
 }
 
 impl Reason {
@@ -252,6 +280,12 @@ impl Reason {
             Self::ProvisionalOutsideCredential { .. } => "provisional_outside_credential",
             Self::ProvisionalDeviceRevoked { .. } => "provisional_device_revoked",
             Self::ProvisionalOutOfScope { .. } => "provisional_out_of_scope",
+            Self::TwoDDocSignerUnknown { .. } => "twoddoc_signer_unknown",
+            Self::TwoDDocCurveUnsupported { .. } => "twoddoc_curve_unsupported",
+            Self::TwoDDocRevoked => "twoddoc_revoked",
+            Self::SignatureDateMissing => "signature_date_missing",
+            Self::DocumentTypeNotAllowed { .. } => "document_type_not_allowed",
+            Self::VaccinationIncomplete { .. } => "vaccination_incomplete",
         }
     }
 
@@ -269,17 +303,21 @@ impl Reason {
             | Self::ProvisionalCredentialMisplaced
             | Self::ProvisionalCredentialInvalid { .. }
             | Self::ProvisionalSubjectMismatch
-            | Self::ProvisionalSignatureInvalid => ReasonCategory::Signature,
+            | Self::ProvisionalSignatureInvalid
+            | Self::TwoDDocSignerUnknown { .. }
+            | Self::TwoDDocCurveUnsupported { .. } => ReasonCategory::Signature,
             Self::IssuedAtMissing
             | Self::ExpiryMissing
             | Self::NotYetValid { .. }
             | Self::Expired { .. }
             | Self::SignedOutsideSignerValidity { .. }
             | Self::ExpiresAfterSigner { .. }
-            | Self::ProvisionalOutsideCredential { .. } => ReasonCategory::Validity,
-            Self::KeyUsageMismatch { .. } | Self::IssuerCountryMismatch { .. } | Self::ProvisionalOutOfScope { .. } => {
-                ReasonCategory::KeyUsage
-            }
+            | Self::ProvisionalOutsideCredential { .. }
+            | Self::SignatureDateMissing => ReasonCategory::Validity,
+            Self::KeyUsageMismatch { .. }
+            | Self::IssuerCountryMismatch { .. }
+            | Self::ProvisionalOutOfScope { .. }
+            | Self::DocumentTypeNotAllowed { .. } => ReasonCategory::KeyUsage,
             Self::SchemaViolations { .. } | Self::SchemaUnavailable { .. } | Self::PayloadInvalid { .. } => {
                 ReasonCategory::Schema
             }
@@ -287,9 +325,12 @@ impl Reason {
             | Self::TestResultUnknown
             | Self::SampleTimeInFuture { .. }
             | Self::RecoveryNotYetValid { .. }
-            | Self::RecoveryExpired { .. } => ReasonCategory::Content,
+            | Self::RecoveryExpired { .. }
+            | Self::VaccinationIncomplete { .. } => ReasonCategory::Content,
             Self::TrustDataStale { .. } | Self::TrustDataNotYetValid { .. } => ReasonCategory::TrustData,
-            Self::Revoked { .. } | Self::ProvisionalDeviceRevoked { .. } => ReasonCategory::Revocation,
+            Self::Revoked { .. } | Self::ProvisionalDeviceRevoked { .. } | Self::TwoDDocRevoked => {
+                ReasonCategory::Revocation
+            }
             Self::RuleFailed { .. } | Self::RuleOpen { .. } => ReasonCategory::Rules,
         }
     }
@@ -388,9 +429,11 @@ impl fmt::Display for Reason {
             Self::SchemaUnavailable { detail } => write!(f, "the payload cannot be schema-checked: {detail}"),
             Self::PayloadInvalid { detail } => write!(f, "the payload is not a readable certificate: {detail}"),
             Self::TestResultPositive => write!(f, "the test result is positive (detected)"),
-            Self::TestResultUnknown => {
-                write!(f, "the test result is not a known code; only 260415000 (not detected) is accepted")
-            }
+            Self::TestResultUnknown => write!(
+                f,
+                "the test result is neither negative nor positive (unknown code, inconclusive or not done); \
+                 only a negative result (260415000 not detected, 2D-DOC N) is accepted"
+            ),
             Self::RecoveryNotYetValid { valid_from } => {
                 write!(f, "the recovery certificate is valid only from {valid_from}")
             }
@@ -435,6 +478,22 @@ impl fmt::Display for Reason {
                 write!(f, "the pharmacy device was revoked at {}, before it signed this pass", since.to_rfc3339())
             }
             Self::ProvisionalOutOfScope { detail } => write!(f, "provisional pass beyond its credential: {detail}"),
+            Self::TwoDDocSignerUnknown { authority, certificate } => {
+                write!(f, "no trusted 2D-DOC signer has authority {authority} and certificate {certificate}")
+            }
+            Self::TwoDDocCurveUnsupported { curve } => {
+                write!(f, "the 2D-DOC is signed with {curve}; trusted 2D-DOC signers use ECDSA P-256 / SHA-256")
+            }
+            Self::TwoDDocRevoked => write!(f, "the 2D-DOC is on the blocklist (SHA-256 of its signed part)"),
+            Self::SignatureDateMissing => write!(f, "the 2D-DOC has neither a signature date nor an emission date"),
+            Self::DocumentTypeNotAllowed { document_type } => write!(
+                f,
+                "2D-DOC document type {document_type} is not accepted here; B2 (test result) and L1 (vaccination) are"
+            ),
+            Self::VaccinationIncomplete { dose_rank, doses_expected } => write!(
+                f,
+                "the vaccination cycle is not complete (dose {dose_rank} of {doses_expected}, cycle not marked complete)"
+            ),
         }
     }
 }
@@ -458,6 +517,48 @@ pub struct SignerSummary {
     pub country: Option<String>,
     /// The algorithm that verified.
     pub algorithm: SignatureAlgorithm,
+}
+
+/// The kind of code a verdict is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassFormat {
+    /// An EU Digital COVID Certificate (`HC1:`).
+    Hc1,
+    /// A French 2D-DOC (DataMatrix, ANTS specification).
+    TwoDDoc,
+}
+
+impl PassFormat {
+    /// `hc1` or `2d-doc`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hc1 => "hc1",
+            Self::TwoDDoc => "2d-doc",
+        }
+    }
+}
+
+/// What a 2D-DOC verdict adds: the header, the signer and the fingerprint the blocklist uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TwoDDocSummary {
+    /// The header version (`04`).
+    pub version: &'static str,
+    /// The certificate authority id (`FR03`).
+    pub authority: String,
+    /// The certificate id (`AHP1`).
+    pub certificate: String,
+    /// The trusted signer's name, when the trust set knows it.
+    pub signer_name: Option<String>,
+    /// The document type code (`B2`, `L1`).
+    pub document_type: String,
+    /// The emission date.
+    pub emitted: Option<crate::time::CivilDate>,
+    /// The signature date.
+    pub signed: Option<crate::time::CivilDate>,
+    /// SHA-256 of the signed part.
+    pub fingerprint: [u8; 32],
+    /// Whether an (unsigned, ignored) annex follows the signature.
+    pub has_annex: bool,
 }
 
 /// The result of verifying a pass.
@@ -493,6 +594,10 @@ pub struct Verdict {
     pub trust_sequence: Option<u64>,
     /// For a provisional pass: the pharmacy and device that signed it.
     pub provisional: Option<ProvisionalSigner>,
+    /// Which format was read.
+    pub format: PassFormat,
+    /// For a 2D-DOC: its header and signer.
+    pub two_d_doc: Option<TwoDDocSummary>,
 }
 
 impl Verdict {

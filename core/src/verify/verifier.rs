@@ -9,14 +9,16 @@ use super::policy;
 use super::provisional::{self, ProvisionalSigner};
 use super::signature::check_signature;
 use super::tolerance;
-use super::verdict::{Holder, Reason, SignerSummary, Verdict, VerdictStatus};
+use super::two_d_doc;
+use super::verdict::{Holder, PassFormat, Reason, SignerSummary, Verdict, VerdictStatus};
 use crate::codec::{self, AlgorithmHeader, DecodeError, DecodedPass, PassLimits, SignatureAlgorithm};
 use crate::dcc::{self, CertificateType, Dcc, HcertError, Strictness, schema::SchemaVersion};
 use crate::rules::{
     BusinessRule, ExternalParameters, RuleError, RuleOutcome, RuleResult, RuleSelection, RuleSet, evaluate_rules,
 };
 use crate::time::UnixTime;
-use crate::trust::{DocumentSignerCertificate, Kid, TrustBundle, TrustStore};
+use crate::trust::{DocumentSignerCertificate, Kid, TrustBundle, TrustStore, TwoDDocTrust};
+use crate::twoddoc::{self, TwoDDoc, TwoDDocError};
 
 /// Why the input is not a pass at all (as opposed to a pass that is invalid).
 #[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
@@ -26,6 +28,8 @@ pub enum VerifyError {
     Decode(#[from] DecodeError),
     #[error("health certificate: {0}")]
     Hcert(#[from] HcertError),
+    #[error(transparent)]
+    TwoDDoc(#[from] TwoDDocError),
 }
 
 /// Verifies passes offline against the signers it trusts and, with a trust bundle, against its
@@ -37,6 +41,8 @@ pub struct Verifier {
     bundle: Option<BundleContext>,
     /// Refuse provisional passes, as an ordinary EU verifier does.
     eu_only: bool,
+    /// The 2D-DOC signers and blocklist; the built-in set when `None`.
+    two_d_doc: Option<Arc<TwoDDocTrust>>,
 }
 
 /// What a trust bundle adds to verification.
@@ -65,7 +71,7 @@ pub enum SignerSearch<'a> {
 impl Verifier {
     /// A verifier trusting `trust`, without a bundle.
     pub fn new(trust: TrustStore) -> Self {
-        Self { trust, limits: PassLimits::default(), bundle: None, eu_only: false }
+        Self { trust, limits: PassLimits::default(), bundle: None, eu_only: false, two_d_doc: None }
     }
 
     /// A verifier trusting a bundle's signers and applying its validity, revocations and
@@ -73,7 +79,9 @@ impl Verifier {
     pub fn with_bundle(bundle: Arc<TrustBundle>, arrival_country: Option<&str>) -> Result<Self, RuleError> {
         let rules =
             bundle.contents().rules.iter().cloned().map(BusinessRule::from_value).collect::<Result<Vec<_>, _>>()?;
+        let two_d_doc = bundle.contents().two_d_doc.clone().map(Arc::new);
         Ok(Self {
+            two_d_doc,
             trust: bundle.trust_store().clone(),
             limits: PassLimits::default(),
             bundle: Some(BundleContext {
@@ -91,6 +99,17 @@ impl Verifier {
     pub fn eu_only(mut self) -> Self {
         self.eu_only = true;
         self
+    }
+
+    /// Verifies 2D-DOCs against `trust` instead of the built-in set (or the bundle's).
+    pub fn with_two_d_doc_trust(mut self, trust: TwoDDocTrust) -> Self {
+        self.two_d_doc = Some(Arc::new(trust));
+        self
+    }
+
+    /// The 2D-DOC trust set in force: the bundle's when it carries one, else the built-in one.
+    pub fn two_d_doc_trust(&self) -> &TwoDDocTrust {
+        self.two_d_doc.as_deref().unwrap_or_else(|| two_d_doc::built_in_trust())
     }
 
     /// Trusts further signers beside those of a bundle.
@@ -123,10 +142,23 @@ impl Verifier {
         &self.trust
     }
 
-    /// Verifies `HC1:` text at time `now`.
+    /// Verifies the text of a code at time `now`: an `HC1:` pass, or a French 2D-DOC (raw, or
+    /// in a TousAntiCovid wallet link). [`Verdict::format`] says which was read.
     pub fn verify_text(&self, text: &str, now: UnixTime) -> Result<Verdict, VerifyError> {
+        if twoddoc::looks_like_two_d_doc(text) {
+            return self.verify_two_d_doc(&TwoDDoc::parse(text)?, now);
+        }
         let pass = codec::decode_pass_text(text, &self.limits)?;
         self.verify_decoded(&pass, now)
+    }
+
+    /// Verifies a parsed 2D-DOC at time `now`.
+    pub fn verify_two_d_doc(&self, document: &TwoDDoc, now: UnixTime) -> Result<Verdict, VerifyError> {
+        let bundle = self.bundle.as_ref().map(|context| two_d_doc::BundleFacts {
+            validity: bundle_validity_reasons(context, now),
+            sequence: context.bundle.sequence(),
+        });
+        Ok(two_d_doc::verify_two_d_doc(document, self.two_d_doc_trust(), bundle, now))
     }
 
     /// Verifies an already decoded pass at time `now`.
@@ -186,6 +218,8 @@ impl Verifier {
             rule_outcomes,
             trust_sequence: self.bundle.as_ref().map(|context| context.bundle.sequence()),
             provisional,
+            format: PassFormat::Hc1,
+            two_d_doc: None,
         })
     }
 

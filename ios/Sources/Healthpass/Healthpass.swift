@@ -239,6 +239,8 @@ public struct VerdictPresentation {
     public let notices: [String]
     public let name: String?
     public let dateOfBirth: String?
+    /// "EU DCC" or "French 2D-DOC": which kind of code was read.
+    public let codeFormat: String
 }
 
 extension Verdict {
@@ -251,6 +253,7 @@ extension Verdict {
             reasons: reasons.map(\.message),
             notices: notices.map(\.message),
             name: name.isEmpty ? nil : name,
-            dateOfBirth: holder?.dateOfBirth)
+            dateOfBirth: holder?.dateOfBirth,
+            codeFormat: format == .twoDDoc ? "French 2D-DOC" : "EU DCC")
     }
 }

@@ -1337,12 +1337,13 @@ public protocol PassVerifierProtocol: AnyObject, Sendable {
     func updateBundle(transport: Transport, url: String, at: Int64) async throws  -> BundleInfo
     
     /**
-     * Scans a luma frame and verifies the pass in it, in one call.
+     * Scans a luma frame (QR, Aztec or DataMatrix) and verifies the pass in it, in one call.
      */
     func verifyFrame(data: Data, width: UInt32, height: UInt32, rowStride: UInt32, at: Int64) throws  -> FrameVerification
     
     /**
-     * Verifies `HC1:` text at `at` (seconds since the Unix epoch).
+     * Verifies the text of a code at `at` (seconds since the Unix epoch): an `HC1:` pass or a
+     * French 2D-DOC (raw, or in a TousAntiCovid wallet link); the verdict's `format` says which.
      */
     func verifyText(text: String, at: Int64) throws  -> Verdict
     
@@ -1504,7 +1505,7 @@ open func updateBundle(transport: Transport, url: String, at: Int64)async throws
 }
     
     /**
-     * Scans a luma frame and verifies the pass in it, in one call.
+     * Scans a luma frame (QR, Aztec or DataMatrix) and verifies the pass in it, in one call.
      */
 open func verifyFrame(data: Data, width: UInt32, height: UInt32, rowStride: UInt32, at: Int64)throws  -> FrameVerification  {
     return try  FfiConverterTypeFrameVerification_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
@@ -1521,7 +1522,8 @@ open func verifyFrame(data: Data, width: UInt32, height: UInt32, rowStride: UInt
 }
     
     /**
-     * Verifies `HC1:` text at `at` (seconds since the Unix epoch).
+     * Verifies the text of a code at `at` (seconds since the Unix epoch): an `HC1:` pass or a
+     * French 2D-DOC (raw, or in a TousAntiCovid wallet link); the verdict's `format` says which.
      */
 open func verifyText(text: String, at: Int64)throws  -> Verdict  {
     return try  FfiConverterTypeVerdict_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
@@ -3747,7 +3749,7 @@ public struct ScannedCode: Equatable, Hashable {
      */
     public var text: String
     /**
-     * QR or Aztec.
+     * QR, Aztec or DataMatrix.
      */
     public var symbology: Symbology
     /**
@@ -3762,7 +3764,7 @@ public struct ScannedCode: Equatable, Hashable {
          * The text the code holds.
          */text: String, 
         /**
-         * QR or Aztec.
+         * QR, Aztec or DataMatrix.
          */symbology: Symbology, 
         /**
          * Corner points, in frame pixels.
@@ -3978,6 +3980,125 @@ public func FfiConverterTypeTestPassRequest_lower(_ value: TestPassRequest) -> R
 
 
 /**
+ * What a French 2D-DOC verdict adds.
+ */
+public struct TwoDDocInfo: Equatable, Hashable {
+    /**
+     * The header version (`04`).
+     */
+    public var version: String
+    /**
+     * The certificate authority id (`FR03`).
+     */
+    public var authority: String
+    /**
+     * The certificate id (`AHP1`).
+     */
+    public var certificate: String
+    /**
+     * The trusted signer's name, when the trust set knows it.
+     */
+    public var signerName: String?
+    /**
+     * `B2` (test result) or `L1` (vaccination); other types are refused.
+     */
+    public var documentType: String
+    /**
+     * The signature date, `YYYY-MM-DD`.
+     */
+    public var signedOn: String?
+    /**
+     * SHA-256 of the signed part, hex: how blocklists name a code.
+     */
+    public var fingerprint: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The header version (`04`).
+         */version: String, 
+        /**
+         * The certificate authority id (`FR03`).
+         */authority: String, 
+        /**
+         * The certificate id (`AHP1`).
+         */certificate: String, 
+        /**
+         * The trusted signer's name, when the trust set knows it.
+         */signerName: String?, 
+        /**
+         * `B2` (test result) or `L1` (vaccination); other types are refused.
+         */documentType: String, 
+        /**
+         * The signature date, `YYYY-MM-DD`.
+         */signedOn: String?, 
+        /**
+         * SHA-256 of the signed part, hex: how blocklists name a code.
+         */fingerprint: String) {
+        self.version = version
+        self.authority = authority
+        self.certificate = certificate
+        self.signerName = signerName
+        self.documentType = documentType
+        self.signedOn = signedOn
+        self.fingerprint = fingerprint
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TwoDDocInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTwoDDocInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TwoDDocInfo {
+        return
+            try TwoDDocInfo(
+                version: FfiConverterString.read(from: &buf), 
+                authority: FfiConverterString.read(from: &buf), 
+                certificate: FfiConverterString.read(from: &buf), 
+                signerName: FfiConverterOptionString.read(from: &buf), 
+                documentType: FfiConverterString.read(from: &buf), 
+                signedOn: FfiConverterOptionString.read(from: &buf), 
+                fingerprint: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TwoDDocInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.version, into: &buf)
+        FfiConverterString.write(value.authority, into: &buf)
+        FfiConverterString.write(value.certificate, into: &buf)
+        FfiConverterOptionString.write(value.signerName, into: &buf)
+        FfiConverterString.write(value.documentType, into: &buf)
+        FfiConverterOptionString.write(value.signedOn, into: &buf)
+        FfiConverterString.write(value.fingerprint, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTwoDDocInfo_lift(_ buf: RustBuffer) throws -> TwoDDocInfo {
+    return try FfiConverterTypeTwoDDocInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTwoDDocInfo_lower(_ value: TwoDDocInfo) -> RustBuffer {
+    return FfiConverterTypeTwoDDocInfo.lower(value)
+}
+
+
+/**
  * A value-set entry an issuing form offers (e.g. rapid antigen test devices).
  */
 public struct ValueSetEntry: Equatable, Hashable {
@@ -4108,6 +4229,14 @@ public struct Verdict: Equatable, Hashable {
      * was down.
      */
     public var provisional: ProvisionalIssuer?
+    /**
+     * Which kind of code was read: an EU `HC1:` pass or a French 2D-DOC.
+     */
+    public var format: PassFormat
+    /**
+     * For a French 2D-DOC: its header and signer.
+     */
+    public var twoDDoc: TwoDDocInfo?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4155,7 +4284,13 @@ public struct Verdict: Equatable, Hashable {
         /**
          * For a provisional pass (amber): the pharmacy that signed it while the central service
          * was down.
-         */provisional: ProvisionalIssuer?) {
+         */provisional: ProvisionalIssuer?, 
+        /**
+         * Which kind of code was read: an EU `HC1:` pass or a French 2D-DOC.
+         */format: PassFormat, 
+        /**
+         * For a French 2D-DOC: its header and signer.
+         */twoDDoc: TwoDDocInfo?) {
         self.status = status
         self.reasons = reasons
         self.notices = notices
@@ -4170,6 +4305,8 @@ public struct Verdict: Equatable, Hashable {
         self.trustSequence = trustSequence
         self.verifiedAt = verifiedAt
         self.provisional = provisional
+        self.format = format
+        self.twoDDoc = twoDDoc
     }
 
     
@@ -4201,7 +4338,9 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
                 ruleOutcomes: FfiConverterSequenceTypeRuleOutcome.read(from: &buf), 
                 trustSequence: FfiConverterOptionUInt64.read(from: &buf), 
                 verifiedAt: FfiConverterInt64.read(from: &buf), 
-                provisional: FfiConverterOptionTypeProvisionalIssuer.read(from: &buf)
+                provisional: FfiConverterOptionTypeProvisionalIssuer.read(from: &buf), 
+                format: FfiConverterTypePassFormat.read(from: &buf), 
+                twoDDoc: FfiConverterOptionTypeTwoDDocInfo.read(from: &buf)
         )
     }
 
@@ -4220,6 +4359,8 @@ public struct FfiConverterTypeVerdict: FfiConverterRustBuffer {
         FfiConverterOptionUInt64.write(value.trustSequence, into: &buf)
         FfiConverterInt64.write(value.verifiedAt, into: &buf)
         FfiConverterOptionTypeProvisionalIssuer.write(value.provisional, into: &buf)
+        FfiConverterTypePassFormat.write(value.format, into: &buf)
+        FfiConverterOptionTypeTwoDDocInfo.write(value.twoDDoc, into: &buf)
     }
 }
 
@@ -4695,6 +4836,81 @@ public func FfiConverterTypeOutboxState_lower(_ value: OutboxState) -> RustBuffe
 
 
 /**
+ * The kind of code a verdict is about.
+ */
+
+public enum PassFormat: Equatable, Hashable {
+    
+    /**
+     * An EU Digital COVID Certificate (`HC1:`).
+     */
+    case hc1
+    /**
+     * A French 2D-DOC (DataMatrix, ANTS specification).
+     */
+    case twoDDoc
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PassFormat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePassFormat: FfiConverterRustBuffer {
+    typealias SwiftType = PassFormat
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PassFormat {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .hc1
+        
+        case 2: return .twoDDoc
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PassFormat, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .hc1:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .twoDDoc:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePassFormat_lift(_ buf: RustBuffer) throws -> PassFormat {
+    return try FfiConverterTypePassFormat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePassFormat_lower(_ value: PassFormat) -> RustBuffer {
+    return FfiConverterTypePassFormat.lower(value)
+}
+
+
+
+/**
  * What one business rule said.
  */
 
@@ -4793,6 +5009,10 @@ public enum Symbology: Equatable, Hashable {
      * Aztec code.
      */
     case aztec
+    /**
+     * DataMatrix (French 2D-DOC).
+     */
+    case dataMatrix
 
 
 
@@ -4818,6 +5038,8 @@ public struct FfiConverterTypeSymbology: FfiConverterRustBuffer {
         
         case 2: return .aztec
         
+        case 3: return .dataMatrix
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4832,6 +5054,10 @@ public struct FfiConverterTypeSymbology: FfiConverterRustBuffer {
         
         case .aztec:
             writeInt(&buf, Int32(2))
+        
+        
+        case .dataMatrix:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -5276,6 +5502,30 @@ fileprivate struct FfiConverterOptionTypeReceivedPass: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeReceivedPass.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTwoDDocInfo: FfiConverterRustBuffer {
+    typealias SwiftType = TwoDDocInfo?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTwoDDocInfo.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTwoDDocInfo.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5862,10 +6112,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_method_passverifier_update_bundle() != 21761) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_passverifier_verify_frame() != 40450) {
+    if (uniffi_healthpass_ffi_checksum_method_passverifier_verify_frame() != 9819) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_passverifier_verify_text() != 17621) {
+    if (uniffi_healthpass_ffi_checksum_method_passverifier_verify_text() != 38284) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_constructor_passissuer_new() != 32563) {

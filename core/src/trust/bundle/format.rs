@@ -9,6 +9,7 @@ use crate::dcc::CertificateType;
 use crate::time::UnixTime;
 use crate::trust::kid::Kid;
 use crate::trust::revocation::{HashList, RevocationLists};
+use crate::trust::two_d_doc_signers::{TwoDDocSigner, TwoDDocTrust};
 
 /// The format version this library reads and writes.
 pub const BUNDLE_FORMAT: u64 = 1;
@@ -69,6 +70,8 @@ pub struct TrustBundleContents {
     pub value_sets: serde_json::Value,
     /// Revocation hash lists.
     pub revocations: RevocationLists,
+    /// French 2D-DOC signers and blocklist; when present they replace the built-in set.
+    pub two_d_doc: Option<TwoDDocTrust>,
 }
 
 fn text(value: &str) -> Value {
@@ -178,6 +181,78 @@ fn revocation_lists(value: Value) -> Result<RevocationLists, BundleError> {
     Ok(lists)
 }
 
+impl TwoDDocSigner {
+    fn from_fields(mut fields: MapFields) -> Result<Self, FieldError> {
+        let optional_time = |fields: &mut MapFields, key: &str| match fields.take(key) {
+            None => Ok(None),
+            Some(value) => crate::codec::cbor::as_i64(&value)
+                .map(|seconds| Some(UnixTime::from_seconds(seconds)))
+                .ok_or_else(|| fields.error(key, "must be an integer (seconds since the epoch)")),
+        };
+        let not_before = optional_time(&mut fields, "not_before")?;
+        let not_after = optional_time(&mut fields, "not_after")?;
+        let document_types = match fields.take("types") {
+            None => None,
+            Some(Value::Array(items)) => Some(
+                items
+                    .into_iter()
+                    .map(|item| match item {
+                        Value::Text(code) if code.len() == 2 => Some(code),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| fields.error("types", "must hold two-character document type codes"))?,
+            ),
+            Some(_) => return Err(fields.error("types", "must be an array")),
+        };
+        Ok(Self {
+            authority: fields.text("authority")?,
+            certificate: fields.text("certificate")?,
+            name: fields.text("name")?,
+            public_key: fields.bytes("key")?,
+            not_before,
+            not_after,
+            document_types,
+        })
+    }
+
+    fn to_value(&self) -> Value {
+        let mut fields = vec![
+            entry("authority", text(&self.authority)),
+            entry("certificate", text(&self.certificate)),
+            entry("name", text(&self.name)),
+            entry("key", Value::Bytes(self.public_key.clone())),
+        ];
+        for (key, time) in [("not_before", self.not_before), ("not_after", self.not_after)] {
+            if let Some(time) = time {
+                fields.push(entry(key, Value::Integer(time.seconds().into())));
+            }
+        }
+        if let Some(types) = &self.document_types {
+            fields.push(entry("types", Value::Array(types.iter().map(|code| text(code)).collect())));
+        }
+        Value::Map(fields)
+    }
+}
+
+fn two_d_doc_trust(value: Value) -> Result<TwoDDocTrust, BundleError> {
+    let mut fields = MapFields::of(value, "two_d_doc")?;
+    let signers = records(&mut fields, "signers", TwoDDocSigner::from_fields)?;
+    let revoked_bytes = fields.bytes("revoked")?;
+    if revoked_bytes.len() % 32 != 0 {
+        return Err(fields.error("revoked", "must be whole SHA-256 digests (32 bytes each)").into());
+    }
+    let revoked = revoked_bytes.chunks_exact(32).filter_map(|chunk| <[u8; 32]>::try_from(chunk).ok()).collect();
+    Ok(TwoDDocTrust::new(signers, revoked)?)
+}
+
+fn two_d_doc_value(trust: &TwoDDocTrust) -> Value {
+    Value::Map(vec![
+        entry("signers", Value::Array(trust.signers().iter().map(TwoDDocSigner::to_value).collect())),
+        entry("revoked", Value::Bytes(trust.revoked().concat())),
+    ])
+}
+
 /// Decodes each item of an array field with `decode`.
 fn records<T>(
     fields: &mut MapFields,
@@ -219,6 +294,7 @@ impl TrustBundleContents {
             Some(value) => revocation_lists(value)?,
             None => RevocationLists::default(),
         };
+        let two_d_doc = fields.take("two_d_doc").map(two_d_doc_trust).transpose()?;
         Ok(Self {
             sequence,
             issued_at,
@@ -230,6 +306,7 @@ impl TrustBundleContents {
             rules,
             value_sets,
             revocations,
+            two_d_doc,
         })
     }
 
@@ -246,7 +323,7 @@ impl TrustBundleContents {
             .zip(lists)
             .map(|((key, _), list)| entry(key, Value::Bytes(list.as_bytes().to_vec())))
             .collect();
-        Ok(Value::Map(vec![
+        let mut map = vec![
             entry("format", Value::Integer(BUNDLE_FORMAT.into())),
             entry("sequence", Value::Integer(self.sequence.into())),
             entry("issued_at", Value::Integer(self.issued_at.seconds().into())),
@@ -261,6 +338,10 @@ impl TrustBundleContents {
             entry("rules", json(&serde_json::Value::Array(self.rules.clone()))?),
             entry("value_sets", json(&self.value_sets)?),
             entry("revocations", Value::Map(revocations)),
-        ]))
+        ];
+        if let Some(trust) = &self.two_d_doc {
+            map.push(entry("two_d_doc", two_d_doc_value(trust)));
+        }
+        Ok(Value::Map(map))
     }
 }

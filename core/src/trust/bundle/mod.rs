@@ -57,6 +57,8 @@ pub enum BundleError {
     Expired { sequence: u64, expired_at: UnixTime },
     #[error("the trust bundle could not be written: {detail}")]
     Encode { detail: String },
+    #[error("the trust bundle's 2D-DOC trust set: {0}")]
+    TwoDDoc(#[from] crate::trust::two_d_doc_signers::TwoDDocTrustError),
 }
 
 impl From<CoseError> for BundleError {

@@ -24,6 +24,7 @@ import org.healthpass.ffi.IssuedPass
 import org.healthpass.ffi.OutboxDrain
 import org.healthpass.ffi.OutboxEntry
 import org.healthpass.ffi.OutboxSummary
+import org.healthpass.ffi.PassFormat
 import org.healthpass.ffi.PassIssuer
 import org.healthpass.ffi.PassOutbox
 import org.healthpass.ffi.PassScanner
@@ -247,13 +248,18 @@ data class VerdictPresentation(
     val name: String?,
     val machineReadableName: String?,
     val dateOfBirth: String?,
+    /** "EU DCC" or "French 2D-DOC": which kind of code was read. */
+    val codeFormat: String,
 )
 
 /** The result screen's content for a verdict: green, amber or red, the reasons, name and birth date. */
 fun Verdict.presentation(): VerdictPresentation {
     val holder = holder
     val printedName = listOfNotNull(holder?.givenName, holder?.familyName).joinToString(" ").ifBlank { null }
-    val machineName = holder?.let { "${it.familyNameTransliterated.orEmpty()}<<${it.givenNameTransliterated.orEmpty()}" }
+    // A 2D-DOC has no machine-readable (ICAO) name: its names are already upper-case ASCII.
+    val machineName = holder
+        ?.takeIf { it.familyNameTransliterated != null || it.givenNameTransliterated != null }
+        ?.let { "${it.familyNameTransliterated.orEmpty()}<<${it.givenNameTransliterated.orEmpty()}" }
     val kind = certificateType?.name?.lowercase() ?: "health"
     return VerdictPresentation(
         signal = when (status) {
@@ -272,5 +278,9 @@ fun Verdict.presentation(): VerdictPresentation {
         name = printedName,
         machineReadableName = machineName,
         dateOfBirth = holder?.dateOfBirth?.ifBlank { "unknown" },
+        codeFormat = when (format) {
+            PassFormat.HC1 -> "EU DCC"
+            PassFormat.TWO_D_DOC -> "French 2D-DOC"
+        },
     )
 }

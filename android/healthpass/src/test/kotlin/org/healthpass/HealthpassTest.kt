@@ -18,6 +18,8 @@ import java.util.Base64
 import javax.imageio.ImageIO
 import kotlinx.coroutines.runBlocking
 import org.healthpass.ffi.FrameVerification
+import org.healthpass.ffi.PassFormat
+import org.healthpass.ffi.Symbology
 import org.healthpass.ffi.HealthpassException
 import org.healthpass.ffi.Signer
 import org.healthpass.ffi.TestPassRequest
@@ -465,5 +467,40 @@ class HealthpassTest {
         // Without the fallback root (the demo bundle), the same pass is red.
         val red = Checkpoint.demo().verify(File(work, "provisional.txt").readText().trim(), at)
         assertEquals(Signal.RED, red.presentation().signal)
+    }
+
+    @Test
+    fun readsAFrench2dDocAsTextAndFromADataMatrixFrame() {
+        val work = File(System.getProperty("healthpass.work") ?: error("-Dhealthpass.work is not set"))
+        val june2021 = Instant.parse("2021-06-01T10:00:00Z")
+        // No bundle: 2D-DOCs are checked against the built-in French signers.
+        Checkpoint(emptyList()).use { checkpoint ->
+            val verdict = checkpoint.verify(File(work, "twoddoc.txt").readText(), june2021)
+            assertEquals(listOf<String>(), verdict.reasons.map { it.code })
+            assertEquals(VerdictStatus.VALID, verdict.status)
+            assertEquals(PassFormat.TWO_D_DOC, verdict.format)
+            assertEquals("DHI0", verdict.twoDDoc?.authority)
+            assertEquals("TST1", verdict.twoDDoc?.certificate)
+            assertEquals("B2", verdict.twoDDoc?.documentType)
+            assertEquals("DUPOND", verdict.holder?.familyName)
+            val screen = verdict.presentation()
+            assertEquals(Signal.GREEN, screen.signal)
+            assertEquals("French 2D-DOC", screen.codeFormat)
+            assertEquals(null, screen.machineReadableName)
+
+            val bytes = File(work, "twoddoc-frame.bin").readBytes()
+            val header = String(bytes, 0, bytes.indexOf('\n'.code.toByte()))
+            val (width, height) = header.split(" ").map { it.toInt() }
+            val plane = ByteBuffer.allocateDirect(width * height)
+            plane.put(bytes, header.length + 1, width * height).flip()
+            val result = checkpoint.verifyFrame(plane, width, height, width, june2021)
+            assertTrue(result.toString(), result is FrameVerification.Verified)
+            val scanned = result as FrameVerification.Verified
+            assertEquals(Symbology.DATA_MATRIX, scanned.code.symbology)
+            assertEquals(VerdictStatus.VALID, scanned.verdict.status)
+            // A forged result (the signed part changed) is red, with the reason named.
+            val forged = checkpoint.verify(File(work, "twoddoc.txt").readText().replace("F5N", "F5P"), june2021)
+            assertEquals(listOf("signature_invalid", "test_result_positive"), forged.reasons.map { it.code })
+        }
     }
 }

@@ -1130,10 +1130,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_update_bundle() and 0xFFFF) != 21761) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_verify_frame() and 0xFFFF) != 40450) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_verify_frame() and 0xFFFF) != 9819) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_verify_text() and 0xFFFF) != 17621) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_verify_text() and 0xFFFF) != 38284) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_constructor_passissuer_new() and 0xFFFF) != 32563) {
@@ -2955,12 +2955,13 @@ public interface PassVerifierInterface {
     suspend fun `updateBundle`(`transport`: Transport, `url`: kotlin.String, `at`: kotlin.Long): BundleInfo
     
     /**
-     * Scans a luma frame and verifies the pass in it, in one call.
+     * Scans a luma frame (QR, Aztec or DataMatrix) and verifies the pass in it, in one call.
      */
     fun `verifyFrame`(`data`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `rowStride`: kotlin.UInt, `at`: kotlin.Long): FrameVerification
     
     /**
-     * Verifies `HC1:` text at `at` (seconds since the Unix epoch).
+     * Verifies the text of a code at `at` (seconds since the Unix epoch): an `HC1:` pass or a
+     * French 2D-DOC (raw, or in a TousAntiCovid wallet link); the verdict's `format` says which.
      */
     fun `verifyText`(`text`: kotlin.String, `at`: kotlin.Long): Verdict
     
@@ -3206,7 +3207,7 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
 
     
     /**
-     * Scans a luma frame and verifies the pass in it, in one call.
+     * Scans a luma frame (QR, Aztec or DataMatrix) and verifies the pass in it, in one call.
      */
     @Throws(HealthpassException::class)override fun `verifyFrame`(`data`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `rowStride`: kotlin.UInt, `at`: kotlin.Long): FrameVerification {
             return FfiConverterTypeFrameVerification.lift(
@@ -3228,7 +3229,8 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
 
     
     /**
-     * Verifies `HC1:` text at `at` (seconds since the Unix epoch).
+     * Verifies the text of a code at `at` (seconds since the Unix epoch): an `HC1:` pass or a
+     * French 2D-DOC (raw, or in a TousAntiCovid wallet link); the verdict's `format` says which.
      */
     @Throws(HealthpassException::class)override fun `verifyText`(`text`: kotlin.String, `at`: kotlin.Long): Verdict {
             return FfiConverterTypeVerdict.lift(
@@ -5206,7 +5208,7 @@ data class ScannedCode (
     var `text`: kotlin.String
     , 
     /**
-     * QR or Aztec.
+     * QR, Aztec or DataMatrix.
      */
     var `symbology`: Symbology
     , 
@@ -5372,6 +5374,93 @@ public object FfiConverterTypeTestPassRequest: FfiConverterRustBuffer<TestPassRe
 
 
 /**
+ * What a French 2D-DOC verdict adds.
+ */
+data class TwoDDocInfo (
+    /**
+     * The header version (`04`).
+     */
+    var `version`: kotlin.String
+    , 
+    /**
+     * The certificate authority id (`FR03`).
+     */
+    var `authority`: kotlin.String
+    , 
+    /**
+     * The certificate id (`AHP1`).
+     */
+    var `certificate`: kotlin.String
+    , 
+    /**
+     * The trusted signer's name, when the trust set knows it.
+     */
+    var `signerName`: kotlin.String?
+    , 
+    /**
+     * `B2` (test result) or `L1` (vaccination); other types are refused.
+     */
+    var `documentType`: kotlin.String
+    , 
+    /**
+     * The signature date, `YYYY-MM-DD`.
+     */
+    var `signedOn`: kotlin.String?
+    , 
+    /**
+     * SHA-256 of the signed part, hex: how blocklists name a code.
+     */
+    var `fingerprint`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTwoDDocInfo: FfiConverterRustBuffer<TwoDDocInfo> {
+    override fun read(buf: ByteBuffer): TwoDDocInfo {
+        return TwoDDocInfo(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TwoDDocInfo) = (
+            FfiConverterString.allocationSize(value.`version`) +
+            FfiConverterString.allocationSize(value.`authority`) +
+            FfiConverterString.allocationSize(value.`certificate`) +
+            FfiConverterOptionalString.allocationSize(value.`signerName`) +
+            FfiConverterString.allocationSize(value.`documentType`) +
+            FfiConverterOptionalString.allocationSize(value.`signedOn`) +
+            FfiConverterString.allocationSize(value.`fingerprint`)
+    )
+
+    override fun write(value: TwoDDocInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`version`, buf)
+            FfiConverterString.write(value.`authority`, buf)
+            FfiConverterString.write(value.`certificate`, buf)
+            FfiConverterOptionalString.write(value.`signerName`, buf)
+            FfiConverterString.write(value.`documentType`, buf)
+            FfiConverterOptionalString.write(value.`signedOn`, buf)
+            FfiConverterString.write(value.`fingerprint`, buf)
+    }
+}
+
+
+
+/**
  * A value-set entry an issuing form offers (e.g. rapid antigen test devices).
  */
 data class ValueSetEntry (
@@ -5493,6 +5582,16 @@ data class Verdict (
      * was down.
      */
     var `provisional`: ProvisionalIssuer?
+    , 
+    /**
+     * Which kind of code was read: an EU `HC1:` pass or a French 2D-DOC.
+     */
+    var `format`: PassFormat
+    , 
+    /**
+     * For a French 2D-DOC: its header and signer.
+     */
+    var `twoDDoc`: TwoDDocInfo?
     
 ){
     
@@ -5523,6 +5622,8 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterOptionalULong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterOptionalTypeProvisionalIssuer.read(buf),
+            FfiConverterTypePassFormat.read(buf),
+            FfiConverterOptionalTypeTwoDDocInfo.read(buf),
         )
     }
 
@@ -5540,7 +5641,9 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterSequenceTypeRuleOutcome.allocationSize(value.`ruleOutcomes`) +
             FfiConverterOptionalULong.allocationSize(value.`trustSequence`) +
             FfiConverterLong.allocationSize(value.`verifiedAt`) +
-            FfiConverterOptionalTypeProvisionalIssuer.allocationSize(value.`provisional`)
+            FfiConverterOptionalTypeProvisionalIssuer.allocationSize(value.`provisional`) +
+            FfiConverterTypePassFormat.allocationSize(value.`format`) +
+            FfiConverterOptionalTypeTwoDDocInfo.allocationSize(value.`twoDDoc`)
     )
 
     override fun write(value: Verdict, buf: ByteBuffer) {
@@ -5558,6 +5661,8 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterOptionalULong.write(value.`trustSequence`, buf)
             FfiConverterLong.write(value.`verifiedAt`, buf)
             FfiConverterOptionalTypeProvisionalIssuer.write(value.`provisional`, buf)
+            FfiConverterTypePassFormat.write(value.`format`, buf)
+            FfiConverterOptionalTypeTwoDDocInfo.write(value.`twoDDoc`, buf)
     }
 }
 
@@ -5984,6 +6089,49 @@ public object FfiConverterTypeOutboxState: FfiConverterRustBuffer<OutboxState> {
 
 
 /**
+ * The kind of code a verdict is about.
+ */
+
+enum class PassFormat {
+    
+    /**
+     * An EU Digital COVID Certificate (`HC1:`).
+     */
+    HC1,
+    /**
+     * A French 2D-DOC (DataMatrix, ANTS specification).
+     */
+    TWO_D_DOC;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePassFormat: FfiConverterRustBuffer<PassFormat> {
+    override fun read(buf: ByteBuffer) = try {
+        PassFormat.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PassFormat) = 4UL
+
+    override fun write(value: PassFormat, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * What one business rule said.
  */
 
@@ -6043,7 +6191,11 @@ enum class Symbology {
     /**
      * Aztec code.
      */
-    AZTEC;
+    AZTEC,
+    /**
+     * DataMatrix (French 2D-DOC).
+     */
+    DATA_MATRIX;
 
     
 
@@ -6457,6 +6609,38 @@ public object FfiConverterOptionalTypeReceivedPass: FfiConverterRustBuffer<Recei
         } else {
             buf.put(1)
             FfiConverterTypeReceivedPass.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTwoDDocInfo: FfiConverterRustBuffer<TwoDDocInfo?> {
+    override fun read(buf: ByteBuffer): TwoDDocInfo? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTwoDDocInfo.read(buf)
+    }
+
+    override fun allocationSize(value: TwoDDocInfo?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTwoDDocInfo.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TwoDDocInfo?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTwoDDocInfo.write(value, buf)
         }
     }
 }
