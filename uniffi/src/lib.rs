@@ -41,6 +41,13 @@ pub fn demo_trust_bundle() -> Result<Vec<u8>, HealthpassError> {
     error::guard(|| Ok(include_bytes!("../../cli/demo/bundle.cbor").to_vec()))
 }
 
+/// Every reason code a verdict can give, with its category and its French and English texts
+/// for a screen.
+#[uniffi::export]
+pub fn reason_catalogue() -> Vec<ReasonText> {
+    healthpass_core::verify::REASON_TEXTS.iter().map(ReasonText::from).collect()
+}
+
 /// The library version.
 #[uniffi::export]
 pub fn library_version() -> String {

@@ -7,7 +7,7 @@ use healthpass_core::trust::{InstalledBundleMark, TrustBundle};
 
 use crate::error::HealthpassError;
 use healthpass_core::verify::{
-    PassFormat as CorePassFormat, Verdict as CoreVerdict, VerdictStatus as CoreVerdictStatus,
+    Language, PassFormat as CorePassFormat, Verdict as CoreVerdict, VerdictStatus as CoreVerdictStatus,
 };
 
 /// The overall outcome of a verification.
@@ -38,8 +38,39 @@ pub enum CertificateType {
 pub struct Reason {
     /// A stable machine code (`expired`, `signature_invalid`, ...).
     pub code: String,
-    /// For people, without personal data.
+    /// The part of verification it belongs to: `signature`, `validity`, `key_usage`,
+    /// `schema`, `content`, `trust_data`, `revocation` or `rules`.
+    pub category: String,
+    /// For people, in English with its details (dates, identifiers), without personal data.
     pub message: String,
+    /// For a screen, short, in English.
+    pub title_english: String,
+    /// For a screen, short, in French.
+    pub title_french: String,
+}
+
+/// One reason code's texts, for an app's own tables.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ReasonText {
+    /// The stable code.
+    pub code: String,
+    /// Its category (see [`Reason::category`]).
+    pub category: String,
+    /// For a screen, in English.
+    pub english: String,
+    /// For a screen, in French.
+    pub french: String,
+}
+
+impl From<&healthpass_core::verify::ReasonText> for ReasonText {
+    fn from(text: &healthpass_core::verify::ReasonText) -> Self {
+        Self {
+            code: text.code.to_owned(),
+            category: text.category.name().to_owned(),
+            english: text.english.to_owned(),
+            french: text.french.to_owned(),
+        }
+    }
 }
 
 /// Something odd about a pass that does not change the decision: a stable code, the field (a
@@ -223,7 +254,13 @@ impl From<CoreVerdict> for Verdict {
             reasons: verdict
                 .reasons
                 .iter()
-                .map(|reason| Reason { code: reason.code().to_owned(), message: reason.to_string() })
+                .map(|reason| Reason {
+                    code: reason.code().to_owned(),
+                    category: reason.category().name().to_owned(),
+                    message: reason.to_string(),
+                    title_english: reason.title(Language::English).to_owned(),
+                    title_french: reason.title(Language::French).to_owned(),
+                })
                 .collect(),
             notices: verdict
                 .notices

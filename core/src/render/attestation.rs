@@ -19,16 +19,17 @@ pub fn provisional_attestation_svg(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatri
 }
 
 fn attestation_page(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix, provisional: Option<&str>) -> String {
-    let mut rows: Vec<(&str, String)> = Vec::new();
+    // Each label in French, then English, as the French paper certificates of 2021 printed them.
+    let mut rows: Vec<((&str, &str), String)> = Vec::new();
     let name = &dcc.name;
     rows.push((
-        "Name",
+        ("Nom", "Name"),
         format!("{} {}", name.given_name.as_deref().unwrap_or(""), name.family_name.as_deref().unwrap_or(""))
             .trim()
             .to_owned(),
     ));
     rows.push((
-        "Name (ICAO 9303)",
+        ("Nom (OACI 9303)", "Name (ICAO 9303)"),
         format!(
             "{}<<{}",
             name.family_name_transliterated.as_deref().unwrap_or(""),
@@ -36,43 +37,46 @@ fn attestation_page(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix, provisional:
         ),
     ));
     let date_of_birth = dcc.date_of_birth.to_string();
-    rows.push(("Date of birth", if date_of_birth.is_empty() { "unknown".into() } else { date_of_birth }));
-    let mut title = "EU Digital COVID Certificate";
+    rows.push((
+        ("Date de naissance", "Date of birth"),
+        if date_of_birth.is_empty() { "unknown".into() } else { date_of_birth },
+    ));
+    let mut title = ("Certificat COVID numérique de l'UE", "EU Digital COVID Certificate");
     if let Entry::Test(test) = &dcc.entry {
-        title = "EU Digital COVID Certificate: test";
+        title = ("Certificat COVID numérique de l'UE : test", "EU Digital COVID Certificate: test");
         rows.push((
-            "Disease",
+            ("Maladie", "Disease"),
             value_sets::DISEASES.get(&test.disease).map_or(test.disease.clone(), |entry| entry.display.to_owned()),
         ));
         rows.push((
-            "Test type",
+            ("Type de test", "Test type"),
             value_sets::TEST_TYPES
                 .get(&test.test_type)
                 .map_or(test.test_type.clone(), |entry| entry.display.to_owned()),
         ));
         if let Some(device) = &test.device {
             rows.push((
-                "Test device",
+                ("Dispositif de test", "Test device"),
                 value_sets::TEST_DEVICES
                     .get(device)
                     .map_or(device.clone(), |entry| format!("{} ({device})", entry.display)),
             ));
         }
         if let Some(test_name) = &test.test_name {
-            rows.push(("Test name", test_name.clone()));
+            rows.push((("Nom du test", "Test name"), test_name.clone()));
         }
         rows.push((
-            "Result",
+            ("Résultat", "Result"),
             value_sets::TEST_RESULTS.get(&test.result).map_or(test.result.clone(), |entry| entry.display.to_owned()),
         ));
-        rows.push(("Sample taken", format_time(test.sample_time)));
+        rows.push((("Prélèvement", "Sample taken"), format_time(test.sample_time)));
         if let Some(centre) = &test.centre {
-            rows.push(("Test centre", centre.clone()));
+            rows.push((("Centre de test", "Test centre"), centre.clone()));
         }
     }
-    rows.push(("Valid until", format_time(expires_at)));
+    rows.push((("Valide jusqu'au", "Valid until"), format_time(expires_at)));
     rows.push((
-        "Country",
+        ("Pays", "Country"),
         value_sets::COUNTRIES
             .get(dcc.entry_country())
             .map_or(dcc.entry_country().to_owned(), |entry| entry.display.to_owned()),
@@ -82,26 +86,39 @@ fn attestation_page(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix, provisional:
         Entry::Vaccination(entry) => entry.issuer.clone(),
         Entry::Recovery(entry) => entry.issuer.clone(),
     };
-    rows.push(("Issuer", issuer));
-    rows.push(("Certificate identifier", dcc.certificate_id().to_owned()));
+    rows.push((("Émetteur", "Issuer"), issuer));
+    rows.push((("Identifiant du certificat", "Certificate identifier"), dcc.certificate_id().to_owned()));
 
-    let qr_size = 110.0;
+    // Smaller under the provisional banner, so the bilingual rows still fit the page.
+    let qr_size = if provisional.is_some() { 96.0 } else { 110.0 };
     let qr_side = qr.width() + 2 * QUIET_ZONE_MODULES as usize;
     let mut svg = String::new();
     svg.push_str("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"210mm\" height=\"297mm\" viewBox=\"0 0 210 297\" font-family=\"DejaVu Sans, Arial, sans-serif\">\n");
     svg.push_str("<rect width=\"210\" height=\"297\" fill=\"#fff\"/>\n");
     svg.push_str(&format!(
-        "<text x=\"105\" y=\"22\" font-size=\"7\" text-anchor=\"middle\" font-weight=\"bold\">{}</text>\n",
-        escape(title)
+        "<text x=\"105\" y=\"17\" font-size=\"6\" text-anchor=\"middle\" font-weight=\"bold\">{}</text>\n",
+        escape(title.0)
     ));
-    let qr_top = if let Some(pharmacy) = provisional {
-        svg.push_str("<rect x=\"20\" y=\"27\" width=\"170\" height=\"15\" fill=\"#fff4d6\" stroke=\"#b36b00\" stroke-width=\"0.6\"/>\n");
-        svg.push_str("<text x=\"105\" y=\"33\" font-size=\"4.5\" text-anchor=\"middle\" font-weight=\"bold\" fill=\"#8a5200\">PROVISIONAL: signed while the central service was unavailable</text>\n");
-        svg.push_str(&format!(
-            "<text x=\"105\" y=\"39\" font-size=\"3.6\" text-anchor=\"middle\" fill=\"#8a5200\">by {}; the final certificate, with the same identifier, replaces it</text>\n",
-            escape(pharmacy)
-        ));
-        46.0
+    svg.push_str(&format!(
+        "<text x=\"105\" y=\"24\" font-size=\"5\" text-anchor=\"middle\" fill=\"#444\">{}</text>\n",
+        escape(title.1)
+    ));
+    let qr_top: f64 = if let Some(pharmacy) = provisional {
+        svg.push_str("<rect x=\"15\" y=\"28\" width=\"180\" height=\"25\" fill=\"#fff4d6\" stroke=\"#b36b00\" stroke-width=\"0.6\"/>\n");
+        let banner = [
+            ("bold", "PROVISOIRE : signé pendant l'indisponibilité du service central".to_owned()),
+            ("bold", "PROVISIONAL: signed while the central service was unavailable".to_owned()),
+            ("normal", format!("par / by {}", escape(pharmacy))),
+            ("normal", "remplacé par le certificat définitif, de même identifiant".to_owned()),
+            ("normal", "replaced by the final certificate, with the same identifier".to_owned()),
+        ];
+        for (index, (weight, line)) in banner.iter().enumerate() {
+            svg.push_str(&format!(
+                "<text x=\"105\" y=\"{:.1}\" font-size=\"3.2\" text-anchor=\"middle\" font-weight=\"{weight}\" fill=\"#8a5200\">{line}</text>\n",
+                32.3 + 4.6 * index as f64
+            ));
+        }
+        57.0
     } else {
         30.0
     };
@@ -110,17 +127,23 @@ fn attestation_page(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix, provisional:
         (210.0 - qr_size) / 2.0,
         qr.svg_path()
     ));
-    let mut y = qr_top + qr_size + 12.0;
-    for (label, value) in rows {
-        svg.push_str(&format!("<text x=\"25\" y=\"{y:.1}\" font-size=\"4\" fill=\"#444\">{}</text>", escape(label)));
+    let mut y: f64 = qr_top + qr_size + 10.0;
+    for ((french, english), value) in rows {
+        let top = y;
+        svg.push_str(&format!("<text x=\"25\" y=\"{y:.1}\" font-size=\"3.4\" fill=\"#444\">{}</text>", escape(french)));
+        svg.push_str(&format!(
+            "<text x=\"25\" y=\"{:.1}\" font-size=\"2.8\" fill=\"#777\" font-style=\"italic\">{}</text>",
+            y + 3.0,
+            escape(english)
+        ));
         for line in wrap(&value, VALUE_COLUMN_CHARACTERS) {
             svg.push_str(&format!("<text x=\"75\" y=\"{y:.1}\" font-size=\"4.2\">{}</text>\n", escape(&line)));
-            y += 5.5;
+            y += 5.2;
         }
-        y += 2.5;
+        y = y.max(top + 6.4) + 1.8;
     }
     svg.push_str(&format!(
-        "<text x=\"105\" y=\"285\" font-size=\"3\" text-anchor=\"middle\" fill=\"#666\">Scan the code to verify. Valid only with an identity document. QR version {}, error correction Q.</text>\n",
+        "<text x=\"105\" y=\"285\" font-size=\"3\" text-anchor=\"middle\" fill=\"#666\">Scannez le code pour vérifier. Valable uniquement avec une pièce d'identité.</text>\n<text x=\"105\" y=\"290\" font-size=\"3\" text-anchor=\"middle\" fill=\"#666\">Scan the code to verify. Valid only with an identity document. QR version {}, error correction Q.</text>\n",
         qr.version()
     ));
     svg.push_str("</svg>\n");
@@ -183,6 +206,48 @@ pub fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_are_in_french_and_english_and_rows_stay_above_the_footer() {
+        let (dcc, expires_at, qr) = sample_page_inputs();
+        for page in
+            [attestation_svg(&dcc, expires_at, &qr), provisional_attestation_svg(&dcc, expires_at, &qr, "Pharmacie")]
+        {
+            for label in ["Date de naissance", "Date of birth", "Résultat", "Result", "Valide jusqu'au", "Valid until"]
+            {
+                assert!(page.contains(&escape(label)), "{label}");
+            }
+            assert!(page.contains(&escape("Certificat COVID numérique de l'UE")));
+            let lowest_row = page
+                .split("<text x=\"75\" y=\"")
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next()?.parse::<f64>().ok())
+                .fold(0.0, f64::max);
+            assert!(lowest_row < 282.0, "rows reach {lowest_row} mm, into the footer");
+        }
+    }
+
+    /// A rapid test with a device whose name wraps, a test name and a centre: every row there is.
+    fn sample_page_inputs() -> (Dcc, UnixTime, QrMatrix) {
+        use crate::issue::test_certificate::build_test_dcc;
+        use crate::issue::{IssuingPolicy, TestCertificateRequest, TestResult, TestType};
+        let now = UnixTime::parse_rfc3339("2027-01-01T10:00:00Z").unwrap();
+        let request = TestCertificateRequest {
+            family_name: "Dubois-Lefèvre".into(),
+            given_name: "Marie Hélène".into(),
+            date_of_birth: "1987-04-12".into(),
+            test_type: TestType::RapidAntigen,
+            device: Some("1232".into()),
+            test_name: Some("A test name long enough to wrap onto a second line of the value column".into()),
+            sampled_at: now.saturating_sub(3_600),
+            result: TestResult::Negative,
+            centre: "Pharmacie du Centre, Lyon".into(),
+            country: "FR".into(),
+            issuer: "Ministère des Solidarités et de la Santé".into(),
+        };
+        let dcc = build_test_dcc(&request, &IssuingPolicy::default(), now, "URN:UVCI:01:FR:ABC#1".into()).unwrap();
+        (dcc, now.saturating_add(72 * 3_600), QrMatrix::for_text("HC1:TEST").unwrap())
+    }
 
     #[test]
     fn wraps_at_spaces_and_splits_overlong_words() {

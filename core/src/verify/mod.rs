@@ -6,6 +6,7 @@
 pub mod notice;
 pub mod policy;
 pub mod provisional;
+pub mod reason_texts;
 pub mod signature;
 pub mod tolerance;
 pub mod two_d_doc;
@@ -14,5 +15,6 @@ pub mod verifier;
 
 pub use notice::{Notice, NoticeKind};
 pub use provisional::{ProvisionalSigner, provisional_uvci};
+pub use reason_texts::{Language, REASON_TEXTS, ReasonText, reason_text};
 pub use verdict::{Holder, PassFormat, Reason, ReasonCategory, SignerSummary, TwoDDocSummary, Verdict, VerdictStatus};
 pub use verifier::{SignerSearch, Verifier, VerifyError, find_signer};

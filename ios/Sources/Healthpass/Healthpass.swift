@@ -235,6 +235,8 @@ public struct VerdictPresentation {
     public let valid: Bool
     public let headline: String
     public let reasons: [String]
+    /// Why not, short, in the presentation's language (French or English): what a screen shows.
+    public let reasonTitles: [String]
     /// What the issuer wrote oddly without changing the decision (still green when valid).
     public let notices: [String]
     public let name: String?
@@ -244,13 +246,19 @@ public struct VerdictPresentation {
 }
 
 extension Verdict {
-    public var presentation: VerdictPresentation {
+    public var presentation: VerdictPresentation { presentation(language: "en") }
+
+    /// The screen's content in French for a `fr…` locale tag (`Locale.current.identifier`),
+    /// English otherwise.
+    public func presentation(language: String) -> VerdictPresentation {
         let valid = status == .valid
+        let french = language.lowercased().hasPrefix("fr")
         let name = [holder?.givenName, holder?.familyName].compactMap { $0 }.joined(separator: " ")
         return VerdictPresentation(
             valid: valid,
-            headline: valid ? "Valid certificate" : "Not valid",
+            headline: valid ? (french ? "Certificat valide" : "Valid certificate") : (french ? "Non valide" : "Not valid"),
             reasons: reasons.map(\.message),
+            reasonTitles: reasons.map { french ? $0.titleFrench : $0.titleEnglish },
             notices: notices.map(\.message),
             name: name.isEmpty ? nil : name,
             dateOfBirth: holder?.dateOfBirth,

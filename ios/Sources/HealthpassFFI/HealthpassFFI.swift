@@ -3492,9 +3492,22 @@ public struct Reason: Equatable, Hashable {
      */
     public var code: String
     /**
-     * For people, without personal data.
+     * The part of verification it belongs to: `signature`, `validity`, `key_usage`,
+     * `schema`, `content`, `trust_data`, `revocation` or `rules`.
+     */
+    public var category: String
+    /**
+     * For people, in English with its details (dates, identifiers), without personal data.
      */
     public var message: String
+    /**
+     * For a screen, short, in English.
+     */
+    public var titleEnglish: String
+    /**
+     * For a screen, short, in French.
+     */
+    public var titleFrench: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3503,10 +3516,23 @@ public struct Reason: Equatable, Hashable {
          * A stable machine code (`expired`, `signature_invalid`, ...).
          */code: String, 
         /**
-         * For people, without personal data.
-         */message: String) {
+         * The part of verification it belongs to: `signature`, `validity`, `key_usage`,
+         * `schema`, `content`, `trust_data`, `revocation` or `rules`.
+         */category: String, 
+        /**
+         * For people, in English with its details (dates, identifiers), without personal data.
+         */message: String, 
+        /**
+         * For a screen, short, in English.
+         */titleEnglish: String, 
+        /**
+         * For a screen, short, in French.
+         */titleFrench: String) {
         self.code = code
+        self.category = category
         self.message = message
+        self.titleEnglish = titleEnglish
+        self.titleFrench = titleFrench
     }
 
     
@@ -3526,13 +3552,19 @@ public struct FfiConverterTypeReason: FfiConverterRustBuffer {
         return
             try Reason(
                 code: FfiConverterString.read(from: &buf), 
-                message: FfiConverterString.read(from: &buf)
+                category: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf), 
+                titleEnglish: FfiConverterString.read(from: &buf), 
+                titleFrench: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Reason, into buf: inout [UInt8]) {
         FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.category, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
+        FfiConverterString.write(value.titleEnglish, into: &buf)
+        FfiConverterString.write(value.titleFrench, into: &buf)
     }
 }
 
@@ -3549,6 +3581,95 @@ public func FfiConverterTypeReason_lift(_ buf: RustBuffer) throws -> Reason {
 #endif
 public func FfiConverterTypeReason_lower(_ value: Reason) -> RustBuffer {
     return FfiConverterTypeReason.lower(value)
+}
+
+
+/**
+ * One reason code's texts, for an app's own tables.
+ */
+public struct ReasonText: Equatable, Hashable {
+    /**
+     * The stable code.
+     */
+    public var code: String
+    /**
+     * Its category (see [`Reason::category`]).
+     */
+    public var category: String
+    /**
+     * For a screen, in English.
+     */
+    public var english: String
+    /**
+     * For a screen, in French.
+     */
+    public var french: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The stable code.
+         */code: String, 
+        /**
+         * Its category (see [`Reason::category`]).
+         */category: String, 
+        /**
+         * For a screen, in English.
+         */english: String, 
+        /**
+         * For a screen, in French.
+         */french: String) {
+        self.code = code
+        self.category = category
+        self.english = english
+        self.french = french
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReasonText: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReasonText: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReasonText {
+        return
+            try ReasonText(
+                code: FfiConverterString.read(from: &buf), 
+                category: FfiConverterString.read(from: &buf), 
+                english: FfiConverterString.read(from: &buf), 
+                french: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReasonText, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.category, into: &buf)
+        FfiConverterString.write(value.english, into: &buf)
+        FfiConverterString.write(value.french, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReasonText_lift(_ buf: RustBuffer) throws -> ReasonText {
+    return try FfiConverterTypeReasonText.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReasonText_lower(_ value: ReasonText) -> RustBuffer {
+    return FfiConverterTypeReasonText.lower(value)
 }
 
 
@@ -5708,6 +5829,31 @@ fileprivate struct FfiConverterSequenceTypeReason: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeReasonText: FfiConverterRustBuffer {
+    typealias SwiftType = [ReasonText]
+
+    public static func write(_ value: [ReasonText], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReasonText.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReasonText] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReasonText]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReasonText.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRuleOutcome: FfiConverterRustBuffer {
     typealias SwiftType = [RuleOutcome]
 
@@ -5950,6 +6096,17 @@ public func libraryVersion() -> String  {
 })
 }
 /**
+ * Every reason code a verdict can give, with its category and its French and English texts
+ * for a screen.
+ */
+public func reasonCatalogue() -> [ReasonText]  {
+    return try!  FfiConverterSequenceTypeReasonText.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_func_reason_catalogue(uniffiCallStatus
+    )
+})
+}
+/**
  * What the operator needs to enrol this pharmacy device with the central issuer: the public
  * key of `signer` (Keystore / Secure Enclave; the private key never leaves it), the device id
  * the issuer will know it by, and the enrolment body.
@@ -6032,6 +6189,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_func_library_version() != 27509) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_func_reason_catalogue() != 58467) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_func_device_enrolment() != 37336) {

@@ -511,6 +511,12 @@ RustBuffer uniffi_healthpass_ffi_fn_func_library_version(RustCallStatus *_Nonnul
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_REASON_CATALOGUE
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_REASON_CATALOGUE
+RustBuffer uniffi_healthpass_ffi_fn_func_reason_catalogue(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_DEVICE_ENROLMENT
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_DEVICE_ENROLMENT
 RustBuffer uniffi_healthpass_ffi_fn_func_device_enrolment(uint64_t signer, RustBuffer pharmacy_id, RustBuffer pharmacy_name, RustCallStatus *_Nonnull out_status
@@ -812,6 +818,12 @@ uint16_t uniffi_healthpass_ffi_checksum_func_demo_trust_bundle(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_LIBRARY_VERSION
 uint16_t uniffi_healthpass_ffi_checksum_func_library_version(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_REASON_CATALOGUE
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_REASON_CATALOGUE
+uint16_t uniffi_healthpass_ffi_checksum_func_reason_catalogue(void
     
 );
 #endif

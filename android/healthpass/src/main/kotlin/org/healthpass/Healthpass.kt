@@ -14,6 +14,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import org.healthpass.ffi.BundleInfo
 import org.healthpass.ffi.BundleMark
+import org.healthpass.ffi.CertificateType
 import org.healthpass.ffi.DeviceEnrolment
 import org.healthpass.ffi.FrameVerification
 import org.healthpass.ffi.HealthpassException
@@ -237,8 +238,10 @@ enum class Signal { GREEN, AMBER, RED }
 data class VerdictPresentation(
     val signal: Signal,
     val headline: String,
-    /** Why not, in the order found (empty when valid). */
+    /** Why not, in the order found (empty when valid), in English with details. */
     val reasons: List<String>,
+    /** Why not, short, in the presentation's language (French or English): what a screen shows. */
+    val reasonTitles: List<String>,
     /**
      * What the issuer wrote oddly without changing the decision (a valid pass with notices is
      * still green): show them small, below the verdict.
@@ -252,8 +255,28 @@ data class VerdictPresentation(
     val codeFormat: String,
 )
 
-/** The result screen's content for a verdict: green, amber or red, the reasons, name and birth date. */
-fun Verdict.presentation(): VerdictPresentation {
+private fun frenchHeadline(verdict: Verdict): String {
+    val kind = when (verdict.certificateType) {
+        CertificateType.TEST -> "de test"
+        CertificateType.VACCINATION -> "de vaccination"
+        CertificateType.RECOVERY -> "de rétablissement"
+        null -> "sanitaire"
+    }
+    return when (verdict.status) {
+        VerdictStatus.VALID -> "Certificat $kind valide"
+        VerdictStatus.PROVISIONAL ->
+            "Certificat $kind provisoire de ${verdict.provisional?.pharmacyName ?: "une pharmacie habilitée"}"
+        VerdictStatus.INVALID -> "Non valide"
+    }
+}
+
+/**
+ * The result screen's content for a verdict: green, amber or red, the reasons, name and birth
+ * date. [language] is a locale tag: French for `fr…` (as `Locale.getDefault().language` gives
+ * it), English otherwise.
+ */
+fun Verdict.presentation(language: String = "en"): VerdictPresentation {
+    val french = language.lowercase().startsWith("fr")
     val holder = holder
     val printedName = listOfNotNull(holder?.givenName, holder?.familyName).joinToString(" ").ifBlank { null }
     // A 2D-DOC has no machine-readable (ICAO) name: its names are already upper-case ASCII.
@@ -267,13 +290,14 @@ fun Verdict.presentation(): VerdictPresentation {
             VerdictStatus.PROVISIONAL -> Signal.AMBER
             VerdictStatus.INVALID -> Signal.RED
         },
-        headline = when (status) {
+        headline = if (french) frenchHeadline(this) else when (status) {
             VerdictStatus.VALID -> "Valid $kind certificate"
             VerdictStatus.PROVISIONAL ->
                 "Provisional $kind certificate from ${provisional?.pharmacyName ?: "a certified pharmacy"}"
             VerdictStatus.INVALID -> "Not valid"
         },
         reasons = reasons.map { it.message },
+        reasonTitles = reasons.map { if (french) it.titleFrench else it.titleEnglish },
         notices = notices.map { it.message },
         name = printedName,
         machineReadableName = machineName,

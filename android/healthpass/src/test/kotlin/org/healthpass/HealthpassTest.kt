@@ -29,6 +29,7 @@ import org.healthpass.ffi.VerdictStatus
 import org.healthpass.ffi.demoTrustAnchor
 import org.healthpass.ffi.demoTrustBundle
 import org.healthpass.ffi.qrPng
+import org.healthpass.ffi.reasonCatalogue
 import org.healthpass.ffi.rapidTestDevices
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
@@ -501,6 +502,34 @@ class HealthpassTest {
             // A forged result (the signed part changed) is red, with the reason named.
             val forged = checkpoint.verify(File(work, "twoddoc.txt").readText().replace("F5N", "F5P"), june2021)
             assertEquals(listOf("signature_invalid", "test_result_positive"), forged.reasons.map { it.code })
+        }
+    }
+
+    @Test
+    fun everyReasonHasFrenchAndEnglishTextsAndACategory() {
+        val catalogue = reasonCatalogue()
+        assertTrue(catalogue.size >= 42)
+        assertEquals(catalogue.size, catalogue.map { it.code }.toSet().size)
+        val categories = setOf("signature", "validity", "key_usage", "schema", "content", "trust_data", "revocation", "rules")
+        for (text in catalogue) {
+            assertTrue(text.code, text.english.isNotBlank() && text.french.isNotBlank())
+            assertTrue(text.code, text.english != text.french)
+            assertTrue(text.code, text.category in categories)
+        }
+        // A verdict's reasons carry the same texts, and the presentation shows them in French.
+        val positive = demoIssuer().use { it.issueTest(request(TestResult.POSITIVE), now) }
+        Checkpoint.demo().use { checkpoint ->
+            val verdict = checkpoint.verify(positive.text, now)
+            val reason = verdict.reasons.first()
+            assertEquals("test_result_positive", reason.code)
+            assertEquals("content", reason.category)
+            assertEquals(catalogue.single { it.code == reason.code }.french, reason.titleFrench)
+            val screen = verdict.presentation("fr-FR")
+            assertEquals("Non valide", screen.headline)
+            assertEquals("Le résultat du test est positif.", screen.reasonTitles.first())
+            assertEquals("The test result is positive.", verdict.presentation().reasonTitles.first())
+            val valid = checkpoint.verify(demoIssuer().use { it.issueTest(request(), now) }.text, now)
+            assertEquals("Certificat de test valide", valid.presentation("fr").headline)
         }
     }
 }

@@ -738,6 +738,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_healthpass_ffi_checksum_func_library_version(
     ): Int
+    external fun uniffi_healthpass_ffi_checksum_func_reason_catalogue(
+    ): Int
     external fun uniffi_healthpass_ffi_checksum_func_device_enrolment(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_func_rapid_test_devices(
@@ -914,6 +916,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_func_reason_catalogue(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_func_device_enrolment(`signer`: Long,`pharmacyId`: RustBuffer.ByValue,`pharmacyName`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_func_rapid_test_devices(uniffi_out_err: UniffiRustCallStatus, 
@@ -1050,6 +1054,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_func_library_version() and 0xFFFF) != 27509) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_func_reason_catalogue() and 0xFFFF) != 58467) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_func_device_enrolment() and 0xFFFF) != 37336) {
@@ -5027,9 +5034,25 @@ data class Reason (
     var `code`: kotlin.String
     , 
     /**
-     * For people, without personal data.
+     * The part of verification it belongs to: `signature`, `validity`, `key_usage`,
+     * `schema`, `content`, `trust_data`, `revocation` or `rules`.
+     */
+    var `category`: kotlin.String
+    , 
+    /**
+     * For people, in English with its details (dates, identifiers), without personal data.
      */
     var `message`: kotlin.String
+    , 
+    /**
+     * For a screen, short, in English.
+     */
+    var `titleEnglish`: kotlin.String
+    , 
+    /**
+     * For a screen, short, in French.
+     */
+    var `titleFrench`: kotlin.String
     
 ){
     
@@ -5048,17 +5071,89 @@ public object FfiConverterTypeReason: FfiConverterRustBuffer<Reason> {
         return Reason(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: Reason) = (
             FfiConverterString.allocationSize(value.`code`) +
-            FfiConverterString.allocationSize(value.`message`)
+            FfiConverterString.allocationSize(value.`category`) +
+            FfiConverterString.allocationSize(value.`message`) +
+            FfiConverterString.allocationSize(value.`titleEnglish`) +
+            FfiConverterString.allocationSize(value.`titleFrench`)
     )
 
     override fun write(value: Reason, buf: ByteBuffer) {
             FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`category`, buf)
             FfiConverterString.write(value.`message`, buf)
+            FfiConverterString.write(value.`titleEnglish`, buf)
+            FfiConverterString.write(value.`titleFrench`, buf)
+    }
+}
+
+
+
+/**
+ * One reason code's texts, for an app's own tables.
+ */
+data class ReasonText (
+    /**
+     * The stable code.
+     */
+    var `code`: kotlin.String
+    , 
+    /**
+     * Its category (see [`Reason::category`]).
+     */
+    var `category`: kotlin.String
+    , 
+    /**
+     * For a screen, in English.
+     */
+    var `english`: kotlin.String
+    , 
+    /**
+     * For a screen, in French.
+     */
+    var `french`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReasonText: FfiConverterRustBuffer<ReasonText> {
+    override fun read(buf: ByteBuffer): ReasonText {
+        return ReasonText(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReasonText) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`category`) +
+            FfiConverterString.allocationSize(value.`english`) +
+            FfiConverterString.allocationSize(value.`french`)
+    )
+
+    override fun write(value: ReasonText, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`category`, buf)
+            FfiConverterString.write(value.`english`, buf)
+            FfiConverterString.write(value.`french`, buf)
     }
 }
 
@@ -6851,6 +6946,34 @@ public object FfiConverterSequenceTypeReason: FfiConverterRustBuffer<List<Reason
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeReasonText: FfiConverterRustBuffer<List<ReasonText>> {
+    override fun read(buf: ByteBuffer): List<ReasonText> {
+        val len = buf.getInt()
+        return List<ReasonText>(len) {
+            FfiConverterTypeReasonText.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ReasonText>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReasonText.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ReasonText>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReasonText.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeRuleOutcome: FfiConverterRustBuffer<List<RuleOutcome>> {
     override fun read(buf: ByteBuffer): List<RuleOutcome> {
         val len = buf.getInt()
@@ -6972,6 +7095,20 @@ public object FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer<List
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_healthpass_ffi_fn_func_library_version(
+    
+        _status)
+}
+    )
+    }
+    
+
+        /**
+         * Every reason code a verdict can give, with its category and its French and English texts
+         * for a screen.
+         */ fun `reasonCatalogue`(): List<ReasonText> {
+            return FfiConverterSequenceTypeReasonText.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_func_reason_catalogue(
     
         _status)
 }
