@@ -15,6 +15,7 @@ mod issuer;
 mod outbox;
 mod render;
 mod scanner;
+mod session;
 mod types;
 mod verifier;
 
@@ -24,6 +25,7 @@ pub use issuer::{PassIssuer, device_enrolment, rapid_test_devices};
 pub use outbox::{OutboxDrain, OutboxEntry, OutboxState, OutboxSummary, PassOutbox, ProvisionalPass, ReceivedPass};
 pub use render::{attestation_page_svg, qr_png, qr_svg};
 pub use scanner::PassScanner;
+pub use session::{CheckpointEvent, CheckpointSession, CheckpointStats};
 pub use types::*;
 pub use verifier::PassVerifier;
 

@@ -56,6 +56,11 @@ pub struct PassVerifier {
 }
 
 impl PassVerifier {
+    /// The verifier in force (shared, never waited on while a bundle is being checked).
+    pub(crate) fn current(&self) -> Arc<Verifier> {
+        self.state().verifier.clone()
+    }
+
     /// The fallback roots of the bundle in force (none without a bundle).
     pub(crate) fn fallback_roots(&self) -> Vec<healthpass_core::trust::FallbackRoot> {
         self.state().verifier.bundle().map(|bundle| bundle.contents().fallback_roots.clone()).unwrap_or_default()

@@ -81,37 +81,87 @@ impl CheckpointSession {
 
     /// Scans one frame and verifies what is new; `now` is the wall-clock time for verdicts.
     pub fn observe(&mut self, frame: &LumaFrame<'_>, captured_at_ms: u64, now: UnixTime) -> Vec<CheckpointEvent> {
+        let codes = self.scan(frame, captured_at_ms);
+        let mut events = Vec::new();
+        for text in codes {
+            events.extend(self.recent_or_verified(text, captured_at_ms, now, None));
+        }
+        events
+    }
+
+    /// As [`CheckpointSession::observe`], verifying with `verifier` instead of the session's
+    /// own: an app whose verifier is replaced on each trust bundle update keeps one session.
+    pub fn observe_with(
+        &mut self,
+        frame: &LumaFrame<'_>,
+        captured_at_ms: u64,
+        now: UnixTime,
+        verifier: &Verifier,
+    ) -> Vec<CheckpointEvent> {
+        let codes = self.scan(frame, captured_at_ms);
+        let mut events = Vec::new();
+        for text in codes {
+            events.extend(self.recent_or_verified(text, captured_at_ms, now, Some(verifier)));
+        }
+        events
+    }
+
+    /// A code read without a frame (a keyboard-wedge scanner, a pasted text), under the same
+    /// repeat window: the event, or `None` when the same text was seen within the window.
+    pub fn observe_text(
+        &mut self,
+        text: &str,
+        captured_at_ms: u64,
+        now: UnixTime,
+        verifier: Option<&Verifier>,
+    ) -> Option<CheckpointEvent> {
         self.stats.frames += 1;
+        self.forget_older_than(captured_at_ms);
+        self.stats.frames_with_codes += 1;
+        self.recent_or_verified(text.to_owned(), captured_at_ms, now, verifier)
+    }
+
+    fn forget_older_than(&mut self, captured_at_ms: u64) {
         let window = self.repeat_window_ms;
         self.recent.retain(|(_, last_seen)| captured_at_ms.saturating_sub(*last_seen) <= window);
+    }
+
+    /// The texts of the codes in a frame, counted.
+    fn scan(&mut self, frame: &LumaFrame<'_>, captured_at_ms: u64) -> Vec<String> {
+        self.stats.frames += 1;
+        self.forget_older_than(captured_at_ms);
         let codes = self.scanner.scan(frame);
         if !codes.is_empty() {
             self.stats.frames_with_codes += 1;
         }
-        let mut events = Vec::new();
-        for code in codes {
-            if let Some(entry) = self.recent.iter_mut().find(|(text, _)| *text == code.text) {
-                entry.1 = captured_at_ms;
-                self.stats.repeats_ignored += 1;
-                continue;
+        codes.into_iter().map(|code| code.text).collect()
+    }
+
+    /// Nothing when `text` was seen within the window (its last sighting moves on); else its
+    /// verdict or why it is not a pass.
+    fn recent_or_verified(
+        &mut self,
+        text: String,
+        captured_at_ms: u64,
+        now: UnixTime,
+        verifier: Option<&Verifier>,
+    ) -> Option<CheckpointEvent> {
+        if let Some(entry) = self.recent.iter_mut().find(|(seen, _)| *seen == text) {
+            entry.1 = captured_at_ms;
+            self.stats.repeats_ignored += 1;
+            return None;
+        }
+        self.recent.push((text.clone(), captured_at_ms));
+        match verifier.unwrap_or(&self.verifier).verify_text(&text, now) {
+            Ok(verdict) => {
+                self.stats.verified += 1;
+                Some(CheckpointEvent::Verified { text, verdict: Box::new(verdict), captured_at_ms })
             }
-            self.recent.push((code.text.clone(), captured_at_ms));
-            match self.verifier.verify_text(&code.text, now) {
-                Ok(verdict) => {
-                    self.stats.verified += 1;
-                    events.push(CheckpointEvent::Verified {
-                        text: code.text,
-                        verdict: Box::new(verdict),
-                        captured_at_ms,
-                    });
-                }
-                Err(error) => {
-                    self.stats.not_a_pass += 1;
-                    events.push(CheckpointEvent::NotAPass { reason: error.to_string(), captured_at_ms });
-                }
+            Err(error) => {
+                self.stats.not_a_pass += 1;
+                Some(CheckpointEvent::NotAPass { reason: error.to_string(), captured_at_ms })
             }
         }
-        events
     }
 
     /// Runs until the source ends, handing each event to `on_event`; `clock` gives the

@@ -23,15 +23,23 @@ final class ScannerModel: NSObject, ObservableObject, AVCaptureVideoDataOutputSa
     @Published var problem: String?
     let session = AVCaptureSession()
     private let checkpoint = try? Checkpoint.demo()
+    // The core's scan loop: each pass verified and shown once while it stays in view.
+    private lazy var controller: ControllerSession? = checkpoint.map { ControllerSession(checkpoint: $0) }
     private let queue = DispatchQueue(label: "healthpass.frames")
-    private var lastText: String?
-    private var lastShown = Date.distantPast
+    private var configured = false
 
+    /// Idempotent: `onAppear` runs again each time the tab is shown; the session is configured
+    /// once and only restarted.
     func start() {
+        if configured {
+            queue.async { if !self.session.isRunning { self.session.startRunning() } }
+            return
+        }
         guard let device = AVCaptureDevice.default(for: .video), let input = try? AVCaptureDeviceInput(device: device) else {
             problem = "No camera available"
             return
         }
+        configured = true
         let output = AVCaptureVideoDataOutput()
         // Bi-planar YUV: plane 0 is the luma the library reads, no RGB conversion.
         output.videoSettings = [kCVPixelBufferPixelFormatTypeKey as String: kCVPixelFormatType_420YpCbCr8BiPlanarFullRange]
@@ -42,13 +50,22 @@ final class ScannerModel: NSObject, ObservableObject, AVCaptureVideoDataOutputSa
     }
 
     func captureOutput(_ output: AVCaptureOutput, didOutput sampleBuffer: CMSampleBuffer, from connection: AVCaptureConnection) {
-        guard let pixels = CMSampleBufferGetImageBuffer(sampleBuffer), let checkpoint else { return }
-        guard case let .verified(code, verdict)? = try? checkpoint.verify(lumaPlaneOf: pixels) else { return }
-        // The same pass held in front of the camera is shown once per 5 seconds.
-        if code.text == lastText && Date().timeIntervalSince(lastShown) < 5 { return }
-        lastText = code.text
-        lastShown = Date()
-        DispatchQueue.main.async { self.presentation = verdict.presentation }
+        guard let pixels = CMSampleBufferGetImageBuffer(sampleBuffer), let controller else { return }
+        do {
+            for event in try controller.observe(lumaPlaneOf: pixels) {
+                switch event {
+                case let .verified(_, verdict, _):
+                    let shown = verdict.presentation(language: Locale.current.identifier)
+                    DispatchQueue.main.async { self.presentation = shown; self.problem = nil }
+                case .notAPass:
+                    DispatchQueue.main.async { self.problem = "Not a health pass" }
+                }
+            }
+        } catch let error as HealthpassError {
+            DispatchQueue.main.async { self.problem = error.reason }
+        } catch {
+            DispatchQueue.main.async { self.problem = error.localizedDescription }
+        }
     }
 }
 
@@ -62,7 +79,7 @@ struct ScannerView: View {
                     .foregroundColor(shown.valid ? .green : .red)
                 if let name = shown.name { Text(name).font(.title2) }
                 if let dateOfBirth = shown.dateOfBirth { Text("Born \(dateOfBirth)") }
-                ForEach(shown.reasons, id: \.self) { Text($0).font(.footnote) }
+                ForEach(shown.reasonTitles, id: \.self) { Text($0).font(.footnote) }
             } else {
                 Text(model.problem ?? "Point the camera at a pass")
             }
@@ -100,7 +117,7 @@ struct IssueView: View {
         do {
             // The pharmacy's Secure Enclave key and the certificate the authority issued for it
             // (enrolment is outside this shell).
-            let signer = try SecKeySigner.newSecureEnclaveKey(tag: "org.healthpass.pharmacy")
+            let signer = try SecKeySigner.secureEnclaveKey(tag: "org.healthpass.pharmacy")
             let certificate = UserDefaults.standard.data(forKey: "pharmacy.certificate") ?? Data()
             let issuer = try PharmacyIssuer(signer: signer, certificate: certificate, issuingCountry: "FR")
             let request = TestPassRequest(
@@ -109,8 +126,10 @@ struct IssueView: View {
                 centre: "Pharmacie", country: "FR", issuer: "Pharmacie")
             qr = try issuer.qrCode(issuer.issueTest(request))
             problem = nil
+        } catch let error as HealthpassError {
+            problem = error.reason
         } catch {
-            problem = "\(error)"
+            problem = error.localizedDescription
         }
     }
 }

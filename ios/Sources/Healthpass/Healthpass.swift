@@ -83,6 +83,26 @@ public final class SecKeySigner: Signer, @unchecked Sendable {
 
     public init(key: SecKey) { self.key = key }
 
+    /// The Secure Enclave key stored under `tag`, created the first time. The authority
+    /// certifies one key per device: creating a new key on every use would never match it.
+    public static func secureEnclaveKey(tag: String) throws -> SecKeySigner {
+        let query: [String: Any] = [
+            kSecClass as String: kSecClassKey,
+            kSecAttrApplicationTag as String: Data(tag.utf8),
+            kSecAttrKeyType as String: kSecAttrKeyTypeECSECPrimeRandom,
+            kSecReturnRef as String: true,
+        ]
+        var item: CFTypeRef?
+        let status = SecItemCopyMatching(query as CFDictionary, &item)
+        if status == errSecSuccess, let item, CFGetTypeID(item) == SecKeyGetTypeID() {
+            return SecKeySigner(key: item as! SecKey)
+        }
+        guard status == errSecItemNotFound else {
+            throw HealthpassError.Platform(reason: "keychain lookup failed (OSStatus \(status))")
+        }
+        return try newSecureEnclaveKey(tag: tag)
+    }
+
     /// A new Secure Enclave key, usable only on this device, after unlock.
     public static func newSecureEnclaveKey(tag: String) throws -> SecKeySigner {
         var error: Unmanaged<CFError>?
@@ -126,6 +146,45 @@ public final class SecKeySigner: Signer, @unchecked Sendable {
     /// public key and the enrolment body. The private key never leaves the Secure Enclave.
     public func enrolment(pharmacyId: String, pharmacyName: String) throws -> DeviceEnrolment {
         try deviceEnrolment(signer: self, pharmacyId: pharmacyId, pharmacyName: pharmacyName)
+    }
+}
+
+/// A controller's scan loop, with the core's de-duplication: each distinct pass is verified
+/// once, then ignored while it stays in view (`repeatWindow` after it was last seen). Call
+/// `observe` on the capture queue, never the main thread (it scans and verifies: milliseconds
+/// to tens of milliseconds); a bundle update of the checkpoint applies from the next frame.
+public final class ControllerSession {
+    private let session: CheckpointSession
+
+    public init(checkpoint: Checkpoint, repeatWindow: TimeInterval = 5) {
+        session = CheckpointSession(verifier: checkpoint.verifier, repeatWindowMs: UInt64(repeatWindow * 1000))
+    }
+
+    /// The events of one camera frame: empty while the same pass stays in view.
+    public func observe(lumaPlaneOf pixelBuffer: CVPixelBuffer, capturedAt: Date = Date(), at date: Date = Date()) throws -> [CheckpointEvent] {
+        let plane = LumaPlane(pixelBuffer)
+        return try session.observeFrame(
+            data: plane.bytes, width: plane.width, height: plane.height, rowStride: plane.rowStride,
+            capturedAtMs: UInt64(capturedAt.timeIntervalSince1970 * 1000), at: Int64(date.timeIntervalSince1970))
+    }
+
+    /// A text from a hand-held scanner, under the same window; nil when seen just before.
+    public func observe(text: String, capturedAt: Date = Date(), at date: Date = Date()) throws -> CheckpointEvent? {
+        try session.observeText(
+            text: text, capturedAtMs: UInt64(capturedAt.timeIntervalSince1970 * 1000), at: Int64(date.timeIntervalSince1970))
+    }
+
+    public var stats: CheckpointStats { session.stats() }
+}
+
+extension HealthpassError {
+    /// The message to show, without the case name (`"\(error)"` would print
+    /// `Platform(reason: …)`); as Kotlin's `HealthpassException.reason`.
+    public var reason: String {
+        switch self {
+        case let .InvalidInput(reason), let .NotAPass(reason), let .TrustData(reason), let .Platform(reason), let .Internal(reason):
+            return reason
+        }
     }
 }
 

@@ -656,6 +656,196 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * A controller's scan loop over a [`PassVerifier`].
+ */
+public protocol CheckpointSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Scans a luma frame (row stride ≥ width; the last row may be unpadded) captured at
+     * `captured_at_ms` and verifies each pass not seen within the window, at `at` (seconds).
+     */
+    func observeFrame(data: Data, width: UInt32, height: UInt32, rowStride: UInt32, capturedAtMs: UInt64, at: Int64) throws  -> [CheckpointEvent]
+    
+    /**
+     * A code read without a frame (a hand-held scanner typing its text), under the same window:
+     * `None` when the same text was seen within it.
+     */
+    func observeText(text: String, capturedAtMs: UInt64, at: Int64) throws  -> CheckpointEvent?
+    
+    /**
+     * What the session has observed so far.
+     */
+    func stats()  -> CheckpointStats
+    
+}
+/**
+ * A controller's scan loop over a [`PassVerifier`].
+ */
+open class CheckpointSession: CheckpointSessionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_healthpass_ffi_fn_clone_checkpointsession(self.handle, $0) }
+    }
+    /**
+     * A session verifying with `verifier`, ignoring a pass for `repeat_window_ms` after it
+     * was last seen (5,000 is what a door or a train gate wants).
+     */
+public convenience init(verifier: PassVerifier, repeatWindowMs: UInt64) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_constructor_checkpointsession_new(
+        FfiConverterTypePassVerifier_lower(verifier),
+        FfiConverterUInt64.lower(repeatWindowMs),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_healthpass_ffi_fn_free_checkpointsession(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Scans a luma frame (row stride ≥ width; the last row may be unpadded) captured at
+     * `captured_at_ms` and verifies each pass not seen within the window, at `at` (seconds).
+     */
+open func observeFrame(data: Data, width: UInt32, height: UInt32, rowStride: UInt32, capturedAtMs: UInt64, at: Int64)throws  -> [CheckpointEvent]  {
+    return try  FfiConverterSequenceTypeCheckpointEvent.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_checkpointsession_observe_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(data),
+        FfiConverterUInt32.lower(width),
+        FfiConverterUInt32.lower(height),
+        FfiConverterUInt32.lower(rowStride),
+        FfiConverterUInt64.lower(capturedAtMs),
+        FfiConverterInt64.lower(at),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A code read without a frame (a hand-held scanner typing its text), under the same window:
+     * `None` when the same text was seen within it.
+     */
+open func observeText(text: String, capturedAtMs: UInt64, at: Int64)throws  -> CheckpointEvent?  {
+    return try  FfiConverterOptionTypeCheckpointEvent.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_checkpointsession_observe_text(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterUInt64.lower(capturedAtMs),
+        FfiConverterInt64.lower(at),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * What the session has observed so far.
+     */
+open func stats() -> CheckpointStats  {
+    return try!  FfiConverterTypeCheckpointStats_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_checkpointsession_stats(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckpointSession: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CheckpointSession
+
+    public static func lift(_ handle: UInt64) throws -> CheckpointSession {
+        return CheckpointSession(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CheckpointSession) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckpointSession {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CheckpointSession, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointSession_lift(_ handle: UInt64) throws -> CheckpointSession {
+    return try FfiConverterTypeCheckpointSession.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointSession_lower(_ value: CheckpointSession) -> UInt64 {
+    return FfiConverterTypeCheckpointSession.lower(value)
+}
+
+
+
+
+
+
+/**
  * Issues test passes at a pharmacy, signing with the platform's key.
  */
 public protocol PassIssuerProtocol: AnyObject, Sendable {
@@ -2277,6 +2467,105 @@ public func FfiConverterTypeBundleMark_lift(_ buf: RustBuffer) throws -> BundleM
 #endif
 public func FfiConverterTypeBundleMark_lower(_ value: BundleMark) -> RustBuffer {
     return FfiConverterTypeBundleMark.lower(value)
+}
+
+
+/**
+ * Counts over a session.
+ */
+public struct CheckpointStats: Equatable, Hashable {
+    /**
+     * Frames (and texts) observed.
+     */
+    public var frames: UInt64
+    /**
+     * Frames in which at least one code was read.
+     */
+    public var framesWithCodes: UInt64
+    /**
+     * Passes verified (each distinct pass once per window).
+     */
+    public var verified: UInt64
+    /**
+     * Codes ignored because the same pass was verified within the window.
+     */
+    public var repeatsIgnored: UInt64
+    /**
+     * Codes that were not passes.
+     */
+    public var notAPass: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Frames (and texts) observed.
+         */frames: UInt64, 
+        /**
+         * Frames in which at least one code was read.
+         */framesWithCodes: UInt64, 
+        /**
+         * Passes verified (each distinct pass once per window).
+         */verified: UInt64, 
+        /**
+         * Codes ignored because the same pass was verified within the window.
+         */repeatsIgnored: UInt64, 
+        /**
+         * Codes that were not passes.
+         */notAPass: UInt64) {
+        self.frames = frames
+        self.framesWithCodes = framesWithCodes
+        self.verified = verified
+        self.repeatsIgnored = repeatsIgnored
+        self.notAPass = notAPass
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CheckpointStats: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckpointStats: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckpointStats {
+        return
+            try CheckpointStats(
+                frames: FfiConverterUInt64.read(from: &buf), 
+                framesWithCodes: FfiConverterUInt64.read(from: &buf), 
+                verified: FfiConverterUInt64.read(from: &buf), 
+                repeatsIgnored: FfiConverterUInt64.read(from: &buf), 
+                notAPass: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CheckpointStats, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.frames, into: &buf)
+        FfiConverterUInt64.write(value.framesWithCodes, into: &buf)
+        FfiConverterUInt64.write(value.verified, into: &buf)
+        FfiConverterUInt64.write(value.repeatsIgnored, into: &buf)
+        FfiConverterUInt64.write(value.notAPass, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointStats_lift(_ buf: RustBuffer) throws -> CheckpointStats {
+    return try FfiConverterTypeCheckpointStats.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointStats_lower(_ value: CheckpointStats) -> RustBuffer {
+    return FfiConverterTypeCheckpointStats.lower(value)
 }
 
 
@@ -4587,6 +4876,105 @@ public func FfiConverterTypeCertificateType_lower(_ value: CertificateType) -> R
 
 
 /**
+ * What a frame (or a text) produced.
+ */
+
+public enum CheckpointEvent: Equatable, Hashable {
+    
+    /**
+     * A pass not seen within the repeat window, and its verdict: show it.
+     */
+    case verified(
+        /**
+         * The pass text.
+         */text: String, 
+        /**
+         * Its verdict.
+         */verdict: Verdict, 
+        /**
+         * When the frame was captured (milliseconds, the caller's clock).
+         */capturedAtMs: UInt64
+    )
+    /**
+     * A code that is not a pass, with the stage that refused it.
+     */
+    case notAPass(
+        /**
+         * Why it is not a pass.
+         */reason: String, 
+        /**
+         * When the frame was captured.
+         */capturedAtMs: UInt64
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CheckpointEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckpointEvent: FfiConverterRustBuffer {
+    typealias SwiftType = CheckpointEvent
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckpointEvent {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .verified(text: try FfiConverterString.read(from: &buf), verdict: try FfiConverterTypeVerdict.read(from: &buf), capturedAtMs: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 2: return .notAPass(reason: try FfiConverterString.read(from: &buf), capturedAtMs: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CheckpointEvent, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .verified(text,verdict,capturedAtMs):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(text, into: &buf)
+            FfiConverterTypeVerdict.write(verdict, into: &buf)
+            FfiConverterUInt64.write(capturedAtMs, into: &buf)
+            
+        
+        case let .notAPass(reason,capturedAtMs):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterUInt64.write(capturedAtMs, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointEvent_lift(_ buf: RustBuffer) throws -> CheckpointEvent {
+    return try FfiConverterTypeCheckpointEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointEvent_lower(_ value: CheckpointEvent) -> RustBuffer {
+    return FfiConverterTypeCheckpointEvent.lower(value)
+}
+
+
+
+/**
  * What one camera frame gave.
  */
 
@@ -5679,6 +6067,30 @@ fileprivate struct FfiConverterOptionTypeCertificateType: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCheckpointEvent: FfiConverterRustBuffer {
+    typealias SwiftType = CheckpointEvent?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCheckpointEvent.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCheckpointEvent.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
     typealias SwiftType = [Data]
 
@@ -5921,6 +6333,31 @@ fileprivate struct FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeValueSetEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCheckpointEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [CheckpointEvent]
+
+    public static func write(_ value: [CheckpointEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCheckpointEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CheckpointEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CheckpointEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCheckpointEvent.read(from: &buf))
         }
         return seq
     }
@@ -6254,6 +6691,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_method_passscanner_scan() != 53194) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_healthpass_ffi_checksum_method_checkpointsession_observe_frame() != 58265) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_checkpointsession_observe_text() != 28775) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_checkpointsession_stats() != 34331) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_healthpass_ffi_checksum_method_passverifier_add_signer_certificate() != 17772) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6285,6 +6731,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_constructor_passscanner_new() != 2411) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_constructor_checkpointsession_new() != 36648) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_constructor_passverifier_new() != 34335) {

@@ -15,6 +15,9 @@ import kotlinx.coroutines.withContext
 import org.healthpass.ffi.BundleInfo
 import org.healthpass.ffi.BundleMark
 import org.healthpass.ffi.CertificateType
+import org.healthpass.ffi.CheckpointEvent
+import org.healthpass.ffi.CheckpointSession
+import org.healthpass.ffi.CheckpointStats
 import org.healthpass.ffi.DeviceEnrolment
 import org.healthpass.ffi.FrameVerification
 import org.healthpass.ffi.HealthpassException
@@ -98,6 +101,9 @@ class Checkpoint(anchors: List<ByteArray>, installed: BundleMark? = null) : Auto
     fun verifyFrame(plane: ByteBuffer, width: Int, height: Int, rowStride: Int, at: Instant = Instant.now()): FrameVerification =
         verifier.verifyFrame(plane.lumaBytes(), width.toUInt(), height.toUInt(), rowStride.toUInt(), at.epochSecond)
 
+    /** A scan loop over this checkpoint that shows each pass once while it stays in view. */
+    fun session(repeatWindowMillis: Long = 5_000): ControllerSession = ControllerSession(this, repeatWindowMillis)
+
     override fun close() = verifier.close()
 
     companion object {
@@ -108,6 +114,36 @@ class Checkpoint(anchors: List<ByteArray>, installed: BundleMark? = null) : Auto
                 it.setArrivalCountry(arrivalCountry)
             }
     }
+}
+
+/**
+ * A controller's scan loop, with the core's de-duplication: each distinct pass is verified once,
+ * then ignored while it stays in view ([repeatWindowMillis] after it was last seen). Call
+ * [observe] from the camera's analysis thread (it scans and verifies: milliseconds to tens of
+ * milliseconds); a bundle update of the [Checkpoint] applies from the next frame.
+ */
+class ControllerSession(checkpoint: Checkpoint, repeatWindowMillis: Long = 5_000) : AutoCloseable {
+    private val session = CheckpointSession(checkpoint.verifier, repeatWindowMillis.toULong())
+
+    /** The events of one frame: empty while the same pass stays in view. */
+    fun observe(
+        plane: ByteBuffer,
+        width: Int,
+        height: Int,
+        rowStride: Int,
+        capturedAtMillis: Long = System.currentTimeMillis(),
+        at: Instant = Instant.now(),
+    ): List<CheckpointEvent> = session.observeFrame(
+        plane.lumaBytes(), width.toUInt(), height.toUInt(), rowStride.toUInt(), capturedAtMillis.toULong(), at.epochSecond,
+    )
+
+    /** A text from a hand-held scanner, under the same window; null when seen just before. */
+    fun observeText(text: String, capturedAtMillis: Long = System.currentTimeMillis(), at: Instant = Instant.now()): CheckpointEvent? =
+        session.observeText(text, capturedAtMillis.toULong(), at.epochSecond)
+
+    val stats: CheckpointStats get() = session.stats()
+
+    override fun close() = session.close()
 }
 
 /**

@@ -17,6 +17,7 @@ import java.time.Instant
 import java.util.Base64
 import javax.imageio.ImageIO
 import kotlinx.coroutines.runBlocking
+import org.healthpass.ffi.CheckpointEvent
 import org.healthpass.ffi.FrameVerification
 import org.healthpass.ffi.PassFormat
 import org.healthpass.ffi.Symbology
@@ -530,6 +531,33 @@ class HealthpassTest {
             assertEquals("The test result is positive.", verdict.presentation().reasonTitles.first())
             val valid = checkpoint.verify(demoIssuer().use { it.issueTest(request(), now) }.text, now)
             assertEquals("Certificat de test valide", valid.presentation("fr").headline)
+        }
+    }
+
+    @Test
+    fun theSessionVerifiesAPassOnceWhileItStaysInView() {
+        val pass = demoIssuer().use { it.issueTest(request(), now) }
+        val frame = frameOf(pass.text, padding = 24, stride = 8)
+        Checkpoint.demo().use { checkpoint ->
+            checkpoint.session(repeatWindowMillis = 5_000).use { session ->
+                val first = session.observe(frame.buffer, frame.width, frame.height, frame.rowStride, 1_000, now)
+                assertEquals(1, first.size)
+                val event = first.single() as CheckpointEvent.Verified
+                assertEquals(VerdictStatus.VALID, event.verdict.status)
+                // Held in front of the camera: nothing new for 5 seconds after it was last seen.
+                assertTrue(session.observe(frame.buffer, frame.width, frame.height, frame.rowStride, 3_000, now).isEmpty())
+                assertTrue(session.observe(frame.buffer, frame.width, frame.height, frame.rowStride, 7_900, now).isEmpty())
+                // Gone for longer than the window: shown again.
+                assertEquals(1, session.observe(frame.buffer, frame.width, frame.height, frame.rowStride, 13_000, now).size)
+                // A hand-held scanner's text goes through the same window.
+                assertEquals(null, session.observeText(pass.text, 13_500, now))
+                assertTrue(session.observeText("HC1:NOT*A*PASS", 13_600, now) is CheckpointEvent.NotAPass)
+                val stats = session.stats
+                assertEquals(6UL, stats.frames)
+                assertEquals(2UL, stats.verified)
+                assertEquals(3UL, stats.repeatsIgnored)
+                assertEquals(1UL, stats.notAPass)
+            }
         }
     }
 }

@@ -15,18 +15,22 @@ import androidx.camera.core.ImageAnalysis
 import androidx.camera.core.Preview
 import androidx.camera.lifecycle.ProcessCameraProvider
 import androidx.camera.view.PreviewView
+import androidx.core.content.ContextCompat
+import java.util.Locale
 import java.util.concurrent.Executors
 import org.healthpass.Checkpoint
 import org.healthpass.Signal
 import org.healthpass.VerdictPresentation
-import org.healthpass.ffi.FrameVerification
+import org.healthpass.ffi.CheckpointEvent
+import org.healthpass.ffi.HealthpassException
 import org.healthpass.presentation
+import org.healthpass.reason
 
 class ControllerActivity : AppCompatActivity() {
     private val analysis = Executors.newSingleThreadExecutor()
     private val checkpoint by lazy { Checkpoint.demo() }
-    private var lastText: String? = null
-    private var lastShownAt = 0L
+    // The core's scan loop: each pass is verified and shown once while it stays in view.
+    private val session by lazy { checkpoint.session() }
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
@@ -54,23 +58,34 @@ class ControllerActivity : AppCompatActivity() {
                 .build()
             imageAnalysis.setAnalyzer(analysis) { image ->
                 image.use {
-                    val plane = it.planes[0]
-                    // The Y plane as CameraX gives it: a slice of the buffer, rows rowStride apart.
-                    val result = checkpoint.verifyFrame(plane.buffer.slice(), it.width, it.height, plane.rowStride)
-                    if (result is FrameVerification.Verified) show(result.code.text, result.verdict.presentation())
+                    // An exception escaping the analyzer would kill the process inside CameraX:
+                    // every failure is caught and shown instead.
+                    try {
+                        val plane = it.planes[0]
+                        // The Y plane as CameraX gives it: a slice of the buffer, rows rowStride apart.
+                        for (event in session.observe(plane.buffer.slice(), it.width, it.height, plane.rowStride)) {
+                            when (event) {
+                                is CheckpointEvent.Verified -> show(event.verdict.presentation(Locale.getDefault().language))
+                                is CheckpointEvent.NotAPass -> showProblem(getString(R.string.not_a_pass))
+                            }
+                        }
+                    } catch (error: HealthpassException) {
+                        showProblem(error.reason)
+                    } catch (error: RuntimeException) {
+                        showProblem(error.toString())
+                    }
                 }
             }
             provider.unbindAll()
             provider.bindToLifecycle(this, CameraSelector.DEFAULT_BACK_CAMERA, preview, imageAnalysis)
-        }, mainExecutor)
+        }, ContextCompat.getMainExecutor(this)) // Activity.mainExecutor needs API 28; minSdk is 26.
     }
 
-    /** The same pass held in front of the camera is shown once per 5 seconds. */
-    private fun show(text: String, presentation: VerdictPresentation) {
-        val now = System.currentTimeMillis()
-        if (text == lastText && now - lastShownAt < 5_000) return
-        lastText = text
-        lastShownAt = now
+    private fun showProblem(message: String) = runOnUiThread {
+        findViewById<TextView>(R.id.reasons).text = message
+    }
+
+    private fun show(presentation: VerdictPresentation) {
         runOnUiThread {
             findViewById<TextView>(R.id.headline).apply {
                 this.text = presentation.headline
@@ -78,12 +93,13 @@ class ControllerActivity : AppCompatActivity() {
             }
             findViewById<TextView>(R.id.name).text = presentation.name ?: presentation.machineReadableName ?: ""
             findViewById<TextView>(R.id.birth).text = presentation.dateOfBirth?.let { "Born $it" } ?: ""
-            findViewById<TextView>(R.id.reasons).text = presentation.reasons.joinToString("\n")
+            findViewById<TextView>(R.id.reasons).text = presentation.reasonTitles.joinToString("\n")
         }
     }
 
     override fun onDestroy() {
         analysis.shutdown()
+        session.close()
         checkpoint.close()
         super.onDestroy()
     }

@@ -1,6 +1,7 @@
 // The pharmacist's form: a test result in, a signed pass's QR code out.
 package org.healthpass.app
 
+import android.graphics.Bitmap
 import android.graphics.BitmapFactory
 import android.os.Bundle
 import android.widget.ArrayAdapter
@@ -12,6 +13,7 @@ import android.widget.Spinner
 import android.widget.TextView
 import androidx.appcompat.app.AppCompatActivity
 import java.time.Instant
+import java.util.concurrent.Executors
 import org.healthpass.PharmacyIssuer
 import org.healthpass.ffi.HealthpassException
 import org.healthpass.ffi.TestPassRequest
@@ -31,34 +33,60 @@ class IssueActivity : AppCompatActivity() {
         findViewById<Button>(R.id.submit).setOnClickListener { issue() }
     }
 
+    /** Signing (a Keystore operation) and rendering run here, never on the UI thread. */
+    private val work = Executors.newSingleThreadExecutor()
+
     private fun issue() {
         val problem = findViewById<TextView>(R.id.problem)
-        try {
-            // The certificate the authority issued for this device's key (enrolment is outside
-            // this shell); stored as app data.
-            val certificate = openFileInput("pharmacy-certificate.pem").use { it.readBytes() }
-            PharmacyIssuer(KeystoreSigner.get(), certificate, "FR").use { issuer ->
-                val request = TestPassRequest(
-                    familyName = findViewById<EditText>(R.id.family).text.toString(),
-                    givenName = findViewById<EditText>(R.id.given).text.toString(),
-                    dateOfBirth = findViewById<EditText>(R.id.dob).text.toString(),
-                    testType = TestType.RAPID_ANTIGEN,
-                    device = devices[findViewById<Spinner>(R.id.device).selectedItemPosition].code,
-                    testName = null,
-                    sampledAt = Instant.now().epochSecond,
-                    result = if (findViewById<CheckBox>(R.id.negative).isChecked) TestResult.NEGATIVE else TestResult.POSITIVE,
-                    centre = "Pharmacie",
-                    country = "FR",
-                    issuer = "Pharmacie",
-                )
-                val png = issuer.qrCode(issuer.issueTest(request))
-                findViewById<ImageView>(R.id.qr).setImageBitmap(BitmapFactory.decodeByteArray(png, 0, png.size))
-                problem.text = ""
+        val submit = findViewById<Button>(R.id.submit)
+        // Read the form on the UI thread; sign and render on the worker.
+        val request = TestPassRequest(
+            familyName = findViewById<EditText>(R.id.family).text.toString(),
+            givenName = findViewById<EditText>(R.id.given).text.toString(),
+            dateOfBirth = findViewById<EditText>(R.id.dob).text.toString(),
+            testType = TestType.RAPID_ANTIGEN,
+            device = devices[findViewById<Spinner>(R.id.device).selectedItemPosition].code,
+            testName = null,
+            sampledAt = Instant.now().epochSecond,
+            result = if (findViewById<CheckBox>(R.id.negative).isChecked) TestResult.NEGATIVE else TestResult.POSITIVE,
+            centre = "Pharmacie",
+            country = "FR",
+            issuer = "Pharmacie",
+        )
+        submit.isEnabled = false
+        work.execute {
+            val outcome: Result<Bitmap> = try {
+                // The certificate the authority issued for this device's key (enrolment is
+                // outside this shell); stored as app data.
+                val certificate = openFileInput("pharmacy-certificate.pem").use { it.readBytes() }
+                PharmacyIssuer(KeystoreSigner.get(), certificate, "FR").use { issuer ->
+                    val png = issuer.qrCode(issuer.issueTest(request))
+                    Result.success(BitmapFactory.decodeByteArray(png, 0, png.size))
+                }
+            } catch (error: HealthpassException) {
+                Result.failure(IllegalStateException(error.reason))
+            } catch (error: java.io.FileNotFoundException) {
+                Result.failure(IllegalStateException(getString(R.string.no_certificate)))
+            } catch (error: java.security.GeneralSecurityException) {
+                // Keystore: key invalidated (new lock screen), user not authenticated, hardware.
+                Result.failure(IllegalStateException(getString(R.string.keystore_failed, error.javaClass.simpleName)))
+            } catch (error: java.io.IOException) {
+                Result.failure(error)
+            } catch (error: RuntimeException) {
+                Result.failure(error)
             }
-        } catch (error: HealthpassException) {
-            problem.text = error.reason
-        } catch (error: java.io.FileNotFoundException) {
-            problem.text = "This device has no pharmacy certificate yet."
+            runOnUiThread {
+                submit.isEnabled = true
+                outcome.onSuccess { bitmap ->
+                    findViewById<ImageView>(R.id.qr).setImageBitmap(bitmap)
+                    problem.text = ""
+                }.onFailure { error -> problem.text = error.message ?: error.toString() }
+            }
         }
+    }
+
+    override fun onDestroy() {
+        work.shutdown()
+        super.onDestroy()
     }
 }

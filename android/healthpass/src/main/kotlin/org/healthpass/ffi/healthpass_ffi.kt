@@ -780,6 +780,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passscanner_scan(
     ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_checkpointsession_observe_frame(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_checkpointsession_observe_text(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_checkpointsession_stats(
+    ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passverifier_add_signer_certificate(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passverifier_bundle_info(
@@ -801,6 +807,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_healthpass_ffi_checksum_constructor_passoutbox_open(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_constructor_passscanner_new(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_constructor_checkpointsession_new(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_constructor_passverifier_new(
     ): Int
@@ -885,6 +893,18 @@ internal object UniffiLib {
     external fun uniffi_healthpass_ffi_fn_constructor_passscanner_new(uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_healthpass_ffi_fn_method_passscanner_scan(`ptr`: Long,`data`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_clone_checkpointsession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_healthpass_ffi_fn_free_checkpointsession(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_healthpass_ffi_fn_constructor_checkpointsession_new(`verifier`: Long,`repeatWindowMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_healthpass_ffi_fn_method_checkpointsession_observe_frame(`ptr`: Long,`data`: RustBuffer.ByValue,`width`: Int,`height`: Int,`rowStride`: Int,`capturedAtMs`: Long,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_checkpointsession_observe_text(`ptr`: Long,`text`: RustBuffer.ByValue,`capturedAtMs`: Long,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_checkpointsession_stats(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_clone_passverifier(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1119,6 +1139,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_method_passscanner_scan() and 0xFFFF) != 53194) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_checkpointsession_observe_frame() and 0xFFFF) != 58265) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_checkpointsession_observe_text() and 0xFFFF) != 28775) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_checkpointsession_stats() and 0xFFFF) != 34331) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_add_signer_certificate() and 0xFFFF) != 17772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1150,6 +1179,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_constructor_passscanner_new() and 0xFFFF) != 2411) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_constructor_checkpointsession_new() and 0xFFFF) != 36648) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_constructor_passverifier_new() and 0xFFFF) != 34335) {
@@ -1710,6 +1742,344 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
     override fun write(value: ByteArray, buf: ByteBuffer) {
         buf.putInt(value.size)
         buf.put(value)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A controller's scan loop over a [`PassVerifier`].
+ */
+public interface CheckpointSessionInterface {
+    
+    /**
+     * Scans a luma frame (row stride ≥ width; the last row may be unpadded) captured at
+     * `captured_at_ms` and verifies each pass not seen within the window, at `at` (seconds).
+     */
+    fun `observeFrame`(`data`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `rowStride`: kotlin.UInt, `capturedAtMs`: kotlin.ULong, `at`: kotlin.Long): List<CheckpointEvent>
+    
+    /**
+     * A code read without a frame (a hand-held scanner typing its text), under the same window:
+     * `None` when the same text was seen within it.
+     */
+    fun `observeText`(`text`: kotlin.String, `capturedAtMs`: kotlin.ULong, `at`: kotlin.Long): CheckpointEvent?
+    
+    /**
+     * What the session has observed so far.
+     */
+    fun `stats`(): CheckpointStats
+    
+    companion object
+}
+
+/**
+ * A controller's scan loop over a [`PassVerifier`].
+ */
+open class CheckpointSession: Disposable, AutoCloseable, CheckpointSessionInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * A session verifying with `verifier`, ignoring a pass for `repeat_window_ms` after it
+     * was last seen (5,000 is what a door or a train gate wants).
+     */
+    constructor(`verifier`: PassVerifier, `repeatWindowMs`: kotlin.ULong) :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_constructor_checkpointsession_new(
+    
+        
+        FfiConverterTypePassVerifier.lower(`verifier`),
+        FfiConverterULong.lower(`repeatWindowMs`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_healthpass_ffi_fn_free_checkpointsession(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_healthpass_ffi_fn_clone_checkpointsession(handle, status)
+        }
+    }
+
+    
+    /**
+     * Scans a luma frame (row stride ≥ width; the last row may be unpadded) captured at
+     * `captured_at_ms` and verifies each pass not seen within the window, at `at` (seconds).
+     */
+    @Throws(HealthpassException::class)override fun `observeFrame`(`data`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `rowStride`: kotlin.UInt, `capturedAtMs`: kotlin.ULong, `at`: kotlin.Long): List<CheckpointEvent> {
+            return FfiConverterSequenceTypeCheckpointEvent.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_checkpointsession_observe_frame(
+        it,
+        
+        FfiConverterByteArray.lower(`data`),
+        FfiConverterUInt.lower(`width`),
+        FfiConverterUInt.lower(`height`),
+        FfiConverterUInt.lower(`rowStride`),
+        FfiConverterULong.lower(`capturedAtMs`),
+        FfiConverterLong.lower(`at`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A code read without a frame (a hand-held scanner typing its text), under the same window:
+     * `None` when the same text was seen within it.
+     */
+    @Throws(HealthpassException::class)override fun `observeText`(`text`: kotlin.String, `capturedAtMs`: kotlin.ULong, `at`: kotlin.Long): CheckpointEvent? {
+            return FfiConverterOptionalTypeCheckpointEvent.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_checkpointsession_observe_text(
+        it,
+        
+        FfiConverterString.lower(`text`),
+        FfiConverterULong.lower(`capturedAtMs`),
+        FfiConverterLong.lower(`at`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * What the session has observed so far.
+     */override fun `stats`(): CheckpointStats {
+            return FfiConverterTypeCheckpointStats.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_checkpointsession_stats(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckpointSession: FfiConverter<CheckpointSession, Long> {
+    override fun lower(value: CheckpointSession): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): CheckpointSession {
+        return CheckpointSession(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): CheckpointSession {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CheckpointSession) = 8UL
+
+    override fun write(value: CheckpointSession, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -4170,6 +4540,77 @@ public object FfiConverterTypeBundleMark: FfiConverterRustBuffer<BundleMark> {
 
 
 /**
+ * Counts over a session.
+ */
+data class CheckpointStats (
+    /**
+     * Frames (and texts) observed.
+     */
+    var `frames`: kotlin.ULong
+    , 
+    /**
+     * Frames in which at least one code was read.
+     */
+    var `framesWithCodes`: kotlin.ULong
+    , 
+    /**
+     * Passes verified (each distinct pass once per window).
+     */
+    var `verified`: kotlin.ULong
+    , 
+    /**
+     * Codes ignored because the same pass was verified within the window.
+     */
+    var `repeatsIgnored`: kotlin.ULong
+    , 
+    /**
+     * Codes that were not passes.
+     */
+    var `notAPass`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckpointStats: FfiConverterRustBuffer<CheckpointStats> {
+    override fun read(buf: ByteBuffer): CheckpointStats {
+        return CheckpointStats(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CheckpointStats) = (
+            FfiConverterULong.allocationSize(value.`frames`) +
+            FfiConverterULong.allocationSize(value.`framesWithCodes`) +
+            FfiConverterULong.allocationSize(value.`verified`) +
+            FfiConverterULong.allocationSize(value.`repeatsIgnored`) +
+            FfiConverterULong.allocationSize(value.`notAPass`)
+    )
+
+    override fun write(value: CheckpointStats, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`frames`, buf)
+            FfiConverterULong.write(value.`framesWithCodes`, buf)
+            FfiConverterULong.write(value.`verified`, buf)
+            FfiConverterULong.write(value.`repeatsIgnored`, buf)
+            FfiConverterULong.write(value.`notAPass`, buf)
+    }
+}
+
+
+
+/**
  * What a pharmacy device shows the operator who enrols it with the central issuer.
  */
 data class DeviceEnrolment (
@@ -5811,6 +6252,125 @@ public object FfiConverterTypeCertificateType: FfiConverterRustBuffer<Certificat
 
 
 /**
+ * What a frame (or a text) produced.
+ */
+sealed class CheckpointEvent {
+    
+    /**
+     * A pass not seen within the repeat window, and its verdict: show it.
+     */
+    data class Verified(
+        /**
+         * The pass text.
+         */
+        val `text`: kotlin.String, 
+        /**
+         * Its verdict.
+         */
+        val `verdict`: org.healthpass.ffi.Verdict, 
+        /**
+         * When the frame was captured (milliseconds, the caller's clock).
+         */
+        val `capturedAtMs`: kotlin.ULong) : CheckpointEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A code that is not a pass, with the stage that refused it.
+     */
+    data class NotAPass(
+        /**
+         * Why it is not a pass.
+         */
+        val `reason`: kotlin.String, 
+        /**
+         * When the frame was captured.
+         */
+        val `capturedAtMs`: kotlin.ULong) : CheckpointEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckpointEvent : FfiConverterRustBuffer<CheckpointEvent>{
+    override fun read(buf: ByteBuffer): CheckpointEvent {
+        return when(buf.getInt()) {
+            1 -> CheckpointEvent.Verified(
+                FfiConverterString.read(buf),
+                FfiConverterTypeVerdict.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            2 -> CheckpointEvent.NotAPass(
+                FfiConverterString.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: CheckpointEvent): ULong = when(value) {
+        is CheckpointEvent.Verified -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`text`)
+                + FfiConverterTypeVerdict.allocationSize(value.`verdict`)
+                + FfiConverterULong.allocationSize(value.`capturedAtMs`)
+            )
+        }
+        is CheckpointEvent.NotAPass -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterULong.allocationSize(value.`capturedAtMs`)
+            )
+        }
+    }
+
+    override fun write(value: CheckpointEvent, buf: ByteBuffer) {
+        when(value) {
+            is CheckpointEvent.Verified -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`text`, buf)
+                FfiConverterTypeVerdict.write(value.`verdict`, buf)
+                FfiConverterULong.write(value.`capturedAtMs`, buf)
+                Unit
+            }
+            is CheckpointEvent.NotAPass -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterULong.write(value.`capturedAtMs`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * What one camera frame gave.
  */
 sealed class FrameVerification {
@@ -6778,6 +7338,38 @@ public object FfiConverterOptionalTypeCertificateType: FfiConverterRustBuffer<Ce
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeCheckpointEvent: FfiConverterRustBuffer<CheckpointEvent?> {
+    override fun read(buf: ByteBuffer): CheckpointEvent? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCheckpointEvent.read(buf)
+    }
+
+    override fun allocationSize(value: CheckpointEvent?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCheckpointEvent.allocationSize(value)
+        }
+    }
+
+    override fun write(value: CheckpointEvent?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCheckpointEvent.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.ByteArray>> {
     override fun read(buf: ByteBuffer): List<kotlin.ByteArray> {
         val len = buf.getInt()
@@ -7048,6 +7640,34 @@ public object FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeValueSetEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeCheckpointEvent: FfiConverterRustBuffer<List<CheckpointEvent>> {
+    override fun read(buf: ByteBuffer): List<CheckpointEvent> {
+        val len = buf.getInt()
+        return List<CheckpointEvent>(len) {
+            FfiConverterTypeCheckpointEvent.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CheckpointEvent>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCheckpointEvent.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CheckpointEvent>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCheckpointEvent.write(it, buf)
         }
     }
 }
