@@ -1,9 +1,11 @@
 /*
  * Calls the library through the generated C header, as Swift does: the UniFFI contract
- * version, then a verification of a pass against the demo trust bundle, and a refused input.
- * Built and run by the cargo test `swift_bindings_match_the_library_and_the_c_header_works`.
+ * version, then a verification of a pass against the demo trust bundle, a refused input, and
+ * the bundle kept across a restart (keep_bundle_at: nothing stored, then the loaded bundle read
+ * back by a second verifier). Built and run by the cargo test
+ * `swift_bindings_match_the_library_and_the_c_header_works`.
  *
- * Usage: abi_check EXPECTED_CONTRACT_VERSION PASS_TEXT
+ * Usage: abi_check EXPECTED_CONTRACT_VERSION PASS_TEXT BUNDLE_PATH (a path that does not exist yet)
  */
 #ifndef __clang__
 /* clang's nullability qualifiers, which the header uses for Swift; gcc has none. */
@@ -56,10 +58,11 @@ static void free_buffer(RustBuffer buffer) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: abi_check EXPECTED_CONTRACT_VERSION PASS_TEXT\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: abi_check EXPECTED_CONTRACT_VERSION PASS_TEXT BUNDLE_PATH\n");
         return 2;
     }
+    const char *bundle_path = argv[3];
     uint32_t contract = ffi_healthpass_ffi_uniffi_contract_version();
     expect(contract == (uint32_t)strtoul(argv[1], NULL, 10), "contract version matches the bindings");
 
@@ -80,6 +83,12 @@ int main(int argc, char **argv) {
     const uint8_t none = 0;
     uint64_t verifier = uniffi_healthpass_ffi_fn_constructor_passverifier_new(anchors, buffer_from(&none, 1), &status);
     expect(status.code == 0, "PassVerifier::new");
+
+    /* Keep bundles at BUNDLE_PATH: nothing is stored yet, so Option<BundleInfo> is None (0). */
+    RustBuffer nothing = uniffi_healthpass_ffi_fn_method_passverifier_keep_bundle_at(
+        handle_for_call(verifier), buffer_from((const uint8_t *)bundle_path, strlen(bundle_path)), 1798761600, &status);
+    expect(status.code == 0 && nothing.len == 1 && nothing.data[0] == 0, "keep_bundle_at: nothing stored yet");
+    free_buffer(nothing);
 
     RustBuffer bundle = uniffi_healthpass_ffi_fn_func_demo_trust_bundle(&status);
     expect(status.code == 0, "demo_trust_bundle");
@@ -110,8 +119,29 @@ int main(int argc, char **argv) {
     free_buffer(refused);
 
     uniffi_healthpass_ffi_fn_free_passverifier(verifier, &status);
+
+    /* A restart: a second verifier reads the bundle the first one kept (Some = 1, then the
+     * BundleInfo record, whose first field is the sequence). */
+    RustBuffer anchor_again = uniffi_healthpass_ffi_fn_func_demo_trust_anchor(&status);
+    uint8_t *list_again = malloc(4 + (size_t)anchor_again.len);
+    list_again[0] = 0; list_again[1] = 0; list_again[2] = 0; list_again[3] = 1;
+    memcpy(list_again + 4, anchor_again.data, (size_t)anchor_again.len);
+    RustBuffer anchors_again = buffer_from(list_again, 4 + (size_t)anchor_again.len);
+    free(list_again);
+    free_buffer(anchor_again);
+    uint64_t restarted = uniffi_healthpass_ffi_fn_constructor_passverifier_new(anchors_again, buffer_from(&none, 1), &status);
+    expect(status.code == 0, "PassVerifier::new after the restart");
+    RustBuffer kept = uniffi_healthpass_ffi_fn_method_passverifier_keep_bundle_at(
+        handle_for_call(restarted), buffer_from((const uint8_t *)bundle_path, strlen(bundle_path)), 1798761600, &status);
+    expect(status.code == 0 && kept.len >= 9 && kept.data[0] == 1, "keep_bundle_at: the kept bundle");
+    uint64_t kept_sequence = kept.len >= 9 ? read_u64_be(kept.data + 1) : 0;
+    expect(kept_sequence == 1, "the kept bundle is the demo bundle");
+    free_buffer(kept);
+    uniffi_healthpass_ffi_fn_free_passverifier(restarted, &status);
+
     if (failures == 0) {
-        printf("contract %u, bundle sequence %llu, verdict valid, garbage refused as NotAPass\n", contract, (unsigned long long)sequence);
+        printf("contract %u, bundle sequence %llu, verdict valid, garbage refused as NotAPass, bundle kept across a restart\n",
+               contract, (unsigned long long)sequence);
     }
     return failures == 0 ? 0 : 1;
 }

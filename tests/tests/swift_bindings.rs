@@ -44,11 +44,16 @@ fn swift_bindings_match_the_library_and_the_c_header_works() {
 
     let pass = std::fs::read_to_string(root.join("cli/demo/pass.txt")).unwrap();
     let contract = committed_contract_version();
-    let run = Command::new(&program).arg(contract.to_string()).arg(pass.trim()).output().unwrap();
+    let kept = bindings::target_dir().join("abi_check-bundle.cbor");
+    let _ = std::fs::remove_file(&kept);
+    let _ = std::fs::remove_file(kept.with_extension("cbor.etag"));
+    let run = Command::new(&program).arg(contract.to_string()).arg(pass.trim()).arg(&kept).output().unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{stdout}{}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(
         stdout.trim(),
-        format!("contract {contract}, bundle sequence 1, verdict valid, garbage refused as NotAPass")
+        format!(
+            "contract {contract}, bundle sequence 1, verdict valid, garbage refused as NotAPass, bundle kept across a restart"
+        )
     );
 }

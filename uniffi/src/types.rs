@@ -402,6 +402,15 @@ pub struct BundleInfo {
     pub revocation_hashes: u64,
 }
 
+/// What a trust bundle update did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct BundleUpdate {
+    /// The bundle in force afterwards.
+    pub bundle: BundleInfo,
+    /// False when the server answered 304 Not Modified (nothing downloaded or installed).
+    pub changed: bool,
+}
+
 impl From<&TrustBundle> for BundleInfo {
     fn from(bundle: &TrustBundle) -> Self {
         let contents = bundle.contents();

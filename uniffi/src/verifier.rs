@@ -10,13 +10,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use healthpass_core::scan::{LumaFrame, Scanner, choose_pass_code};
 use healthpass_core::time::UnixTime;
 use healthpass_core::trust::{
-    BundleStore, DocumentSignerCertificate, InstalledBundleMark, TrustAnchor, TrustBundle, TrustStore,
+    BundleFile, BundleStore, DocumentSignerCertificate, InstalledBundleMark, TrustAnchor, TrustBundle, TrustStore,
 };
 use healthpass_core::verify::Verifier;
 
 use crate::error::{HealthpassError, guard};
 use crate::foreign::Transport;
-use crate::types::{BundleInfo, BundleMark, FrameVerification, HttpRequest, ScannedCode, Verdict};
+use crate::types::{
+    BundleInfo, BundleMark, BundleUpdate, FrameVerification, HttpHeader, HttpRequest, ScannedCode, Verdict,
+};
 
 /// Trust bundles larger than this are not downloaded or installed on a phone.
 const MAX_BUNDLE_BYTES: usize = 64 * 1024 * 1024;
@@ -40,6 +42,10 @@ impl Settings {
 
 struct State {
     store: BundleStore,
+    /// Where the verified bundle is kept across restarts, if the app gave a place.
+    bundle_file: Option<BundleFile>,
+    /// The entity tag of the bundle in force, for conditional downloads.
+    etag: Option<String>,
     settings: Settings,
     /// Counts settings changes, so a bundle prepared without the lock notices one.
     generation: u64,
@@ -56,6 +62,39 @@ pub struct PassVerifier {
 }
 
 impl PassVerifier {
+    /// Verifies `bundle`, installs it and, when `persist` and a place is set, stores it.
+    fn install(
+        &self,
+        bundle: Vec<u8>,
+        etag: Option<String>,
+        at: i64,
+        persist: bool,
+    ) -> Result<BundleInfo, HealthpassError> {
+        // The expensive part, without the lock: signature, decoding, rule parsing.
+        let loaded = Arc::new(TrustBundle::load_with_limit(&bundle, &self.anchors, MAX_BUNDLE_BYTES)?);
+        let (settings, generation) = {
+            let state = self.state();
+            (state.settings.clone(), state.generation)
+        };
+        let mut verifier = settings.verifier(Some(loaded.clone()))?;
+        let mut state = self.state();
+        // Settings changed meanwhile (rare): rebuild with the current ones, under the lock.
+        if state.generation != generation {
+            verifier = state.settings.verifier(Some(loaded.clone()))?;
+        }
+        let installed = state.store.install_loaded(loaded, UnixTime::from_seconds(at))?;
+        state.verifier = verifier;
+        state.etag = etag.clone();
+        let info = BundleInfo::from(installed.as_ref());
+        if let (true, Some(file)) = (persist, state.bundle_file.clone()) {
+            drop(state);
+            file.write(&bundle, etag.as_deref()).map_err(|error| HealthpassError::Platform {
+                reason: format!("the trust bundle is in force but could not be kept for the next start: {error}"),
+            })?;
+        }
+        Ok(info)
+    }
+
     /// The verifier in force (shared, never waited on while a bundle is being checked).
     pub(crate) fn current(&self) -> Arc<Verifier> {
         self.state().verifier.clone()
@@ -105,6 +144,8 @@ impl PassVerifier {
                 anchors,
                 state: Mutex::new(State {
                     store,
+                    bundle_file: None,
+                    etag: None,
                     settings: Settings { arrival_country: None, extra_signers: TrustStore::new() },
                     generation: 0,
                     verifier: Arc::new(Verifier::new(TrustStore::new())),
@@ -116,43 +157,68 @@ impl PassVerifier {
 
     /// Verifies and installs a trust bundle at `at` (seconds since the Unix epoch). A bundle
     /// with a bad signature, an unknown anchor, an older sequence, an expired validity or
-    /// broken content is refused; the bundle in force stays.
+    /// broken content is refused; the bundle in force stays. With a place to keep it
+    /// ([`PassVerifier::keep_bundle_at`]) the installed bundle is written there atomically.
     pub fn load_bundle(&self, bundle: Vec<u8>, at: i64) -> Result<BundleInfo, HealthpassError> {
+        guard(|| self.install(bundle, None, at, true))
+    }
+
+    /// Keeps the verified trust bundle at `path` (app-private storage) from now on, and
+    /// installs the one stored there, if any, verifying it as a download (storage is not
+    /// trusted): call it at start, before verifying, so a controller that restarts offline
+    /// keeps its last update. Returns the stored bundle's description, `None` when there is
+    /// none yet. A stored bundle that is refused (corrupted, expired, older than the persisted
+    /// mark) is an error; the place is kept and the next update overwrites it.
+    pub fn keep_bundle_at(&self, path: String, at: i64) -> Result<Option<BundleInfo>, HealthpassError> {
         guard(|| {
-            // The expensive part, without the lock: signature, decoding, rule parsing.
-            let loaded = Arc::new(TrustBundle::load_with_limit(&bundle, &self.anchors, MAX_BUNDLE_BYTES)?);
-            drop(bundle);
-            let (settings, generation) = {
-                let state = self.state();
-                (state.settings.clone(), state.generation)
-            };
-            let mut verifier = settings.verifier(Some(loaded.clone()))?;
-            let mut state = self.state();
-            // Settings changed meanwhile (rare): rebuild with the current ones, under the lock.
-            if state.generation != generation {
-                verifier = state.settings.verifier(Some(loaded.clone()))?;
-            }
-            let installed = state.store.install_loaded(loaded, UnixTime::from_seconds(at))?;
-            state.verifier = verifier;
-            Ok(BundleInfo::from(installed.as_ref()))
+            let file = BundleFile::new(path);
+            let stored =
+                file.read(MAX_BUNDLE_BYTES).map_err(|error| HealthpassError::Platform { reason: error.to_string() });
+            self.state().bundle_file = Some(file);
+            let Some(stored) = stored? else { return Ok(None) };
+            // Already on storage: installed without writing it back.
+            self.install(stored.bytes, stored.etag, at, false).map(Some)
         })
     }
 
     /// Downloads a trust bundle through the platform's HTTP client and installs it at `at`.
+    /// The download is conditional (`If-None-Match` with the entity tag of the bundle in
+    /// force): a `304 Not Modified` installs nothing and says `changed: false`.
     pub async fn update_bundle(
         &self,
         transport: Arc<dyn Transport>,
         url: String,
         at: i64,
-    ) -> Result<BundleInfo, HealthpassError> {
-        let request = HttpRequest { method: "GET".into(), url, headers: Vec::new(), body: Vec::new() };
+    ) -> Result<BundleUpdate, HealthpassError> {
+        let etag = {
+            let state = self.state();
+            state.store.current().and(state.etag.clone())
+        };
+        let headers =
+            etag.iter().map(|etag| HttpHeader { name: "If-None-Match".into(), value: etag.clone() }).collect();
+        let request = HttpRequest { method: "GET".into(), url, headers, body: Vec::new() };
         let response = transport.send(request).await?;
-        if response.status != 200 {
-            return Err(HealthpassError::Platform {
-                reason: format!("the trust bundle download answered HTTP {}", response.status),
-            });
+        match response.status {
+            304 => {
+                let current = self.state().store.current();
+                let bundle = current.ok_or_else(|| HealthpassError::Platform {
+                    reason: "the trust bundle server answered 304 Not Modified, but no bundle is installed".into(),
+                })?;
+                Ok(BundleUpdate { bundle: BundleInfo::from(bundle.as_ref()), changed: false })
+            }
+            200 => {
+                let etag = response
+                    .headers
+                    .iter()
+                    .find(|header| header.name.eq_ignore_ascii_case("etag"))
+                    .map(|header| header.value.trim().to_owned());
+                let bundle = guard(|| self.install(response.body, etag, at, true))?;
+                Ok(BundleUpdate { bundle, changed: true })
+            }
+            status => {
+                Err(HealthpassError::Platform { reason: format!("the trust bundle download answered HTTP {status}") })
+            }
         }
-        self.load_bundle(response.body, at)
     }
 
     /// The country of arrival whose acceptance rules apply (none: only invalidation rules).

@@ -3,6 +3,7 @@
 
 pub mod anchor;
 pub mod bundle;
+pub mod bundle_file;
 pub mod bundle_store;
 pub mod delegation;
 pub mod dsc;
@@ -16,6 +17,7 @@ pub mod two_d_doc_signers;
 pub use crate::codec::cose::SignerKey;
 pub use anchor::{AnchorError, TrustAnchor};
 pub use bundle::{BundleError, BundleSigner, DeviceRevocation, FallbackRoot, TrustBundle, TrustBundleContents};
+pub use bundle_file::{BundleFile, BundleFileError, StoredBundle};
 pub use bundle_store::{BundleStore, InstalledBundleMark};
 pub use delegation::{CredentialError, DelegationClaims, DelegationScope, VerifiedCredential, verify_credential};
 pub use dsc::{DocumentSignerCertificate, DscError};

@@ -31,7 +31,20 @@ public final class Checkpoint {
         try verifier.loadBundle(bundle: bundle, at: Int64(date.timeIntervalSince1970))
     }
 
-    public func updateBundle(from url: URL, transport: Transport = URLSessionTransport(), at date: Date = Date()) async throws -> BundleInfo {
+    /// Keeps each verified bundle at `file` (the app's Application Support directory; written
+    /// atomically) and installs the one stored there: call it at start, before verifying, so a
+    /// controller that restarts offline keeps its last update. Nil when nothing is stored yet.
+    /// Slow (a signature check): `async`, run off the main actor.
+    public func keepBundle(at file: URL, date: Date = Date()) async throws -> BundleInfo? {
+        let verifier = self.verifier
+        return try await Task.detached {
+            try verifier.keepBundleAt(path: file.path, at: Int64(date.timeIntervalSince1970))
+        }.value
+    }
+
+    /// Downloads and installs a bundle, conditionally (`If-None-Match`): `changed` is false
+    /// when the server answered 304 Not Modified.
+    public func updateBundle(from url: URL, transport: Transport = URLSessionTransport(), at date: Date = Date()) async throws -> BundleUpdate {
         try await verifier.updateBundle(transport: transport, url: url.absoluteString, at: Int64(date.timeIntervalSince1970))
     }
 

@@ -1510,9 +1510,20 @@ public protocol PassVerifierProtocol: AnyObject, Sendable {
     func installedMark() throws  -> BundleMark?
     
     /**
+     * Keeps the verified trust bundle at `path` (app-private storage) from now on, and
+     * installs the one stored there, if any, verifying it as a download (storage is not
+     * trusted): call it at start, before verifying, so a controller that restarts offline
+     * keeps its last update. Returns the stored bundle's description, `None` when there is
+     * none yet. A stored bundle that is refused (corrupted, expired, older than the persisted
+     * mark) is an error; the place is kept and the next update overwrites it.
+     */
+    func keepBundleAt(path: String, at: Int64) throws  -> BundleInfo?
+    
+    /**
      * Verifies and installs a trust bundle at `at` (seconds since the Unix epoch). A bundle
      * with a bad signature, an unknown anchor, an older sequence, an expired validity or
-     * broken content is refused; the bundle in force stays.
+     * broken content is refused; the bundle in force stays. With a place to keep it
+     * ([`PassVerifier::keep_bundle_at`]) the installed bundle is written there atomically.
      */
     func loadBundle(bundle: Data, at: Int64) throws  -> BundleInfo
     
@@ -1523,8 +1534,10 @@ public protocol PassVerifierProtocol: AnyObject, Sendable {
     
     /**
      * Downloads a trust bundle through the platform's HTTP client and installs it at `at`.
+     * The download is conditional (`If-None-Match` with the entity tag of the bundle in
+     * force): a `304 Not Modified` installs nothing and says `changed: false`.
      */
-    func updateBundle(transport: Transport, url: String, at: Int64) async throws  -> BundleInfo
+    func updateBundle(transport: Transport, url: String, at: Int64) async throws  -> BundleUpdate
     
     /**
      * Scans a luma frame (QR, Aztec or DataMatrix) and verifies the pass in it, in one call.
@@ -1648,9 +1661,29 @@ open func installedMark()throws  -> BundleMark?  {
 }
     
     /**
+     * Keeps the verified trust bundle at `path` (app-private storage) from now on, and
+     * installs the one stored there, if any, verifying it as a download (storage is not
+     * trusted): call it at start, before verifying, so a controller that restarts offline
+     * keeps its last update. Returns the stored bundle's description, `None` when there is
+     * none yet. A stored bundle that is refused (corrupted, expired, older than the persisted
+     * mark) is an error; the place is kept and the next update overwrites it.
+     */
+open func keepBundleAt(path: String, at: Int64)throws  -> BundleInfo?  {
+    return try  FfiConverterOptionTypeBundleInfo.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passverifier_keep_bundle_at(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),
+        FfiConverterInt64.lower(at),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Verifies and installs a trust bundle at `at` (seconds since the Unix epoch). A bundle
      * with a bad signature, an unknown anchor, an older sequence, an expired validity or
-     * broken content is refused; the bundle in force stays.
+     * broken content is refused; the bundle in force stays. With a place to keep it
+     * ([`PassVerifier::keep_bundle_at`]) the installed bundle is written there atomically.
      */
 open func loadBundle(bundle: Data, at: Int64)throws  -> BundleInfo  {
     return try  FfiConverterTypeBundleInfo_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
@@ -1677,8 +1710,10 @@ open func setArrivalCountry(country: String?)throws   {try rustCallWithError(Ffi
     
     /**
      * Downloads a trust bundle through the platform's HTTP client and installs it at `at`.
+     * The download is conditional (`If-None-Match` with the entity tag of the bundle in
+     * force): a `304 Not Modified` installs nothing and says `changed: false`.
      */
-open func updateBundle(transport: Transport, url: String, at: Int64)async throws  -> BundleInfo  {
+open func updateBundle(transport: Transport, url: String, at: Int64)async throws  -> BundleUpdate  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1689,7 +1724,7 @@ open func updateBundle(transport: Transport, url: String, at: Int64)async throws
             pollFunc: ffi_healthpass_ffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_healthpass_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_healthpass_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeBundleInfo_lift,
+            liftFunc: FfiConverterTypeBundleUpdate_lift,
             errorHandler: FfiConverterTypeHealthpassError_lift
         )
 }
@@ -2467,6 +2502,75 @@ public func FfiConverterTypeBundleMark_lift(_ buf: RustBuffer) throws -> BundleM
 #endif
 public func FfiConverterTypeBundleMark_lower(_ value: BundleMark) -> RustBuffer {
     return FfiConverterTypeBundleMark.lower(value)
+}
+
+
+/**
+ * What a trust bundle update did.
+ */
+public struct BundleUpdate: Equatable, Hashable {
+    /**
+     * The bundle in force afterwards.
+     */
+    public var bundle: BundleInfo
+    /**
+     * False when the server answered 304 Not Modified (nothing downloaded or installed).
+     */
+    public var changed: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The bundle in force afterwards.
+         */bundle: BundleInfo, 
+        /**
+         * False when the server answered 304 Not Modified (nothing downloaded or installed).
+         */changed: Bool) {
+        self.bundle = bundle
+        self.changed = changed
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BundleUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBundleUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BundleUpdate {
+        return
+            try BundleUpdate(
+                bundle: FfiConverterTypeBundleInfo.read(from: &buf), 
+                changed: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BundleUpdate, into buf: inout [UInt8]) {
+        FfiConverterTypeBundleInfo.write(value.bundle, into: &buf)
+        FfiConverterBool.write(value.changed, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBundleUpdate_lift(_ buf: RustBuffer) throws -> BundleUpdate {
+    return try FfiConverterTypeBundleUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBundleUpdate_lower(_ value: BundleUpdate) -> RustBuffer {
+    return FfiConverterTypeBundleUpdate.lower(value)
 }
 
 
@@ -6709,13 +6813,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_method_passverifier_installed_mark() != 13533) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle() != 38499) {
+    if (uniffi_healthpass_ffi_checksum_method_passverifier_keep_bundle_at() != 20583) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle() != 16039) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_method_passverifier_set_arrival_country() != 34745) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_healthpass_ffi_checksum_method_passverifier_update_bundle() != 21761) {
+    if (uniffi_healthpass_ffi_checksum_method_passverifier_update_bundle() != 40067) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_method_passverifier_verify_frame() != 9819) {

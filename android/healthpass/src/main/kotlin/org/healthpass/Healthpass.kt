@@ -14,6 +14,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 import org.healthpass.ffi.BundleInfo
 import org.healthpass.ffi.BundleMark
+import org.healthpass.ffi.BundleUpdate
 import org.healthpass.ffi.CertificateType
 import org.healthpass.ffi.CheckpointEvent
 import org.healthpass.ffi.CheckpointSession
@@ -81,9 +82,22 @@ class Checkpoint(anchors: List<ByteArray>, installed: BundleMark? = null) : Auto
     /** Installs a bundle; a refused one (bad signature, older, expired) leaves the bundle in force. */
     fun loadBundle(bundle: ByteArray, at: Instant = Instant.now()): BundleInfo = verifier.loadBundle(bundle, at.epochSecond)
 
-    /** Downloads and installs a bundle through [transport]. */
-    suspend fun updateBundle(transport: Transport, url: String, at: Instant = Instant.now()): BundleInfo =
-        verifier.updateBundle(transport, url, at.epochSecond)
+    /**
+     * Keeps each verified bundle in [file] (app-private storage, written atomically) and
+     * installs the one stored there: call it at start, before verifying, so a controller that
+     * restarts offline keeps its last update. Null when nothing is stored yet; a stored bundle
+     * that is refused (corrupted, expired) throws, and the next update replaces it.
+     * Blocks for the signature check (main-safe: it runs on [Dispatchers.Default]).
+     */
+    suspend fun keepBundleAt(file: java.io.File, at: Instant = Instant.now()): BundleInfo? =
+        withContext(Dispatchers.Default) { verifier.keepBundleAt(file.path, at.epochSecond) }
+
+    /**
+     * Downloads and installs a bundle through [transport], conditionally (`If-None-Match`):
+     * `changed` is false when the server answered 304. Main-safe.
+     */
+    suspend fun updateBundle(transport: Transport, url: String, at: Instant = Instant.now()): BundleUpdate =
+        withContext(Dispatchers.Default) { verifier.updateBundle(transport, url, at.epochSecond) }
 
     val bundle: BundleInfo? get() = verifier.bundleInfo()
 

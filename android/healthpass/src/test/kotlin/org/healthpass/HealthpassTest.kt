@@ -298,7 +298,7 @@ class HealthpassTest {
         try {
             val base = "http://127.0.0.1:${server.address.port}"
             Checkpoint(listOf(demoTrustAnchor())).use { checkpoint ->
-                val info = runBlocking { checkpoint.updateBundle(UrlConnectionTransport(), "$base/bundle") }
+                val info = runBlocking { checkpoint.updateBundle(UrlConnectionTransport(), "$base/bundle") }.bundle
                 assertEquals(1uL, info.sequence)
                 assertEquals(3u, info.rules)
                 assertEquals(1uL, checkpoint.installedMark?.sequence)
@@ -558,6 +558,68 @@ class HealthpassTest {
                 assertEquals(3UL, stats.repeatsIgnored)
                 assertEquals(1UL, stats.notAPass)
             }
+        }
+    }
+
+    @Test
+    fun aBundleUpdateSurvivesARestartAndIsDownloadedOnlyWhenChanged() {
+        val dir = java.nio.file.Files.createTempDirectory("healthpass-bundle").toFile()
+        val file = File(dir, "bundle.cbor")
+        val conditional = mutableListOf<String?>()
+        val server = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
+        server.createContext("/bundle") { exchange ->
+            val asked = exchange.requestHeaders.getFirst("If-None-Match")
+            conditional.add(asked)
+            if (asked == "\"demo-1\"") {
+                exchange.sendResponseHeaders(304, -1)
+                exchange.close()
+            } else {
+                val body = demoTrustBundle()
+                exchange.responseHeaders.add("ETag", "\"demo-1\"")
+                exchange.sendResponseHeaders(200, body.size.toLong())
+                exchange.responseBody.use { it.write(body) }
+            }
+        }
+        server.start()
+        val url = "http://127.0.0.1:${server.address.port}/bundle"
+        val pass = demoIssuer().use { it.issueTest(request(), now) }
+        try {
+            val mark = Checkpoint(listOf(demoTrustAnchor())).use { checkpoint ->
+                assertEquals(null, runBlocking { checkpoint.keepBundleAt(file, now) })
+                val first = runBlocking { checkpoint.updateBundle(UrlConnectionTransport(), url, now) }
+                assertTrue(first.changed)
+                val again = runBlocking { checkpoint.updateBundle(UrlConnectionTransport(), url, now) }
+                assertFalse("304: nothing new", again.changed)
+                assertEquals(1uL, again.bundle.sequence)
+                checkpoint.installedMark
+            }
+            assertTrue(file.isFile)
+            // Restarted offline: a new instance reads the kept bundle and verifies with it.
+            Checkpoint(listOf(demoTrustAnchor()), mark).use { restarted ->
+                val kept = runBlocking { restarted.keepBundleAt(file, now) }
+                assertEquals(1uL, kept?.sequence)
+                restarted.setArrivalCountry("FR")
+                assertEquals(VerdictStatus.VALID, restarted.verify(pass.text, now).status)
+                // Back online: the first update after the restart is conditional too.
+                assertFalse(runBlocking { restarted.updateBundle(UrlConnectionTransport(), url, now) }.changed)
+            }
+            assertEquals(listOf(null, "\"demo-1\"", "\"demo-1\""), conditional)
+            // A corrupted file is refused with a clear error and replaced by the next update.
+            file.writeBytes(byteArrayOf(1, 2, 3))
+            Checkpoint(listOf(demoTrustAnchor())).use { checkpoint ->
+                try {
+                    runBlocking { checkpoint.keepBundleAt(file, now) }
+                    fail("a corrupted stored bundle is refused")
+                } catch (error: HealthpassException.TrustData) {
+                    assertTrue(error.reason, error.reason.contains("trust bundle"))
+                }
+                assertEquals(null, checkpoint.bundle)
+                assertTrue(runBlocking { checkpoint.updateBundle(UrlConnectionTransport(), url, now) }.changed)
+            }
+            assertTrue(java.util.Arrays.equals(demoTrustBundle(), file.readBytes()))
+        } finally {
+            server.stop(0)
+            dir.deleteRecursively()
         }
     }
 }

@@ -792,6 +792,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passverifier_installed_mark(
     ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passverifier_keep_bundle_at(
+    ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passverifier_set_arrival_country(
@@ -917,6 +919,8 @@ internal object UniffiLib {
     external fun uniffi_healthpass_ffi_fn_method_passverifier_bundle_info(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_method_passverifier_installed_mark(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passverifier_keep_bundle_at(`ptr`: Long,`path`: RustBuffer.ByValue,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_method_passverifier_load_bundle(`ptr`: Long,`bundle`: RustBuffer.ByValue,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1157,13 +1161,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_installed_mark() and 0xFFFF) != 13533) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle() and 0xFFFF) != 38499) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_keep_bundle_at() and 0xFFFF) != 20583) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_load_bundle() and 0xFFFF) != 16039) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_set_arrival_country() and 0xFFFF) != 34745) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_update_bundle() and 0xFFFF) != 21761) {
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_update_bundle() and 0xFFFF) != 40067) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_verify_frame() and 0xFFFF) != 9819) {
@@ -3315,9 +3322,20 @@ public interface PassVerifierInterface {
     fun `installedMark`(): BundleMark?
     
     /**
+     * Keeps the verified trust bundle at `path` (app-private storage) from now on, and
+     * installs the one stored there, if any, verifying it as a download (storage is not
+     * trusted): call it at start, before verifying, so a controller that restarts offline
+     * keeps its last update. Returns the stored bundle's description, `None` when there is
+     * none yet. A stored bundle that is refused (corrupted, expired, older than the persisted
+     * mark) is an error; the place is kept and the next update overwrites it.
+     */
+    fun `keepBundleAt`(`path`: kotlin.String, `at`: kotlin.Long): BundleInfo?
+    
+    /**
      * Verifies and installs a trust bundle at `at` (seconds since the Unix epoch). A bundle
      * with a bad signature, an unknown anchor, an older sequence, an expired validity or
-     * broken content is refused; the bundle in force stays.
+     * broken content is refused; the bundle in force stays. With a place to keep it
+     * ([`PassVerifier::keep_bundle_at`]) the installed bundle is written there atomically.
      */
     fun `loadBundle`(`bundle`: kotlin.ByteArray, `at`: kotlin.Long): BundleInfo
     
@@ -3328,8 +3346,10 @@ public interface PassVerifierInterface {
     
     /**
      * Downloads a trust bundle through the platform's HTTP client and installs it at `at`.
+     * The download is conditional (`If-None-Match` with the entity tag of the bundle in
+     * force): a `304 Not Modified` installs nothing and says `changed: false`.
      */
-    suspend fun `updateBundle`(`transport`: Transport, `url`: kotlin.String, `at`: kotlin.Long): BundleInfo
+    suspend fun `updateBundle`(`transport`: Transport, `url`: kotlin.String, `at`: kotlin.Long): BundleUpdate
     
     /**
      * Scans a luma frame (QR, Aztec or DataMatrix) and verifies the pass in it, in one call.
@@ -3519,9 +3539,34 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
 
     
     /**
+     * Keeps the verified trust bundle at `path` (app-private storage) from now on, and
+     * installs the one stored there, if any, verifying it as a download (storage is not
+     * trusted): call it at start, before verifying, so a controller that restarts offline
+     * keeps its last update. Returns the stored bundle's description, `None` when there is
+     * none yet. A stored bundle that is refused (corrupted, expired, older than the persisted
+     * mark) is an error; the place is kept and the next update overwrites it.
+     */
+    @Throws(HealthpassException::class)override fun `keepBundleAt`(`path`: kotlin.String, `at`: kotlin.Long): BundleInfo? {
+            return FfiConverterOptionalTypeBundleInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passverifier_keep_bundle_at(
+        it,
+        
+        FfiConverterString.lower(`path`),
+        FfiConverterLong.lower(`at`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Verifies and installs a trust bundle at `at` (seconds since the Unix epoch). A bundle
      * with a bad signature, an unknown anchor, an older sequence, an expired validity or
-     * broken content is refused; the bundle in force stays.
+     * broken content is refused; the bundle in force stays. With a place to keep it
+     * ([`PassVerifier::keep_bundle_at`]) the installed bundle is written there atomically.
      */
     @Throws(HealthpassException::class)override fun `loadBundle`(`bundle`: kotlin.ByteArray, `at`: kotlin.Long): BundleInfo {
             return FfiConverterTypeBundleInfo.lift(
@@ -3558,10 +3603,12 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
     
     /**
      * Downloads a trust bundle through the platform's HTTP client and installs it at `at`.
+     * The download is conditional (`If-None-Match` with the entity tag of the bundle in
+     * force): a `304 Not Modified` installs nothing and says `changed: false`.
      */
     @Throws(HealthpassException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `updateBundle`(`transport`: Transport, `url`: kotlin.String, `at`: kotlin.Long) : BundleInfo {
+    override suspend fun `updateBundle`(`transport`: Transport, `url`: kotlin.String, `at`: kotlin.Long) : BundleUpdate {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_healthpass_ffi_fn_method_passverifier_update_bundle(
@@ -3576,7 +3623,7 @@ open class PassVerifier: Disposable, AutoCloseable, PassVerifierInterface
         { future, continuation -> UniffiLib.ffi_healthpass_ffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_healthpass_ffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterTypeBundleInfo.lift(it) },
+        { FfiConverterTypeBundleUpdate.lift(it) },
         // Error FFI converter
         HealthpassException.ErrorHandler,
     )
@@ -4534,6 +4581,53 @@ public object FfiConverterTypeBundleMark: FfiConverterRustBuffer<BundleMark> {
     override fun write(value: BundleMark, buf: ByteBuffer) {
             FfiConverterULong.write(value.`sequence`, buf)
             FfiConverterByteArray.write(value.`digest`, buf)
+    }
+}
+
+
+
+/**
+ * What a trust bundle update did.
+ */
+data class BundleUpdate (
+    /**
+     * The bundle in force afterwards.
+     */
+    var `bundle`: BundleInfo
+    , 
+    /**
+     * False when the server answered 304 Not Modified (nothing downloaded or installed).
+     */
+    var `changed`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBundleUpdate: FfiConverterRustBuffer<BundleUpdate> {
+    override fun read(buf: ByteBuffer): BundleUpdate {
+        return BundleUpdate(
+            FfiConverterTypeBundleInfo.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: BundleUpdate) = (
+            FfiConverterTypeBundleInfo.allocationSize(value.`bundle`) +
+            FfiConverterBoolean.allocationSize(value.`changed`)
+    )
+
+    override fun write(value: BundleUpdate, buf: ByteBuffer) {
+            FfiConverterTypeBundleInfo.write(value.`bundle`, buf)
+            FfiConverterBoolean.write(value.`changed`, buf)
     }
 }
 
