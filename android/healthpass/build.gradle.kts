@@ -16,6 +16,18 @@ android {
     kotlinOptions { jvmTarget = "17" }
     sourceSets["main"].java.srcDirs("src/main/kotlin")
     sourceSets["test"].java.srcDirs("src/test/kotlin")
+    // The JVM unit tests load the host build of the library (not the Android .so) and read the
+    // fixtures the cargo harness writes; run `cargo test -p healthpass-tests --all-features
+    // --test kotlin_bindings` once first (it builds target/debug/libhealthpass_ffi.so and the
+    // healthpass-issuer binary and writes target/kotlin/work).
+    testOptions.unitTests.all { test ->
+        val repository = rootDir.parentFile
+        val target = File(repository, "target/debug")
+        test.systemProperty("jna.library.path", target.path)
+        test.systemProperty("healthpass.repo", repository.path)
+        test.systemProperty("healthpass.issuer", File(target, "healthpass-issuer").path)
+        test.systemProperty("healthpass.work", File(repository, "target/kotlin/work").path)
+    }
 }
 
 dependencies {

@@ -76,7 +76,7 @@ struct ScannerView: View {
         VStack(spacing: 16) {
             if let shown = model.presentation {
                 Text(shown.headline).font(.largeTitle).bold()
-                    .foregroundColor(shown.valid ? .green : .red)
+                    .foregroundColor(shown.signal == .green ? .green : shown.signal == .amber ? .orange : .red)
                 if let name = shown.name { Text(name).font(.title2) }
                 if let dateOfBirth = shown.dateOfBirth { Text("Born \(dateOfBirth)") }
                 ForEach(shown.reasonTitles, id: \.self) { Text($0).font(.footnote) }

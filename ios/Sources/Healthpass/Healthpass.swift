@@ -305,6 +305,8 @@ public final class URLSessionTransport: Transport, @unchecked Sendable {
 /// What a controller's screen shows.
 public struct VerdictPresentation {
     public let valid: Bool
+    /// Green, amber (provisional) or red, as Kotlin's `VerdictPresentation.signal`.
+    public let signal: Signal
     public let headline: String
     public let reasons: [String]
     /// Why not, short, in the presentation's language (French or English): what a screen shows.
@@ -312,6 +314,8 @@ public struct VerdictPresentation {
     /// What the issuer wrote oddly without changing the decision (still green when valid).
     public let notices: [String]
     public let name: String?
+    /// The ICAO 9303 form (`FAMILY<<GIVEN`); nil for a 2D-DOC, whose names are already ASCII.
+    public let machineReadableName: String?
     public let dateOfBirth: String?
     /// "EU DCC" or "French 2D-DOC": which kind of code was read.
     public let codeFormat: String
@@ -326,13 +330,27 @@ extension Verdict {
         let valid = status == .valid
         let french = language.lowercased().hasPrefix("fr")
         let name = [holder?.givenName, holder?.familyName].compactMap { $0 }.joined(separator: " ")
+        var machineName: String?
+        if let holder, holder.familyNameTransliterated != nil || holder.givenNameTransliterated != nil {
+            machineName = "\(holder.familyNameTransliterated ?? "")<<\(holder.givenNameTransliterated ?? "")"
+        }
+        let headline: String
+        switch status {
+        case .valid: headline = french ? "Certificat valide" : "Valid certificate"
+        case .provisional:
+            let pharmacy = provisional?.pharmacyName ?? (french ? "une pharmacie habilitée" : "a certified pharmacy")
+            headline = french ? "Certificat provisoire de \(pharmacy)" : "Provisional certificate from \(pharmacy)"
+        case .invalid: headline = french ? "Non valide" : "Not valid"
+        }
         return VerdictPresentation(
             valid: valid,
-            headline: valid ? (french ? "Certificat valide" : "Valid certificate") : (french ? "Non valide" : "Not valid"),
+            signal: signal,
+            headline: headline,
             reasons: reasons.map(\.message),
             reasonTitles: reasons.map { french ? $0.titleFrench : $0.titleEnglish },
             notices: notices.map(\.message),
             name: name.isEmpty ? nil : name,
+            machineReadableName: machineName,
             dateOfBirth: holder?.dateOfBirth,
             codeFormat: format == .twoDDoc ? "French 2D-DOC" : "EU DCC")
     }
