@@ -201,6 +201,24 @@ fn wallet_links_read_the_same_code() {
 }
 
 #[test]
+fn a_dcc_wallet_link_reads_as_the_eu_pass_it_carries() {
+    use healthpass_core::trust::{DocumentSignerCertificate, TrustStore};
+    use healthpass_tests::vectors::{demo_authority, demo_issuer, demo_test_request};
+    let now = at("2027-02-01T09:00:00Z");
+    let pass = demo_issuer().issue_test(&demo_test_request(now.saturating_sub(3_600)), now).unwrap().text;
+    let encoded: String = pass
+        .bytes()
+        .map(|byte| if byte.is_ascii_alphanumeric() { (byte as char).to_string() } else { format!("%{byte:02X}") })
+        .collect();
+    let signer = DocumentSignerCertificate::from_der(&demo_authority().dsc.certificate_der).unwrap();
+    let verifier = Verifier::new(TrustStore::from_iter([signer]));
+    let verdict =
+        verifier.verify_text(&format!("https://bonjour.tousanticovid.gouv.fr/app/walletdcc#{encoded}"), now).unwrap();
+    assert_eq!(verdict.format, PassFormat::Hc1);
+    assert!(verdict.is_valid(), "{:?}", codes(&verdict));
+}
+
+#[test]
 fn forged_and_foreign_codes_are_refused_each_with_its_reason() {
     let text = sample("09_").text;
     let (signed, signature) = text.split_once('\u{1f}').unwrap();

@@ -9,9 +9,9 @@ pub const MAX_TEXT_CHARS: usize = 2_335;
 /// The longest wallet link accepted: every character of the longest code percent-encoded.
 const MAX_LINK_CHARS: usize = 3 * MAX_TEXT_CHARS + 256;
 
-/// The wallet paths TousAntiCovid's links used; the host is not trusted either way, the
-/// signature is what counts.
-const WALLET_PATHS: [&str; 2] = ["/app/wallet", "/app/wallet2d"];
+/// The wallet paths TousAntiCovid's links used (`walletdcc` carried an `HC1:` pass); the host is
+/// not trusted either way, the signature is what counts.
+const WALLET_PATHS: [&str; 3] = ["/app/wallet", "/app/wallet2d", "/app/walletdcc"];
 
 /// Why the input is not 2D-DOC text.
 #[allow(missing_docs, reason = "each variant's #[error] message documents it and its fields")]
@@ -27,6 +27,15 @@ pub enum InputError {
     PercentEncoding { position: usize },
     #[error("character {position} is not ASCII text or a GS/RS/US separator; a 2D-DOC is C40 text")]
     NotC40Text { position: usize },
+}
+
+/// The code a TousAntiCovid wallet link carries (a 2D-DOC, or an `HC1:` pass for `walletdcc`),
+/// percent-decoded; `None` when `input` is not such a link.
+pub fn wallet_link_payload(input: &str) -> Result<Option<String>, InputError> {
+    if input.len() > MAX_LINK_CHARS {
+        return Err(InputError::TooLong { length: input.len(), limit: MAX_TEXT_CHARS });
+    }
+    wallet_link_code(input.trim_matches([' ', '\t', '\r', '\n']))
 }
 
 /// The 2D-DOC text of `input`: a wallet link is unwrapped and percent-decoded, surrounding
@@ -137,6 +146,13 @@ mod tests {
     fn the_fragment_form_is_read_too() {
         let link = "https://bonjour.tousanticovid.gouv.fr/app/wallet2d#DC04FR03%1DX";
         assert_eq!(two_d_doc_text(link).unwrap(), "DC04FR03\u{1d}X");
+    }
+
+    #[test]
+    fn a_dcc_wallet_link_gives_its_hc1_text() {
+        let link = "https://bonjour.tousanticovid.gouv.fr/app/walletdcc#HC1:6BF%2B70";
+        assert_eq!(wallet_link_payload(link).unwrap().as_deref(), Some("HC1:6BF+70"));
+        assert_eq!(wallet_link_payload("HC1:6BF").unwrap(), None);
     }
 
     #[test]

@@ -14,7 +14,8 @@ const RS: u8 = 0x1e;
 enum ValueRule {
     /// Printable ASCII (names, free text).
     Text,
-    /// Upper-case letters and digits (analysis and ATC codes).
+    /// Upper-case letters, digits and `-` (analysis and ATC codes; a LOINC code may carry its
+    /// check digit after a dash, `94309-2`).
     Code,
     /// Decimal digits (dates as DDMMYYYY, date-times as DDMMYYYYHHmm, counts).
     Digits,
@@ -184,7 +185,7 @@ fn check_value(spec: &FieldSpec, value: &str) -> Result<(), MessageError> {
     }
     let fits = match spec.rule {
         ValueRule::Text => value.bytes().all(|byte| (b' '..=b'~').contains(&byte)),
-        ValueRule::Code => value.bytes().all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit()),
+        ValueRule::Code => value.bytes().all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'-'),
         ValueRule::Digits => value.bytes().all(|byte| byte.is_ascii_digit()),
         ValueRule::OneOf(allowed) => allowed.contains(&value),
     };
@@ -245,6 +246,8 @@ mod tests {
             Message::parse(DocumentType::TestResult, &bad_sex),
             Err(MessageError::Value { id: "F3", label: "sex (M, F or U)" })
         );
+        let with_check_digit = B2.replace("F494309", "F494309-2");
+        assert_eq!(Message::parse(DocumentType::TestResult, &with_check_digit).unwrap().value("F4"), Some("94309-2"));
         let short_code = B2.replace("F494309", "F49");
         assert!(matches!(
             Message::parse(DocumentType::TestResult, &short_code),

@@ -21,7 +21,7 @@ pub mod signature;
 
 pub use content::{CycleState, Sex, TestOutcome, TestResult, Vaccination};
 pub use header::{DocumentType, Header, HeaderError, Version};
-pub use input::{InputError, MAX_TEXT_CHARS, two_d_doc_text};
+pub use input::{InputError, MAX_TEXT_CHARS, two_d_doc_text, wallet_link_payload};
 pub use message::{Field, Message, MessageError};
 pub use signature::{Curve, SignatureError, SignatureZone};
 

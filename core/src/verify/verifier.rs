@@ -146,6 +146,13 @@ impl Verifier {
     /// in a TousAntiCovid wallet link). [`Verdict::format`] says which was read.
     pub fn verify_text(&self, text: &str, now: UnixTime) -> Result<Verdict, VerifyError> {
         if twoddoc::looks_like_two_d_doc(text) {
+            // TousAntiCovid's `walletdcc` links carry an EU pass, the others a 2D-DOC.
+            if let Ok(Some(payload)) = twoddoc::wallet_link_payload(text)
+                && payload.starts_with(codec::HC1_PREFIX)
+            {
+                let pass = codec::decode_pass_text(&payload, &self.limits)?;
+                return self.verify_decoded(&pass, now);
+            }
             return self.verify_two_d_doc(&TwoDDoc::parse(text)?, now);
         }
         let pass = codec::decode_pass_text(text, &self.limits)?;
