@@ -107,13 +107,14 @@ struct IssueView: View {
                 ForEach((try? rapidTestDevices()) ?? [], id: \.code) { Text($0.display).tag($0.code) }
             }
             Toggle("Negative", isOn: $negative)
-            Button("Issue", action: issue)
+            Button("Issue") { Task { await issue() } }
             if let problem { Text(problem).foregroundColor(.red) }
             if let qr, let image = UIImage(data: qr) { Image(uiImage: image).interpolation(.none).resizable().scaledToFit() }
         }
     }
 
-    private func issue() {
+    @MainActor
+    private func issue() async {
         do {
             // The pharmacy's Secure Enclave key and the certificate the authority issued for it
             // (enrolment is outside this shell).
@@ -124,7 +125,7 @@ struct IssueView: View {
                 familyName: familyName, givenName: givenName, dateOfBirth: dateOfBirth, testType: .rapidAntigen,
                 device: device, testName: nil, sampledAt: Int64(Date().timeIntervalSince1970), result: negative ? .negative : .positive,
                 centre: "Pharmacie", country: "FR", issuer: "Pharmacie")
-            qr = try issuer.qrCode(issuer.issueTest(request))
+            qr = try await issuer.qrCode(issuer.issueTest(request))
             problem = nil
         } catch let error as HealthpassError {
             problem = error.reason

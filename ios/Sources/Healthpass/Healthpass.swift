@@ -21,14 +21,17 @@ public final class Checkpoint {
     /// A checkpoint on the demo trust bundle (demo signer, French demo rules). Demos only.
     public static func demo(arrivalCountry: String? = "FR") throws -> Checkpoint {
         let checkpoint = try Checkpoint(anchors: [demoTrustAnchor()])
-        _ = try checkpoint.loadBundle(demoTrustBundle())
+        // The small demo bundle, installed synchronously (about 1 ms).
+        _ = try checkpoint.verifier.loadBundle(bundle: demoTrustBundle(), at: Int64(Date().timeIntervalSince1970))
         try checkpoint.setArrivalCountry(arrivalCountry)
         return checkpoint
     }
 
     /// Installs a bundle; a refused one (bad signature, older, expired) leaves the bundle in force.
-    public func loadBundle(_ bundle: Data, at date: Date = Date()) throws -> BundleInfo {
-        try verifier.loadBundle(bundle: bundle, at: Int64(date.timeIntervalSince1970))
+    /// Slow (a signature check, rules, a file sync when kept): `async`, off the main actor.
+    public func loadBundle(_ bundle: Data, at date: Date = Date()) async throws -> BundleInfo {
+        let verifier = self.verifier
+        return try await Task.detached { try verifier.loadBundle(bundle: bundle, at: Int64(date.timeIntervalSince1970)) }.value
     }
 
     /// Keeps each verified bundle at `file` (the app's Application Support directory; written
@@ -209,12 +212,15 @@ public final class PharmacyIssuer {
         issuer = try PassIssuer(signer: signer, certificate: certificate, issuingCountry: issuingCountry, passLifetimeHours: passLifetimeHours)
     }
 
-    public func issueTest(_ request: TestPassRequest, at date: Date = Date()) throws -> IssuedPass {
-        try issuer.issueTest(request: request, at: Int64(date.timeIntervalSince1970))
+    /// Slow (the Secure Enclave signs): `async`, off the main actor.
+    public func issueTest(_ request: TestPassRequest, at date: Date = Date()) async throws -> IssuedPass {
+        let issuer = self.issuer
+        return try await Task.detached { try issuer.issueTest(request: request, at: Int64(date.timeIntervalSince1970)) }.value
     }
 
-    public func qrCode(_ pass: IssuedPass, modulePixels: UInt32 = 8) throws -> Data {
-        try qrPng(text: pass.text, modulePixels: modulePixels)
+    /// A few milliseconds of rendering: `async`, off the main actor.
+    public func qrCode(_ pass: IssuedPass, modulePixels: UInt32 = 8) async throws -> Data {
+        try await Task.detached { try qrPng(text: pass.text, modulePixels: modulePixels) }.value
     }
 }
 

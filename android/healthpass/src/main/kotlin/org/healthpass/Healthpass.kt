@@ -80,7 +80,8 @@ class Checkpoint(anchors: List<ByteArray>, installed: BundleMark? = null) : Auto
     val verifier = PassVerifier(anchors, installed)
 
     /** Installs a bundle; a refused one (bad signature, older, expired) leaves the bundle in force. */
-    fun loadBundle(bundle: ByteArray, at: Instant = Instant.now()): BundleInfo = verifier.loadBundle(bundle, at.epochSecond)
+    suspend fun loadBundle(bundle: ByteArray, at: Instant = Instant.now()): BundleInfo =
+        withContext(Dispatchers.Default) { verifier.loadBundle(bundle, at.epochSecond) }
 
     /**
      * Keeps each verified bundle in [file] (app-private storage, written atomically) and
@@ -124,7 +125,8 @@ class Checkpoint(anchors: List<ByteArray>, installed: BundleMark? = null) : Auto
         /** A checkpoint on the demo trust bundle (demo signer, French demo rules). Demos only. */
         fun demo(arrivalCountry: String? = "FR"): Checkpoint =
             Checkpoint(listOf(demoTrustAnchor())).also {
-                it.loadBundle(demoTrustBundle())
+                // The small demo bundle, installed synchronously (about 1 ms).
+                it.verifier.loadBundle(demoTrustBundle(), Instant.now().epochSecond)
                 it.setArrivalCountry(arrivalCountry)
             }
     }
@@ -189,10 +191,13 @@ class PharmacyIssuer(signer: Signer, certificate: ByteArray, issuingCountry: Str
     AutoCloseable {
     private val issuer = PassIssuer(signer, certificate, issuingCountry, passLifetimeHours.toUInt())
 
-    fun issueTest(request: TestPassRequest, at: Instant = Instant.now()): IssuedPass = issuer.issueTest(request, at.epochSecond)
+    /** Main-safe: the signature (a Keystore operation) runs on [Dispatchers.Default]. */
+    suspend fun issueTest(request: TestPassRequest, at: Instant = Instant.now()): IssuedPass =
+        withContext(Dispatchers.Default) { issuer.issueTest(request, at.epochSecond) }
 
     /** The pass's QR code as PNG, [modulePixels] per module. */
-    fun qrCode(pass: IssuedPass, modulePixels: Int = 8): ByteArray = qrPng(pass.text, modulePixels.toUInt())
+    suspend fun qrCode(pass: IssuedPass, modulePixels: Int = 8): ByteArray =
+        withContext(Dispatchers.Default) { qrPng(pass.text, modulePixels.toUInt()) }
 
     override fun close() = issuer.close()
 }
@@ -208,8 +213,9 @@ class PharmacyOutbox(file: java.io.File, signer: Signer) : AutoCloseable {
 
     val deviceId: String get() = outbox.deviceId()
 
-    fun enqueue(endpoint: String, request: TestPassRequest, interactive: Boolean = true, at: Instant = Instant.now()): String =
-        outbox.enqueue(endpoint, request, interactive, at.toEpochMilli())
+    /** Main-safe: one SQLite transaction (an fsync) on [Dispatchers.IO]. */
+    suspend fun enqueue(endpoint: String, request: TestPassRequest, interactive: Boolean = true, at: Instant = Instant.now()): String =
+        withContext(Dispatchers.IO) { outbox.enqueue(endpoint, request, interactive, at.toEpochMilli()) }
 
     suspend fun send(ticket: String, transport: Transport, at: Instant = Instant.now()): OutboxEntry =
         outbox.send(ticket, transport, at.toEpochMilli())
@@ -233,13 +239,13 @@ class PharmacyOutbox(file: java.io.File, signer: Signer) : AutoCloseable {
      * [trust]'s bundle, standing for the request [replacing] (withdrawn); its reconciliation is
      * queued and sent by [drain] when the issuer is back.
      */
-    fun issueProvisional(
+    suspend fun issueProvisional(
         request: TestPassRequest,
         trust: Checkpoint,
         endpoint: String,
         replacing: String? = null,
         at: Instant = Instant.now(),
-    ): ProvisionalPass = outbox.issueProvisional(request, trust.verifier, endpoint, replacing, at.toEpochMilli())
+    ): ProvisionalPass = withContext(Dispatchers.Default) { outbox.issueProvisional(request, trust.verifier, endpoint, replacing, at.toEpochMilli()) }
 
     override fun close() = outbox.close()
 }

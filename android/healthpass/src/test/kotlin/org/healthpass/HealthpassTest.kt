@@ -97,7 +97,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun scansAFramePassedAsADirectBufferSliceWithAWideRowStride() {
+    fun scansAFramePassedAsADirectBufferSliceWithAWideRowStride(): Unit = runBlocking {
         val pass = demoIssuer().use { it.issueTest(request(), now) }
         val frame = frameOf(pass.text, padding = 40, stride = 64)
         val codes = FrameScanner().use { it.scan(frame.buffer, frame.width, frame.height, frame.rowStride) }
@@ -106,7 +106,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun verifiesAValidPassFromAFrameInOneCall() {
+    fun verifiesAValidPassFromAFrameInOneCall(): Unit = runBlocking {
         val pass = demoIssuer().use { it.issueTest(request(), now) }
         val frame = frameOf(pass.text, padding = 24, stride = 16)
         Checkpoint.demo().use { checkpoint ->
@@ -129,7 +129,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun saysWhyAPassIsInvalid() {
+    fun saysWhyAPassIsInvalid(): Unit = runBlocking {
         val positive = demoIssuer().use { it.issueTest(request(TestResult.POSITIVE), now) }
         Checkpoint.demo().use { checkpoint ->
             val verdict = checkpoint.verify(positive.text, now)
@@ -145,7 +145,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun issuesWithAKotlinSignerReturningDer() {
+    fun issuesWithAKotlinSignerReturningDer(): Unit = runBlocking {
         var signatures = 0
         val counting = object : Signer {
             val inner = demoSigner()
@@ -169,7 +169,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun aDeviceKeyGivesTheEnrolmentTheIssuerExpects() {
+    fun aDeviceKeyGivesTheEnrolmentTheIssuerExpects(): Unit = runBlocking {
         val pair = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
         val enrolment = JcaSigner(pair.private, pair.public).enrolment(" FINESS-750000001 ", "Pharmacie du Centre")
         // The device id is the key's kid: the first 8 bytes of SHA-256(SubjectPublicKeyInfo DER), base64url.
@@ -188,7 +188,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun aFailingSignerBecomesAPlatformErrorWithoutAStackTrace() {
+    fun aFailingSignerBecomesAPlatformErrorWithoutAStackTrace(): Unit = runBlocking {
         val throwing = object : Signer {
             override fun publicKey(): ByteArray = demoPublicKey().encoded
             override fun sign(data: ByteArray): ByteArray = throw IllegalStateException("user authentication required")
@@ -233,7 +233,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun mapsErrorsToWhatAnAppCanActOn() {
+    fun mapsErrorsToWhatAnAppCanActOn(): Unit = runBlocking {
         demoIssuer().use { issuer ->
             try {
                 issuer.issueTest(request(dateOfBirth = "31/12/1980"), now)
@@ -287,7 +287,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun downloadsTheTrustBundleThroughThePlatformTransport() {
+    fun downloadsTheTrustBundleThroughThePlatformTransport(): Unit = runBlocking {
         val server = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
         server.createContext("/bundle") { exchange ->
             val body = demoTrustBundle()
@@ -321,7 +321,7 @@ class HealthpassTest {
         Regex("\"$name\"\\s*:\\s*\"([^\"]*)\"").find(json)!!.groupValues[1]
 
     @Test
-    fun aPassWrittenOddlyIsGreenWithANoticeAndTheBirthDateAsWritten() {
+    fun aPassWrittenOddlyIsGreenWithANoticeAndTheBirthDateAsWritten(): Unit = runBlocking {
         val vector = File(repository, "tests/vectors/dgc/common/2DCode/raw/TOL1.json").readText()
         val at = Instant.parse(vectorField(vector, "VALIDATIONCLOCK"))
         Checkpoint(emptyList()).use { checkpoint ->
@@ -385,7 +385,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun theOutboxDeliversEveryRequestOnceAcrossAnIssuerCrashAndRestartWithAProvisionalPass() = runBlocking {
+    fun theOutboxDeliversEveryRequestOnceAcrossAnIssuerCrashAndRestartWithAProvisionalPass(): Unit = runBlocking {
         val work = File(System.getProperty("healthpass.work") ?: error("-Dhealthpass.work is not set"))
         val port = java.net.ServerSocket(0).use { it.localPort }
         val issuer = IssuerProcess(work, port)
@@ -454,7 +454,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun aProvisionalPassIsAmberAndNamesThePharmacy() {
+    fun aProvisionalPassIsAmberAndNamesThePharmacy(): Unit = runBlocking {
         val work = File(System.getProperty("healthpass.work") ?: error("-Dhealthpass.work is not set"))
         val at = Instant.ofEpochSecond(File(work, "provisional-at.txt").readText().trim().toLong())
         val checkpoint = Checkpoint(listOf(File(work, "fallback-anchor.pem").readBytes()))
@@ -472,7 +472,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun readsAFrench2dDocAsTextAndFromADataMatrixFrame() {
+    fun readsAFrench2dDocAsTextAndFromADataMatrixFrame(): Unit = runBlocking {
         val work = File(System.getProperty("healthpass.work") ?: error("-Dhealthpass.work is not set"))
         val june2021 = Instant.parse("2021-06-01T10:00:00Z")
         // No bundle: 2D-DOCs are checked against the built-in French signers.
@@ -507,7 +507,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun everyReasonHasFrenchAndEnglishTextsAndACategory() {
+    fun everyReasonHasFrenchAndEnglishTextsAndACategory(): Unit = runBlocking {
         val catalogue = reasonCatalogue()
         assertTrue(catalogue.size >= 42)
         assertEquals(catalogue.size, catalogue.map { it.code }.toSet().size)
@@ -535,7 +535,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun theSessionVerifiesAPassOnceWhileItStaysInView() {
+    fun theSessionVerifiesAPassOnceWhileItStaysInView(): Unit = runBlocking {
         val pass = demoIssuer().use { it.issueTest(request(), now) }
         val frame = frameOf(pass.text, padding = 24, stride = 8)
         Checkpoint.demo().use { checkpoint ->
@@ -562,7 +562,7 @@ class HealthpassTest {
     }
 
     @Test
-    fun aBundleUpdateSurvivesARestartAndIsDownloadedOnlyWhenChanged() {
+    fun aBundleUpdateSurvivesARestartAndIsDownloadedOnlyWhenChanged(): Unit = runBlocking {
         val dir = java.nio.file.Files.createTempDirectory("healthpass-bundle").toFile()
         val file = File(dir, "bundle.cbor")
         val conditional = mutableListOf<String?>()

@@ -12,8 +12,12 @@ import android.widget.ImageView
 import android.widget.Spinner
 import android.widget.TextView
 import androidx.appcompat.app.AppCompatActivity
+import androidx.lifecycle.lifecycleScope
 import java.time.Instant
-import java.util.concurrent.Executors
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withContext
 import org.healthpass.PharmacyIssuer
 import org.healthpass.ffi.HealthpassException
 import org.healthpass.ffi.TestPassRequest
@@ -33,13 +37,10 @@ class IssueActivity : AppCompatActivity() {
         findViewById<Button>(R.id.submit).setOnClickListener { issue() }
     }
 
-    /** Signing (a Keystore operation) and rendering run here, never on the UI thread. */
-    private val work = Executors.newSingleThreadExecutor()
-
     private fun issue() {
         val problem = findViewById<TextView>(R.id.problem)
         val submit = findViewById<Button>(R.id.submit)
-        // Read the form on the UI thread; sign and render on the worker.
+        // Read the form on the UI thread; everything after it runs off the UI thread.
         val request = TestPassRequest(
             familyName = findViewById<EditText>(R.id.family).text.toString(),
             givenName = findViewById<EditText>(R.id.given).text.toString(),
@@ -54,8 +55,10 @@ class IssueActivity : AppCompatActivity() {
             issuer = "Pharmacie",
         )
         submit.isEnabled = false
-        work.execute {
-            val outcome: Result<Bitmap> = try {
+        // The file read, the Keystore lookup, the signature and the rendering all run on
+        // Dispatchers.IO (the facade's issueTest and qrCode are main-safe on their own too).
+        lifecycleScope.launch {
+            val outcome: Result<Bitmap> = withContext(Dispatchers.IO) { try {
                 // The certificate the authority issued for this device's key (enrolment is
                 // outside this shell); stored as app data.
                 val certificate = openFileInput("pharmacy-certificate.pem").use { it.readBytes() }
@@ -63,6 +66,8 @@ class IssueActivity : AppCompatActivity() {
                     val png = issuer.qrCode(issuer.issueTest(request))
                     Result.success(BitmapFactory.decodeByteArray(png, 0, png.size))
                 }
+            } catch (error: CancellationException) {
+                throw error
             } catch (error: HealthpassException) {
                 Result.failure(IllegalStateException(error.reason))
             } catch (error: java.io.FileNotFoundException) {
@@ -74,19 +79,12 @@ class IssueActivity : AppCompatActivity() {
                 Result.failure(error)
             } catch (error: RuntimeException) {
                 Result.failure(error)
-            }
-            runOnUiThread {
-                submit.isEnabled = true
-                outcome.onSuccess { bitmap ->
-                    findViewById<ImageView>(R.id.qr).setImageBitmap(bitmap)
-                    problem.text = ""
-                }.onFailure { error -> problem.text = error.message ?: error.toString() }
-            }
+            } }
+            submit.isEnabled = true
+            outcome.onSuccess { bitmap ->
+                findViewById<ImageView>(R.id.qr).setImageBitmap(bitmap)
+                problem.text = ""
+            }.onFailure { error -> problem.text = error.message ?: error.toString() }
         }
-    }
-
-    override fun onDestroy() {
-        work.shutdown()
-        super.onDestroy()
     }
 }
