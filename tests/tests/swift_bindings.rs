@@ -47,13 +47,28 @@ fn swift_bindings_match_the_library_and_the_c_header_works() {
     let kept = bindings::target_dir().join("abi_check-bundle.cbor");
     let _ = std::fs::remove_file(&kept);
     let _ = std::fs::remove_file(kept.with_extension("cbor.etag"));
-    let run = Command::new(&program).arg(contract.to_string()).arg(pass.trim()).arg(&kept).output().unwrap();
+    // The demo signer's certificate and public key, for the C program's own Signer.
+    let key_pem = std::fs::read_to_string(root.join("cli/demo/signer-key.pem")).unwrap();
+    let key = <p256::ecdsa::SigningKey as p256::pkcs8::DecodePrivateKey>::from_pkcs8_pem(&key_pem).unwrap();
+    let point = key.verifying_key().to_sec1_point(false);
+    let public_key_hex: String = point.as_bytes().iter().map(|byte| format!("{byte:02x}")).collect();
+    let device_id = healthpass_core::protocol::DeviceId::of_key(key.verifying_key()).to_string();
+    let run = Command::new(&program)
+        .arg(contract.to_string())
+        .arg(pass.trim())
+        .arg(&kept)
+        .arg(root.join("cli/demo/signer.pem"))
+        .arg(&public_key_hex)
+        .arg(&device_id)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(run.status.success(), "{stdout}{}", String::from_utf8_lossy(&run.stderr));
     assert_eq!(
         stdout.trim(),
         format!(
-            "contract {contract}, bundle sequence 1, verdict valid, garbage refused as NotAPass, bundle kept across a restart"
+            "contract {contract}, bundle sequence 1, verdict valid, garbage refused as NotAPass, bundle kept across a restart, \
+             foreign signer called"
         )
     );
 }
