@@ -83,12 +83,19 @@ struct LumaPlane {
         let height = CVPixelBufferGetHeightOfPlane(pixelBuffer, 0)
         let stride = CVPixelBufferGetBytesPerRowOfPlane(pixelBuffer, 0)
         let base = CVPixelBufferGetBaseAddressOfPlane(pixelBuffer, 0)
-        // Only rowStride * (height - 1) + width bytes are guaranteed; copy exactly those.
-        let length = height > 0 ? stride * (height - 1) + width : 0
-        bytes = base.map { Data(bytes: $0, count: length) } ?? Data()
+        // Copied out packed (rows without their padding), so the library does not copy the
+        // frame again to pack it; only rowStride * (height - 1) + width bytes are guaranteed,
+        // and only those are read.
+        var packed = Data(capacity: width * height)
+        if let base {
+            for row in 0..<height {
+                packed.append(base.advanced(by: row * stride).assumingMemoryBound(to: UInt8.self), count: width)
+            }
+        }
+        bytes = packed
         self.width = UInt32(width)
         self.height = UInt32(height)
-        rowStride = UInt32(stride)
+        rowStride = UInt32(width)
     }
 }
 

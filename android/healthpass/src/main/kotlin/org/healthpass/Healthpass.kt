@@ -59,12 +59,41 @@ fun ByteBuffer.lumaBytes(): ByteArray {
     return bytes
 }
 
+/**
+ * A camera plane as the library wants it: the frame's bytes with their row stride, packed
+ * (rows without padding) while they are copied out of the direct buffer, so the library does
+ * not copy the frame again to pack it. A buffer too short for its geometry is passed as it is,
+ * and the library says what was expected.
+ */
+internal class PackedPlane(val bytes: ByteArray, val rowStride: Int)
+
+internal fun ByteBuffer.packedLuma(width: Int, height: Int, rowStride: Int): PackedPlane {
+    val view = slice()
+    val needed = if (height > 0) rowStride.toLong() * (height - 1) + width else 0L
+    if (width <= 0 || height <= 0 || rowStride < width || view.remaining() < needed) {
+        return PackedPlane(lumaBytes(), rowStride)
+    }
+    if (rowStride == width) {
+        val bytes = ByteArray(width * height)
+        view.get(bytes)
+        return PackedPlane(bytes, width)
+    }
+    val bytes = ByteArray(width * height)
+    for (row in 0 until height) {
+        view.position(row * rowStride)
+        view.get(bytes, row * width, width)
+    }
+    return PackedPlane(bytes, width)
+}
+
 /** Reads codes from camera frames. */
 class FrameScanner : AutoCloseable {
     private val scanner = PassScanner()
 
     fun scan(plane: ByteBuffer, width: Int, height: Int, rowStride: Int): List<ScannedCode> =
-        scanner.scan(plane.lumaBytes(), width.toUInt(), height.toUInt(), rowStride.toUInt())
+        plane.packedLuma(width, height, rowStride).let {
+            scanner.scan(it.bytes, width.toUInt(), height.toUInt(), it.rowStride.toUInt())
+        }
 
     override fun close() = scanner.close()
 }
@@ -114,7 +143,9 @@ class Checkpoint(anchors: List<ByteArray>, installed: BundleMark? = null) : Auto
     fun verify(text: String, at: Instant = Instant.now()): Verdict = verifier.verifyText(text, at.epochSecond)
 
     fun verifyFrame(plane: ByteBuffer, width: Int, height: Int, rowStride: Int, at: Instant = Instant.now()): FrameVerification =
-        verifier.verifyFrame(plane.lumaBytes(), width.toUInt(), height.toUInt(), rowStride.toUInt(), at.epochSecond)
+        plane.packedLuma(width, height, rowStride).let {
+            verifier.verifyFrame(it.bytes, width.toUInt(), height.toUInt(), it.rowStride.toUInt(), at.epochSecond)
+        }
 
     /** A scan loop over this checkpoint that shows each pass once while it stays in view. */
     fun session(repeatWindowMillis: Long = 5_000): ControllerSession = ControllerSession(this, repeatWindowMillis)
@@ -149,9 +180,9 @@ class ControllerSession(checkpoint: Checkpoint, repeatWindowMillis: Long = 5_000
         rowStride: Int,
         capturedAtMillis: Long = System.currentTimeMillis(),
         at: Instant = Instant.now(),
-    ): List<CheckpointEvent> = session.observeFrame(
-        plane.lumaBytes(), width.toUInt(), height.toUInt(), rowStride.toUInt(), capturedAtMillis.toULong(), at.epochSecond,
-    )
+    ): List<CheckpointEvent> = plane.packedLuma(width, height, rowStride).let {
+        session.observeFrame(it.bytes, width.toUInt(), height.toUInt(), it.rowStride.toUInt(), capturedAtMillis.toULong(), at.epochSecond)
+    }
 
     /** A text from a hand-held scanner, under the same window; null when seen just before. */
     fun observeText(text: String, capturedAtMillis: Long = System.currentTimeMillis(), at: Instant = Instant.now()): CheckpointEvent? =

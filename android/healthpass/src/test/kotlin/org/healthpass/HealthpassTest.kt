@@ -622,4 +622,29 @@ class HealthpassTest {
             dir.deleteRecursively()
         }
     }
+
+    @Test
+    fun aPaddedCameraPlaneIsPackedInTheOneCopyTheFacadeMakes(): Unit = runBlocking {
+        val (width, height, stride) = Triple(40, 3, 64)
+        // As Android guarantees: rowStride * (height - 1) + width bytes, the last row unpadded.
+        val buffer = ByteBuffer.allocateDirect(stride * (height - 1) + width)
+        for (row in 0 until height) for (x in 0 until stride) {
+            if (row * stride + x < buffer.capacity()) buffer.put(row * stride + x, (if (x < width) row * 10 + x % 7 else 255).toByte())
+        }
+        val packed = buffer.packedLuma(width, height, stride)
+        assertEquals(width, packed.rowStride)
+        assertEquals(width * height, packed.bytes.size)
+        for (row in 0 until height) for (x in 0 until width) {
+            assertEquals((row * 10 + x % 7).toByte(), packed.bytes[row * width + x])
+        }
+        // A buffer too short for its geometry goes through as it is: the library names the problem.
+        val short = ByteBuffer.allocateDirect(10)
+        assertEquals(64, short.packedLuma(width, height, stride).rowStride)
+        try {
+            FrameScanner().use { it.scan(short, width, height, stride) }
+            fail("a short plane is refused")
+        } catch (error: HealthpassException.InvalidInput) {
+            assertTrue(error.reason, error.reason.isNotBlank())
+        }
+    }
 }
