@@ -201,6 +201,7 @@ fn the_demo_issues_renders_scans_verifies_and_rides_out_an_issuer_outage() {
         "the pharmacist confirms the fallback: a provisional pass",
         "9. A controller scans both pictures offline",
         "10. The issuer is back",
+        "11. A controller scans French paper certificates of 2021",
     ] {
         assert!(text.contains(step), "missing {step:?} in\n{text}");
     }
@@ -216,6 +217,11 @@ fn the_demo_issues_renders_scans_verifies_and_rides_out_an_issuer_outage() {
     assert!(page.contains("PROVISIONAL") && page.contains("Pharmacie du Centre, Lyon"));
     assert!(text.contains("VALID  test certificate from FR"));
     assert!(dir.join("pass.png").is_file() && dir.join("page.svg").is_file());
+    // The 2D-DOC chapter: DataMatrix pictures read back; the test vector green, the kit's
+    // specimen red because it was on the French blocklist.
+    assert!(text.contains("a negative test: DataMatrix") && text.contains("VALID (green)"), "{text}");
+    assert!(text.contains("INVALID (red): twoddoc_revoked"), "{text}");
+    assert!(dir.join("02_tac_android_B2_TST1.png").is_file());
 }
 
 #[test]

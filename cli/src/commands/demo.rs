@@ -1,6 +1,6 @@
 //! `healthpass demo`: the story on embedded demo keys — issue a pass, render its QR as PNG,
 //! scan the PNG back, verify offline; then the central issuer on loopback, the outbox, and an
-//! outage the outbox rides out — printing each step.
+//! outage the outbox rides out; then French 2D-DOC paper certificates — printing each step.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,6 +102,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::from(1));
     }
     super::demo_outage::run(&out, &request, &verifier)?;
+    super::demo_two_d_doc::run(&out, now)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,6 +2,7 @@ pub mod bundle;
 pub mod conformance;
 pub mod demo;
 pub mod demo_outage;
+pub mod demo_two_d_doc;
 pub mod issue;
 pub mod issuer;
 pub mod keys;
