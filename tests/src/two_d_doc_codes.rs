@@ -4,11 +4,9 @@
 
 use std::path::Path;
 
+use healthpass_core::render::data_matrix::DataMatrix;
 use p256::ecdsa::SigningKey;
 use p256::ecdsa::signature::Signer as _;
-use rxing::datamatrix::DataMatrixWriter;
-use rxing::datamatrix::encoder::SymbolShapeHint;
-use rxing::{BarcodeFormat, EncodeHints, Writer};
 
 use crate::shared_data::require_two_d_doc_dir;
 
@@ -44,22 +42,10 @@ fn read_sample(path: &Path) -> String {
     text.trim_end_matches(['\n', '\r']).to_owned()
 }
 
-/// The DataMatrix of `text`, square, C40 as the ANTS specification encodes 2D-DOCs: its
-/// modules row by row and its side in modules.
+/// The DataMatrix of `text` (core's `render::data_matrix`): its modules row by row and its side.
 pub fn data_matrix(text: &str) -> (Vec<bool>, usize) {
-    let hints = EncodeHints {
-        DataMatrixShape: Some(SymbolShapeHint::FORCE_SQUARE),
-        ForceC40: Some(true),
-        Margin: Some("0".into()),
-        ..EncodeHints::default()
-    };
-    let matrix = DataMatrixWriter
-        .encode_with_hints(text, &BarcodeFormat::DATA_MATRIX, 0, 0, &hints)
-        .unwrap_or_else(|error| panic!("DataMatrix encoding: {error}"));
-    let (width, height) = (matrix.width(), matrix.height());
-    assert_eq!(width, height, "a square symbol was asked for");
-    let modules = (0..height).flat_map(|y| (0..width).map(move |x| (x, y))).map(|(x, y)| matrix.get(x, y)).collect();
-    (modules, width as usize)
+    let symbol = DataMatrix::for_text(text).unwrap_or_else(|error| panic!("{error}"));
+    (symbol.modules().to_vec(), symbol.side())
 }
 
 /// RFC 4648 base32 without padding.
@@ -107,26 +93,9 @@ pub fn vaccination_message(rank: u8, expected: u8, cycle: &str) -> String {
     )
 }
 
-/// A white square frame with the modules drawn `module_px` wide inside a `margin_px` border.
-pub fn luma_frame(
-    modules: &[bool],
-    side: usize,
-    module_px: usize,
-    margin_px: usize,
-) -> healthpass_core::scan::OwnedLumaFrame {
-    let size = side * module_px + 2 * margin_px;
-    let mut pixels = vec![255u8; size * size];
-    for my in 0..side {
-        for mx in 0..side {
-            if !modules[my * side + mx] {
-                continue;
-            }
-            for y in margin_px + my * module_px..margin_px + (my + 1) * module_px {
-                for x in margin_px + mx * module_px..margin_px + (mx + 1) * module_px {
-                    pixels[y * size + x] = 0;
-                }
-            }
-        }
-    }
+/// `text` as a DataMatrix frame: `module_px` pixels per module inside `quiet_modules` of white.
+pub fn luma_frame(text: &str, module_px: usize, quiet_modules: usize) -> healthpass_core::scan::OwnedLumaFrame {
+    let symbol = DataMatrix::for_text(text).unwrap_or_else(|error| panic!("{error}"));
+    let (pixels, size) = symbol.to_luma(module_px, quiet_modules);
     healthpass_core::scan::OwnedLumaFrame::new(pixels, size as u32, size as u32).expect("a valid frame")
 }

@@ -135,8 +135,7 @@ fn kotlin_bindings_compile_and_pass_on_the_jvm() {
         .find(|sample| sample.file.starts_with("02_"))
         .expect("sample 02 of ../shared/2ddoc");
     std::fs::write(work.join("twoddoc.txt"), &two_d_doc.text).unwrap();
-    let (modules, side) = healthpass_tests::two_d_doc_codes::data_matrix(&two_d_doc.text);
-    let frame = healthpass_tests::two_d_doc_codes::luma_frame(&modules, side, 4, 48);
+    let frame = healthpass_tests::two_d_doc_codes::luma_frame(&two_d_doc.text, 4, 12);
     let mut frame_file = format!("{} {}\n", frame.width(), frame.height()).into_bytes();
     frame_file.extend_from_slice(frame.pixels());
     std::fs::write(work.join("twoddoc-frame.bin"), frame_file).unwrap();

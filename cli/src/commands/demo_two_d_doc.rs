@@ -6,13 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use healthpass_core::render::data_matrix::DataMatrix;
 use healthpass_core::scan::Scanner;
 use healthpass_core::scan::image_input::decode_image;
 use healthpass_core::time::UnixTime;
 use healthpass_core::verify::Verifier;
-use rxing::datamatrix::DataMatrixWriter;
-use rxing::datamatrix::encoder::SymbolShapeHint;
-use rxing::{BarcodeFormat, EncodeHints, Writer};
 
 use crate::error::CliError;
 use crate::inputs::read_file;
@@ -20,7 +18,7 @@ use crate::outln;
 use crate::output::{self, safe};
 
 /// Pixels per DataMatrix module in the demo's pictures.
-const MODULE_PIXELS: u32 = 5;
+const MODULE_PIXELS: usize = 5;
 
 /// Where the 2D-DOC material is: `HEALTHPASS_2DDOC_DIR`, else `../shared/2ddoc` beside the
 /// source tree this binary was built from, else beside the working directory.
@@ -82,35 +80,12 @@ pub fn run(out: &Path, now: UnixTime) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The DataMatrix of `text` as a PNG at `path`, C40 as the ANTS specification encodes 2D-DOCs.
+/// The DataMatrix of `text` as a PNG at `path`.
 fn write_data_matrix(text: &str, path: &Path) -> Result<(), CliError> {
-    let hints = EncodeHints {
-        DataMatrixShape: Some(SymbolShapeHint::FORCE_SQUARE),
-        ForceC40: Some(true),
-        Margin: Some("0".into()),
-        ..EncodeHints::default()
-    };
-    let matrix = DataMatrixWriter
-        .encode_with_hints(text, &BarcodeFormat::DATA_MATRIX, 0, 0, &hints)
-        .map_err(|error| CliError::internal(format!("DataMatrix encoding: {error}")))?;
-    let side = matrix.width();
-    let quiet = 4;
-    let pixels_side = (side + 2 * quiet) * MODULE_PIXELS;
-    let mut pixels = vec![255u8; (pixels_side * pixels_side) as usize];
-    for y in 0..pixels_side {
-        for x in 0..pixels_side {
-            let (mx, my) = (x / MODULE_PIXELS, y / MODULE_PIXELS);
-            if mx >= quiet
-                && my >= quiet
-                && mx < side + quiet
-                && my < side + quiet
-                && matrix.get(mx - quiet, my - quiet)
-            {
-                pixels[(y * pixels_side + x) as usize] = 0;
-            }
-        }
-    }
-    let image = image::GrayImage::from_raw(pixels_side, pixels_side, pixels)
+    let symbol = DataMatrix::for_text(text).map_err(CliError::internal)?;
+    let (pixels, size) = symbol.to_luma(MODULE_PIXELS, 4);
+    let side = u32::try_from(size).map_err(CliError::internal)?;
+    let image = image::GrayImage::from_raw(side, side, pixels)
         .ok_or_else(|| CliError::internal("a DataMatrix picture of the wrong size"))?;
     image.save(path).map_err(|error| CliError::System(format!("could not write {}: {error}", path.display())))
 }
