@@ -60,6 +60,22 @@ static void free_buffer(RustBuffer buffer) {
     ffi_healthpass_ffi_rustbuffer_free(buffer, &status);
 }
 
+/* The demo anchor as a one-element Vec<Vec<u8>>: an i32 count, then the serialized byte array
+ * (i32 length, then the bytes) demo_trust_anchor returns. */
+static RustBuffer demo_anchor_list(void) {
+    RustCallStatus status = {0};
+    RustBuffer anchor = uniffi_healthpass_ffi_fn_func_demo_trust_anchor(&status);
+    expect(status.code == 0 && anchor.len > 4, "demo_trust_anchor");
+    size_t list_length = 4 + (size_t)anchor.len;
+    uint8_t *list = malloc(list_length);
+    list[0] = 0; list[1] = 0; list[2] = 0; list[3] = 1;
+    memcpy(list + 4, anchor.data, (size_t)anchor.len);
+    free_buffer(anchor);
+    RustBuffer anchors = buffer_from(list, list_length);
+    free(list);
+    return anchors;
+}
+
 /* ---- A growable byte writer for UniFFI's serialized forms (big-endian, strings and byte arrays
  * prefixed with an i32 length). */
 typedef struct {
@@ -252,17 +268,7 @@ int main(int argc, char **argv) {
     expect(contract == (uint32_t)strtoul(argv[1], NULL, 10), "contract version matches the bindings");
 
     RustCallStatus status = {0};
-    /* The demo anchor comes back as a serialized byte array: i32 length, then the bytes. */
-    RustBuffer anchor = uniffi_healthpass_ffi_fn_func_demo_trust_anchor(&status);
-    expect(status.code == 0 && anchor.len > 4, "demo_trust_anchor");
-    /* anchors: Vec<Vec<u8>> is an i32 count followed by each serialized byte array. */
-    size_t list_length = 4 + (size_t)anchor.len;
-    uint8_t *list = malloc(list_length);
-    list[0] = 0; list[1] = 0; list[2] = 0; list[3] = 1;
-    memcpy(list + 4, anchor.data, (size_t)anchor.len);
-    free_buffer(anchor);
-    RustBuffer anchors = buffer_from(list, list_length);
-    free(list);
+    RustBuffer anchors = demo_anchor_list();
 
     /* installed: Option<BundleMark> is one byte, 0 = None. */
     const uint8_t none = 0;
@@ -307,14 +313,7 @@ int main(int argc, char **argv) {
 
     /* A restart: a second verifier reads the bundle the first one kept (Some = 1, then the
      * BundleInfo record, whose first field is the sequence). */
-    RustBuffer anchor_again = uniffi_healthpass_ffi_fn_func_demo_trust_anchor(&status);
-    uint8_t *list_again = malloc(4 + (size_t)anchor_again.len);
-    list_again[0] = 0; list_again[1] = 0; list_again[2] = 0; list_again[3] = 1;
-    memcpy(list_again + 4, anchor_again.data, (size_t)anchor_again.len);
-    RustBuffer anchors_again = buffer_from(list_again, 4 + (size_t)anchor_again.len);
-    free(list_again);
-    free_buffer(anchor_again);
-    uint64_t restarted = uniffi_healthpass_ffi_fn_constructor_passverifier_new(anchors_again, buffer_from(&none, 1), &status);
+    uint64_t restarted = uniffi_healthpass_ffi_fn_constructor_passverifier_new(demo_anchor_list(), buffer_from(&none, 1), &status);
     expect(status.code == 0, "PassVerifier::new after the restart");
     RustBuffer kept = uniffi_healthpass_ffi_fn_method_passverifier_keep_bundle_at(
         handle_for_call(restarted), buffer_from((const uint8_t *)bundle_path, strlen(bundle_path)), 1798761600, &status);

@@ -67,7 +67,8 @@ pub fn verify_two_d_doc(
         reasons.push(Reason::DocumentTypeNotAllowed { document_type: header.document_type.code().to_owned() });
     }
     let holder = content_checks(document, now, &mut reasons);
-    if trust.is_revoked(&document.fingerprint()) {
+    let fingerprint = document.fingerprint();
+    if trust.is_revoked(&fingerprint) {
         reasons.push(Reason::TwoDDocRevoked);
     }
     if let Some(reason) = bundle.as_ref().and_then(|facts| facts.validity.clone()) {
@@ -98,7 +99,7 @@ pub fn verify_two_d_doc(
             document_type: header.document_type.code().to_owned(),
             emitted: header.emitted,
             signed: header.signed,
-            fingerprint: document.fingerprint(),
+            fingerprint,
             has_annex: document.signature.annex.is_some(),
         }),
     }
