@@ -730,10 +730,24 @@ fn a_french_two_d_doc_verifies_without_flags_from_text_and_picture() {
     assert_eq!(output.status.code(), Some(2));
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(json["stage"], "twoddoc_header");
+    // Escape codes inside a 2D-DOC (a name, an annex) never reach the terminal.
+    for hostile in [
+        sample("09_").text.replace("SPECIMEN NOM", "SPEC\u{1b}[2JNOM"),
+        format!("{}\u{1d}\u{1b}]0;owned\u{7}", sample("02_").text),
+    ] {
+        let output = verify_stdin(&hostile, &[]);
+        assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+        let everything = [output.stdout.as_slice(), output.stderr.as_slice()].concat();
+        assert!(!everything.contains(&0x1b), "{}", String::from_utf8_lossy(&everything));
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("not ASCII text"),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 
     let dir = scratch_dir("two-d-doc");
-    let (modules, side) = healthpass_tests::two_d_doc_codes::data_matrix(&sample("02_").text);
-    let frame = healthpass_tests::two_d_doc_codes::luma_frame(&modules, side, 4, 32);
+    let frame = healthpass_tests::two_d_doc_codes::luma_frame(&sample("02_").text, 4, 8);
     let picture = dir.join("datamatrix.png");
     healthpass_tests::frames::write_png(&frame, &picture).unwrap();
     let output = healthpass(&["verify", "--image", picture.to_str().unwrap(), "--at", "2021-06-01T10:00:00Z"]);
