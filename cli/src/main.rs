@@ -50,6 +50,10 @@ enum Command {
     Outbox(commands::outbox::OutboxCommand),
     /// Verify a pass offline and print the verdict (exit 0 valid, 1 invalid, 2 not a pass).
     Verify(Box<commands::verify::VerifyArgs>),
+    /// The traveller's wallet: keep passes offline, show them, and receive a final pass through
+    /// a transfer code.
+    #[command(subcommand)]
+    Wallet(commands::wallet::WalletCommand),
     /// Read codes from pictures (--images DIR) or watch a camera (--camera [INDEX]); verify them
     /// when trust is given.
     Scan(Box<commands::scan::ScanArgs>),
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
         Command::Outbox(command) => commands::outbox::run(&command),
         Command::Verify(args) => commands::verify::run(&args),
         Command::Scan(args) => commands::scan::run(&args),
+        Command::Wallet(command) => commands::wallet::run(&command),
         Command::Conformance(command) => commands::conformance::run(&command),
     };
     match result {

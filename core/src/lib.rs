@@ -47,6 +47,8 @@ pub mod time;
 pub mod trust;
 pub mod twoddoc;
 pub mod verify;
+#[cfg(feature = "wallet")]
+pub mod wallet;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;

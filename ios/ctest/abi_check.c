@@ -225,7 +225,7 @@ static void check_foreign_signer(const char *certificate_path, const char *publi
 
     /* TestPassRequest, field by field: strings, enum TestType (1 = RapidAntigen), Option<String>
      * device (1, "1232"), Option<String> test name (0 = None), i64 sampled_at, enum TestResult
-     * (1 = Negative), strings. */
+     * (1 = Negative), strings, Option<String> transfer code (0 = None). */
     Writer request = {0};
     put_string(&request, "Martin");
     put_string(&request, "Camille");
@@ -240,6 +240,7 @@ static void check_foreign_signer(const char *certificate_path, const char *publi
     put_string(&request, "Pharmacie du Centre");
     put_string(&request, "FR");
     put_string(&request, "Ministère de la Santé");
+    put(&request, &none, 1);
     RustCallStatus failed = {0};
     RustBuffer pass = uniffi_healthpass_ffi_fn_method_passissuer_issue_test(
         uniffi_healthpass_ffi_fn_clone_passissuer(issuer, &status), buffer_from(request.data, request.length),

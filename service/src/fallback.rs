@@ -166,15 +166,17 @@ impl IssuanceDesk {
         }
         // The request the provisional pass stands for, if the service signed it after all (its
         // answer lost on the way): that pass is the test's pass; a second is never signed.
+        let transfer_code = crate::transfers::TransferSealer::parse(request.transfer_code.as_deref())?;
         if let Some(original) = &request.replaces {
             let original = healthpass_core::protocol::IdempotencyKey::parse(original)
                 .map_err(|error| ApiError::new(400, "body_invalid", format!("replaces: {error}")))?;
             if let Some(first) = self.stored(device.id, original.as_str())? {
-                return Ok(Answer::Replayed(first));
+                return self.deliver(transfer_code.as_ref(), device.id, &original, Answer::Replayed(first), now);
             }
         }
         let expires_at = pass.claims.expires_at.ok_or_else(|| invalid("the provisional pass has no expiry".into()))?;
         check_scope_holder(&signer);
-        self.claim_and_sign(device.id, &key, digest, now, || self.sign_final(dcc, now, expires_at))
+        let answer = self.claim_and_sign(device.id, &key, digest, now, || self.sign_final(dcc, now, expires_at))?;
+        self.deliver(transfer_code.as_ref(), device.id, &key, answer, now)
     }
 }

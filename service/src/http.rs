@@ -27,6 +27,9 @@ use crate::api_error::ApiError;
 use crate::devices::{DeviceDesk, StatusChange};
 use crate::issuance::{Answer, IncomingIssuance, IssuanceDesk};
 use crate::metrics::Metrics;
+use crate::transfers::{TransferDesk, WalletSignature};
+use healthpass_core::protocol::transfer::{CREATED_HEADER, SIGNATURE_HEADER};
+use std::net::IpAddr;
 
 /// Everything a request may need.
 pub struct Service {
@@ -34,6 +37,8 @@ pub struct Service {
     pub issuance: IssuanceDesk,
     /// Devices.
     pub devices: DeviceDesk,
+    /// The wallets' transfer codes.
+    pub transfers: TransferDesk,
     /// Admission control.
     pub admission: Admission,
     /// Counters.
@@ -66,11 +71,12 @@ impl Service {
     pub fn new(
         issuance: IssuanceDesk,
         devices: DeviceDesk,
+        transfers: TransferDesk,
         admission: Admission,
         limits: HttpLimits,
         clock: fn() -> UnixTime,
     ) -> Self {
-        Self { issuance, devices, admission, metrics: Metrics::default(), limits, clock }
+        Self { issuance, devices, transfers, admission, metrics: Metrics::default(), limits, clock }
     }
 }
 
@@ -85,7 +91,7 @@ pub async fn serve(listener: TcpListener, service: Arc<Service>, shutdown: impl 
             accepted = listener.accept() => accepted,
             () = &mut shutdown => return,
         };
-        let Ok((stream, _)) = accepted else { continue };
+        let Ok((stream, peer)) = accepted else { continue };
         let Ok(permit) = connections.clone().try_acquire_owned() else {
             // Over the connection limit: closed at once (the client retries with backoff).
             drop(stream);
@@ -95,7 +101,8 @@ pub async fn serve(listener: TcpListener, service: Arc<Service>, shutdown: impl 
         let service = service.clone();
         tokio::spawn(async move {
             let header_timeout = service.limits.header_timeout;
-            let handler = service_fn(move |request| handle(service.clone(), request));
+            let client = peer.ip();
+            let handler = service_fn(move |request| handle(service.clone(), request, client));
             let _ = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
@@ -107,7 +114,7 @@ pub async fn serve(listener: TcpListener, service: Arc<Service>, shutdown: impl 
     }
 }
 
-async fn handle(service: Arc<Service>, request: Request<Incoming>) -> Result<HttpResponse, Infallible> {
+async fn handle(service: Arc<Service>, request: Request<Incoming>, client: IpAddr) -> Result<HttpResponse, Infallible> {
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.split('/').skip(1).collect();
     let response = match (request.method(), segments.as_slice()) {
@@ -142,12 +149,31 @@ async fn handle(service: Arc<Service>, request: Request<Incoming>) -> Result<Htt
                 None => error_response(&ApiError::new(404, "not_found", "no such route")),
             }
         }
+        (&Method::POST, ["v1", "transfers"]) => {
+            wallet_route(&service, request, move |desk, _, body, now| desk.register(&body, client, now)).await
+        }
+        (&Method::GET | &Method::DELETE, ["v1", "transfers", code]) => {
+            let (code, method) = ((*code).to_owned(), request.method().clone());
+            wallet_route(&service, request, move |desk, headers, _, now| {
+                let signature = WalletSignature {
+                    created: headers.get(CREATED_HEADER).and_then(|value| value.to_str().ok()),
+                    signature: headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok()),
+                };
+                if method == Method::GET {
+                    desk.fetch(&code, signature, client, now)
+                } else {
+                    desk.collect(&code, signature, client, now)
+                }
+            })
+            .await
+        }
         (&Method::GET, ["healthz"]) => respond(200, "application/json", br#"{"status":"ok"}"#.to_vec(), &[]),
         (&Method::GET, ["metrics"]) => {
             service.metrics.queued.store(service.admission.waiting() as u64, std::sync::atomic::Ordering::Relaxed);
             respond(200, "text/plain; version=0.0.4", service.metrics.render().into_bytes(), &[])
         }
-        (_, ["v1", "issuances" | "reconciliations" | "credentials"])
+        (_, ["v1", "issuances" | "reconciliations" | "credentials" | "transfers"])
+        | (_, ["v1", "transfers", _])
         | (_, ["v1", "devices", ..])
         | (_, ["healthz"])
         | (_, ["metrics"]) => {
@@ -275,6 +301,31 @@ async fn operator(
                 })
             }
         },
+    };
+    match result {
+        Ok((status, body)) => respond(status, "application/json", body, &[]),
+        Err(error) => {
+            service.metrics.rejected(error.code);
+            error_response(&error)
+        }
+    }
+}
+
+/// A wallet's transfer route: no device signature; the desk checks the wallet's own.
+async fn wallet_route(
+    service: &Arc<Service>,
+    request: Request<Incoming>,
+    work: impl FnOnce(&TransferDesk, &HeaderMap, Bytes, UnixTime) -> Result<(u16, Vec<u8>), ApiError> + Send + 'static,
+) -> HttpResponse {
+    let result = match read_body(service, request).await {
+        Err(error) => Err(error),
+        Ok((headers, body)) => {
+            let worker = service.clone();
+            let now = (service.clock)();
+            tokio::task::spawn_blocking(move || work(&worker.transfers, &headers, body, now))
+                .await
+                .unwrap_or_else(|_| Err(ApiError::new(500, "internal_error", "the transfer failed inside the service")))
+        }
     };
     match result {
         Ok((status, body)) => respond(status, "application/json", body, &[]),

@@ -17,7 +17,7 @@ use healthpass_core::issue::test_certificate::build_test_dcc;
 use healthpass_core::issue::{IssueError, IssuedPass, Issuer};
 use healthpass_core::protocol::{
     ContentDigestError, DeviceId, DeviceStatus, HttpSignatureError, ISSUANCE_PATH, IdempotencyKey, IssuanceRequest,
-    IssuanceResponse, ParsedSignature, SignedRequestParts, verify_content_digest,
+    IssuanceResponse, ParsedSignature, SignedRequestParts, TransferCode, verify_content_digest,
 };
 use healthpass_core::time::UnixTime;
 
@@ -26,6 +26,7 @@ use crate::cpu_gate::CpuGate;
 use crate::rate_limit::DeviceRateLimiter;
 use crate::signing::verify_p256;
 use crate::storage::{Claim, Completion, IssuanceRecord, Store, StoredResponse};
+use crate::transfers::TransferSealer;
 
 /// The headers and body of an issuance request, as received.
 #[derive(Debug, Clone, Copy)]
@@ -75,6 +76,8 @@ pub struct IssuanceDesk {
     cpu: CpuGate,
     /// The fallback key: credentials and reconciliations (none: those routes answer 404).
     pub fallback: Option<crate::fallback::FallbackAuthority>,
+    /// Seals passes for the wallets whose transfer codes requests name.
+    pub transfers: TransferSealer,
     started: Instant,
 }
 
@@ -82,7 +85,7 @@ impl IssuanceDesk {
     /// A desk issuing with `issuer` (its `is` field: `issuer_name`) into `store`.
     pub fn new(store: Arc<dyn Store>, issuer: Issuer, issuer_name: String) -> Self {
         Self {
-            store,
+            store: store.clone(),
             issuer,
             issuer_name,
             freshness: Duration::from_secs(300),
@@ -90,6 +93,7 @@ impl IssuanceDesk {
             rate: DeviceRateLimiter::new(crate::RateLimit::default()),
             cpu: CpuGate::new(std::thread::available_parallelism().map_or(2, usize::from)),
             fallback: None,
+            transfers: TransferSealer::new(store.clone()),
             started: Instant::now(),
         }
     }
@@ -178,13 +182,34 @@ impl IssuanceDesk {
         // The entry's checks before anything is written: a refused entry leaves no claim.
         build_test_dcc(&entry, self.issuer.policy(), now, String::new())
             .map_err(|error| ApiError::new(422, "entry_invalid", error.to_string()))?;
+        let transfer_code = TransferSealer::parse(request.transfer_code.as_deref())?;
 
-        self.claim_and_sign(device_id, &key, digest, now, || {
+        let answer = self.claim_and_sign(device_id, &key, digest, now, || {
             self.cpu.run(|| self.issuer.issue_test(&entry, now)).map_err(|error| match error {
                 IssueError::Input(input) => ApiError::new(422, "entry_invalid", input.to_string()),
                 other => ApiError::retry(503, "signing_failed", format!("the pass could not be signed: {other}"), 2),
             })
-        })
+        })?;
+        self.deliver(transfer_code.as_ref(), device_id, &key, answer, now)
+    }
+
+    /// Hands the pass of `answer` to the wallet of `code`, if a code was named. On a replay as
+    /// well: a delivery that failed the first time (its error made the device retry) is made
+    /// by the retry, and delivering twice replaces the sealed copy with an equal one.
+    pub(crate) fn deliver(
+        &self,
+        code: Option<&TransferCode>,
+        device: DeviceId,
+        key: &IdempotencyKey,
+        answer: Answer,
+        now: UnixTime,
+    ) -> Result<Answer, ApiError> {
+        if let (Some(code), Answer::Issued(response) | Answer::Replayed(response)) = (code, &answer)
+            && response.status == 201
+        {
+            self.transfers.deliver(code, device, key.as_str(), response, now)?;
+        }
+        Ok(answer)
     }
 
     /// The pass already signed for `key` of `device`, if any.

@@ -26,6 +26,7 @@ pub mod rate_limit;
 pub mod serve_options;
 pub mod signing;
 pub mod storage;
+pub mod transfers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -207,6 +208,7 @@ pub fn build(config: &ServiceConfig) -> Result<(Arc<http::Service>, Arc<dyn Stor
     let service = http::Service::new(
         issuance,
         devices::DeviceDesk::new(store.clone(), &config.operator_token),
+        transfers::TransferDesk::new(store.clone()),
         admission::Admission::new(config.admission),
         config.http,
         system_now,
@@ -323,6 +325,11 @@ async fn purge_periodically(store: Arc<dyn Store>, retention: Duration) {
         interval.tick().await;
         let store = store.clone();
         let before = system_now().saturating_sub(i64::try_from(retention.as_secs()).unwrap_or(i64::MAX));
-        let _ = tokio::task::spawn_blocking(move || store.purge(before)).await;
+        let now = system_now();
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = store.purge_transfers(now);
+            store.purge(before)
+        })
+        .await;
     }
 }

@@ -23,20 +23,24 @@ impl Default for RateLimit {
 }
 
 /// The buckets of every device seen, by id.
-pub struct DeviceRateLimiter {
+pub type DeviceRateLimiter = RateLimiter<DeviceId>;
+
+/// Token buckets by key: devices for issuance, client addresses for the wallets' transfer
+/// routes (which carry no device signature).
+pub struct RateLimiter<K> {
     limit: RateLimit,
-    buckets: Mutex<HashMap<DeviceId, (f64, f64)>>,
+    buckets: Mutex<HashMap<K, (f64, f64)>>,
 }
 
-impl DeviceRateLimiter {
+impl<K: std::hash::Hash + Eq> RateLimiter<K> {
     /// Buckets of `limit`.
     pub fn new(limit: RateLimit) -> Self {
         Self { limit, buckets: Mutex::new(HashMap::new()) }
     }
 
-    /// Takes a token of `device` at `now_seconds` (a monotonic clock); when none is left, the
+    /// Takes a token of `device` (any key) at `now_seconds` (a monotonic clock); when none is left, the
     /// seconds until one will be.
-    pub fn take(&self, device: DeviceId, now_seconds: f64) -> Result<(), u64> {
+    pub fn take(&self, device: K, now_seconds: f64) -> Result<(), u64> {
         let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
         // Bounded memory: forget full buckets when the map grows large.
         if buckets.len() > 100_000 {

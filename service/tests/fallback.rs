@@ -5,57 +5,14 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
-use healthpass_core::codec::cose::{Signer, SoftwareSigner};
 use healthpass_core::fallback::{Reconciliation, issue_provisional};
 use healthpass_core::issue::IssuingPolicy;
-use healthpass_core::outbox::{
-    DeviceCredentials, EntryKind, EntryState, HttpRequest, HttpResponse, Outbox, Transport, TransportError,
-};
-use healthpass_core::protocol::{DeviceId, DeviceStatus};
+use healthpass_core::outbox::{EntryKind, EntryState, Outbox, Transport, TransportError};
+use healthpass_core::protocol::DeviceStatus;
 use healthpass_core::time::{UnixMillis, UnixTime};
 use healthpass_core::trust::{DocumentSignerCertificate, TrustStore, verify_credential};
 use healthpass_core::verify::{VerdictStatus, Verifier};
-use healthpass_service::storage::DeviceRecord;
-use healthpass_service::{Database, RunningService};
-
-/// The outbox's requests over real HTTP.
-struct Http(ureq::Agent);
-
-impl Transport for Http {
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        send(&self.0, &request.method, &request.url, &request.headers, &request.body)
-            .map(|answer| HttpResponse { status: answer.status, headers: answer.headers, body: answer.body })
-            .map_err(TransportError)
-    }
-}
-
-fn start_with_fallback(dir: &std::path::Path) -> RunningService {
-    let mut config = config(Database::Sqlite(dir.join("issuer.sqlite")));
-    let key = p256::pkcs8::EncodePrivateKey::to_pkcs8_der(&healthpass_tests::fallback_kit::root_key()).unwrap();
-    config.fallback_key = Some(key.as_bytes().to_vec());
-    healthpass_service::start(&config).unwrap()
-}
-
-fn enrol_device(service: &RunningService, seed: u8) -> (Arc<dyn Signer>, DeviceCredentials) {
-    let key = healthpass_tests::fallback_kit::device_key(seed);
-    service
-        .store
-        .enrol(&DeviceRecord {
-            id: DeviceId::of_key(key.verifying_key()),
-            public_key: key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
-            pharmacy_id: "FINESS-690000001".into(),
-            pharmacy_name: "Pharmacie du Centre, Lyon".into(),
-            status: DeviceStatus::Active,
-            enrolled_at: now(),
-        })
-        .unwrap();
-    let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::new(key));
-    let device = DeviceCredentials::new(signer.clone()).unwrap();
-    (signer, device)
-}
 
 fn millis() -> UnixMillis {
     UnixMillis::from(now())
@@ -82,7 +39,7 @@ fn a_provisional_pass_is_reconciled_into_a_final_pass_with_the_same_uvci_once() 
 
     // Offline: a provisional pass, amber at the gate (a bundle carrying the fallback root).
     let entry = healthpass_tests::vectors::demo_test_request(now().saturating_sub(1_800));
-    let reconciliation = Reconciliation { endpoint: &service.url(), replacing: None };
+    let reconciliation = Reconciliation { endpoint: &service.url(), replacing: None, transfer_code: None };
     let provisional = issue_provisional(
         &outbox,
         signer,
@@ -93,23 +50,7 @@ fn a_provisional_pass_is_reconciled_into_a_final_pass_with_the_same_uvci_once() 
         now(),
     )
     .unwrap();
-    let contents = healthpass_core::trust::TrustBundleContents {
-        two_d_doc: None,
-        fallback_roots: vec![root.clone()],
-        ..healthpass_tests::vectors::bundle_contents(
-            &signer_files().1,
-            now().saturating_sub(86_400),
-            now().saturating_add(86_400),
-        )
-    };
-    let anchor = healthpass_tests::vectors::fixed_key(0x61);
-    let bundle = contents.sign(&SoftwareSigner::new(anchor.clone())).unwrap();
-    let bundle = healthpass_core::trust::TrustBundle::load(
-        &bundle,
-        &[healthpass_core::trust::TrustAnchor::new(*anchor.verifying_key())],
-    )
-    .unwrap();
-    let gate = Verifier::with_bundle(Arc::new(bundle), None).unwrap();
+    let gate = gate_of(&service);
     assert_eq!(gate.verify_text(&provisional.pass.text, now()).unwrap().status, VerdictStatus::Provisional);
 
     // Back online: the outbox uploads it; the final pass keeps the UVCI and is green.
@@ -134,6 +75,7 @@ fn a_provisional_pass_is_reconciled_into_a_final_pass_with_the_same_uvci_once() 
             &service.url(),
             &provisional.pass.text,
             &provisional.pass.certificate_id,
+            None,
             None,
             millis(),
         )
@@ -163,7 +105,7 @@ fn reconciliations_and_credentials_that_cannot_be_honoured_are_refused_and_chang
         std::slice::from_ref(&root),
         IssuingPolicy::default(),
         &entry,
-        Reconciliation { endpoint: &service.url(), replacing: None },
+        Reconciliation { endpoint: &service.url(), replacing: None, transfer_code: None },
         now(),
     )
     .unwrap();
@@ -175,6 +117,7 @@ fn reconciliations_and_credentials_that_cannot_be_honoured_are_refused_and_chang
             &service.url(),
             &provisional.pass.text,
             &provisional.pass.certificate_id,
+            None,
             None,
             millis(),
         )
@@ -188,7 +131,9 @@ fn reconciliations_and_credentials_that_cannot_be_honoured_are_refused_and_chang
     tampered.truncate(tampered.len() - 8);
     tampered.push_str("00000000");
     let forger = Outbox::open(&dir.join("forger.sqlite")).unwrap();
-    forger.enqueue_reconciliation(&service.url(), &tampered, &provisional.pass.certificate_id, None, millis()).unwrap();
+    forger
+        .enqueue_reconciliation(&service.url(), &tampered, &provisional.pass.certificate_id, None, None, millis())
+        .unwrap();
     forger.drain(&http, &device, &millis).unwrap();
     assert_eq!(forger.entries().unwrap().remove(0).state, EntryState::Rejected);
     assert!(service.store.issuances().unwrap().is_empty(), "nothing was signed");
@@ -246,7 +191,7 @@ fn a_provisional_pass_for_a_request_signed_after_all_is_answered_with_that_pass(
         std::slice::from_ref(&root),
         IssuingPolicy::default(),
         &entry,
-        Reconciliation { endpoint: &service.url(), replacing: Some(&ticket) },
+        Reconciliation { endpoint: &service.url(), replacing: Some(&ticket), transfer_code: None },
         now(),
     )
     .unwrap();

@@ -286,7 +286,12 @@ fn the_running_service_does_what_the_openapi_document_says() {
     let reconciliations = "/v1/reconciliations";
     let uvci = provisional.pass.certificate_id.clone();
     let upload = |text: &str| {
-        healthpass_core::protocol::ReconciliationRequest { provisional_pass: text.to_owned(), replaces: None }.to_json()
+        healthpass_core::protocol::ReconciliationRequest {
+            provisional_pass: text.to_owned(),
+            replaces: None,
+            transfer_code: None,
+        }
+        .to_json()
     };
     let derived = healthpass_core::protocol::reconciliation_key(&uvci).to_string();
     let good_upload = pharmacy.sign_for(reconciliations, &upload(&provisional.pass.text), &derived, now);
@@ -356,6 +361,97 @@ fn the_running_service_does_what_the_openapi_document_says() {
         issuances,
         &post_issuance(&agent, &base, &device.sign(&body, &fresh_key(4300), now)).unwrap(),
     );
+
+    // Transfer codes: a wallet registers, polls, collects; every refusal.
+    let wallet_key = p256::SecretKey::from_slice(&[0x71; 32]).unwrap();
+    let stranger_key = p256::SecretKey::from_slice(&[0x72; 32]).unwrap();
+    let registration = |key: &p256::SecretKey| {
+        use p256::elliptic_curve::sec1::ToSec1Point;
+        let public = key.public_key().to_sec1_point(false);
+        serde_json::json!({ "public_key": healthpass_core::protocol::transfer::encode_base64url(public.as_bytes()) })
+            .to_string()
+    };
+    let transfers = format!("{base}/v1/transfers");
+    contract.check_request("POST", "/v1/transfers", &[], registration(&wallet_key).as_bytes());
+    let mut code = String::new();
+    for expected in [201, 200] {
+        let answer = send(&agent, "POST", &transfers, &[], registration(&wallet_key).as_bytes()).unwrap();
+        assert_eq!(answer.status, expected);
+        code = answer.json()["code"].as_str().unwrap().to_owned();
+        contract.check("POST", "/v1/transfers", &answer);
+    }
+    for body in [b"{\"public_key\":\"AAAA\"}".to_vec(), vec![b' '; 20_000]] {
+        contract.check("POST", "/v1/transfers", &send(&agent, "POST", &transfers, &[], &body).unwrap());
+    }
+    let signed = |key: &p256::SecretKey, method: &str, code: &str, created: i64| {
+        use p256::ecdsa::signature::Signer as _;
+        let base = healthpass_core::protocol::transfer::transfer_signature_base(
+            method,
+            &format!("/v1/transfers/{code}"),
+            created,
+        );
+        let signature: p256::ecdsa::Signature = p256::ecdsa::SigningKey::from(key).sign(base.as_bytes());
+        vec![
+            ("Transfer-Created".to_owned(), created.to_string()),
+            (
+                "Transfer-Signature".to_owned(),
+                healthpass_core::protocol::transfer::encode_base64url(&signature.to_bytes()),
+            ),
+        ]
+    };
+    // A mistyped code in an issuance: 422 before anything is signed.
+    let courier = Device::new(0x86);
+    send(&agent, "POST", &devices_url, &operator_headers(), courier.enrolment("Pharmacie du Quai").as_bytes()).unwrap();
+    let mut with_code = entry("Lambert", now);
+    with_code.transfer_code = Some(format!("{}{}", &code[..10], if code.ends_with('0') { '1' } else { '0' }));
+    let mistyped = courier.sign(&with_code.to_json(), &fresh_key(4600), now);
+    contract.check_request("POST", issuances, &mistyped.headers, &mistyped.body);
+    let answer = post_issuance(&agent, &base, &mistyped).unwrap();
+    assert_eq!(answer.json()["error"], "transfer_code_invalid");
+    contract.check("POST", issuances, &answer);
+    with_code.transfer_code = Some(code.clone());
+    assert_eq!(
+        post_issuance(&agent, &base, &courier.sign(&with_code.to_json(), &fresh_key(4601), now)).unwrap().status,
+        201
+    );
+    let code_url = format!("{transfers}/{code}");
+    for method in ["GET", "DELETE"] {
+        let template = "/v1/transfers/{code}";
+        let owner = signed(&wallet_key, method, &code, now.seconds());
+        contract.check_request(method, template, &owner, b"");
+        for (url, headers) in [
+            (format!("{transfers}/ABC"), owner.clone()),
+            (code_url.clone(), Vec::new()),
+            (code_url.clone(), signed(&wallet_key, method, &code, now.seconds() - 3_600)),
+            (code_url.clone(), signed(&stranger_key, method, &code, now.seconds())),
+        ] {
+            contract.check(method, template, &send(&agent, method, &url, &headers, b"").unwrap());
+        }
+        let answer = send(&agent, method, &code_url, &owner, b"").unwrap();
+        assert_eq!(answer.status, 200);
+        if method == "GET" {
+            assert_eq!(answer.json()["deliveries"].as_array().unwrap().len(), 1);
+        }
+        contract.check(method, template, &answer);
+    }
+    for method in ["GET", "DELETE"] {
+        let gone = send(&agent, method, &code_url, &signed(&wallet_key, method, &code, now.seconds()), b"").unwrap();
+        assert_eq!(gone.status, 410);
+        contract.check(method, "/v1/transfers/{code}", &gone);
+    }
+    // Guessing at speed: every transfer route answers 429 to the address.
+    for _ in 0..40 {
+        send(&agent, "GET", &format!("{transfers}/ABC"), &[], b"").unwrap();
+    }
+    for (method, url, template) in [
+        ("POST", transfers.clone(), "/v1/transfers"),
+        ("GET", code_url.clone(), "/v1/transfers/{code}"),
+        ("DELETE", code_url.clone(), "/v1/transfers/{code}"),
+    ] {
+        let answer = send(&agent, method, &url, &[], registration(&wallet_key).as_bytes()).unwrap();
+        assert_eq!(answer.status, 429);
+        contract.check(method, template, &answer);
+    }
 
     for template in ["/healthz", "/metrics"] {
         contract.check("GET", template, &send(&agent, "GET", &format!("{base}{template}"), &[], b"").unwrap());

@@ -473,8 +473,11 @@ pub fn run_weekend(config: &WeekendConfig) -> WeekendResult {
                             given_name: name_of(entry),
                             ..crate::vectors::demo_test_request(at.saturating_sub(600))
                         };
-                        let reconciliation =
-                            Reconciliation { endpoint: "http://issuer.drill", replacing: Some(&ticket) };
+                        let reconciliation = Reconciliation {
+                            endpoint: "http://issuer.drill",
+                            replacing: Some(&ticket),
+                            transfer_code: None,
+                        };
                         match issue_provisional(
                             outbox,
                             signer.clone(),

@@ -23,7 +23,8 @@ use healthpass_tests::vectors::{
 };
 
 const ES256: i64 = -7;
-const TO_ISSUER: Reconciliation<'static> = Reconciliation { endpoint: "http://127.0.0.1:8443", replacing: None };
+const TO_ISSUER: Reconciliation<'static> =
+    Reconciliation { endpoint: "http://127.0.0.1:8443", replacing: None, transfer_code: None };
 
 fn request() -> TestCertificateRequest {
     demo_test_request(now().saturating_sub(3_600))

@@ -18,16 +18,21 @@ mod scanner;
 mod session;
 mod types;
 mod verifier;
+mod wallet;
 
 pub use error::HealthpassError;
 pub use foreign::{Signer, Transport};
 pub use issuer::{PassIssuer, device_enrolment, rapid_test_devices};
 pub use outbox::{OutboxDrain, OutboxEntry, OutboxState, OutboxSummary, PassOutbox, ProvisionalPass, ReceivedPass};
-pub use render::{attestation_page_svg, qr_png, qr_svg};
+pub use render::{attestation_page_svg, provisional_attestation_page_svg, qr_png, qr_svg};
 pub use scanner::PassScanner;
 pub use session::{CheckpointEvent, CheckpointSession, CheckpointStats};
 pub use types::*;
 pub use verifier::PassVerifier;
+pub use wallet::{
+    AddedPass, PassWallet, TransferCodeState, TransferInfo, WalletEntry, WalletExport, WalletFetch, WalletKey,
+    WalletPassState, WalletProtection,
+};
 
 /// The pinned anchor of the demo trust bundle (P-256 public key, PEM). Its private key is
 /// published: pin it in demos and tests only, never in an app that checks real passes.

@@ -116,6 +116,17 @@ pub struct ProvisionalPass {
     pub issued_at: i64,
     /// Expires at, seconds since the epoch.
     pub expires_at: i64,
+    /// The traveller's transfer code, as it is printed on the page.
+    pub transfer_code: Option<String>,
+}
+
+/// A transfer code typed by the pharmacist: a typing mistake is caught at the counter.
+fn parse_transfer_code(code: Option<&str>) -> Result<Option<healthpass_core::protocol::TransferCode>, HealthpassError> {
+    code.map(|code| {
+        healthpass_core::protocol::TransferCode::parse(code)
+            .map_err(|error| HealthpassError::InvalidInput { reason: format!("the transfer code: {error}") })
+    })
+    .transpose()
 }
 
 /// The pharmacy device's durable outbox of issuance requests.
@@ -156,7 +167,11 @@ impl PassOutbox {
         now_ms: i64,
     ) -> Result<String, HealthpassError> {
         guard(|| {
-            let entry = IssuanceRequest::from_test_request(&TestCertificateRequest::from(request), None);
+            let transfer_code = parse_transfer_code(request.transfer_code.as_deref())?;
+            let entry = IssuanceRequest::from_test_request(
+                &TestCertificateRequest::from(request),
+                transfer_code.map(|code| code.to_string()),
+            );
             let profile = if interactive { RetryProfile::Interactive } else { RetryProfile::Backlog };
             Ok(self.outbox.enqueue(&endpoint, &entry, profile, UnixMillis::from_millis(now_ms))?)
         })
@@ -248,8 +263,12 @@ impl PassOutbox {
     ) -> Result<ProvisionalPass, HealthpassError> {
         guard(|| {
             let roots = verifier.fallback_roots();
-            let reconciliation =
-                healthpass_core::fallback::Reconciliation { endpoint: &endpoint, replacing: replacing.as_deref() };
+            let transfer_code = parse_transfer_code(request.transfer_code.as_deref())?;
+            let reconciliation = healthpass_core::fallback::Reconciliation {
+                endpoint: &endpoint,
+                replacing: replacing.as_deref(),
+                transfer_code: transfer_code.as_ref(),
+            };
             let provisional = healthpass_core::fallback::issue_provisional(
                 &self.outbox,
                 self.signer.clone(),
@@ -266,6 +285,7 @@ impl PassOutbox {
                 pharmacy_name: provisional.pharmacy_name,
                 issued_at: provisional.pass.issued_at.seconds(),
                 expires_at: provisional.pass.expires_at.seconds(),
+                transfer_code: transfer_code.map(|code| code.to_string()),
             })
         })
     }

@@ -498,6 +498,9 @@ pub struct TestPassRequest {
     pub country: String,
     /// The issuing authority's name.
     pub issuer: String,
+    /// The traveller's transfer code (from their wallet): the pass is sealed for it.
+    #[uniffi(default = None)]
+    pub transfer_code: Option<String>,
 }
 
 impl std::fmt::Debug for TestPassRequest {

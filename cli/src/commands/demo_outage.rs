@@ -16,6 +16,7 @@ use healthpass_core::render::{QrMatrix, provisional_attestation_svg};
 use healthpass_core::scan::Scanner;
 use healthpass_core::scan::image_input::decode_image;
 use healthpass_core::verify::{VerdictStatus, Verifier};
+use healthpass_core::wallet::{SoftwareStorageKey, Wallet};
 use healthpass_service::storage::DeviceRecord;
 use healthpass_service::{Database, RunningService, ServiceConfig};
 
@@ -32,7 +33,8 @@ const DEMO_PATIENCE_MS: i64 = 3_000;
 pub fn run(out: &Path, request: &TestCertificateRequest, verifier: &Verifier) -> Result<(), CliError> {
     let database = out.join("issuer.sqlite");
     let outbox_path = out.join("outbox.sqlite");
-    for stale in [&database, &outbox_path] {
+    let wallet_path = out.join("wallet.sqlite");
+    for stale in [&database, &outbox_path, &wallet_path] {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", stale.display()));
         }
@@ -97,9 +99,20 @@ pub fn run(out: &Path, request: &TestCertificateRequest, verifier: &Verifier) ->
         safe(last_error.as_deref().unwrap_or("no answer"))
     );
 
+    // The traveller's phone: a wallet sealed with a key its key store keeps (a fresh one here).
+    let storage_key = SoftwareStorageKey::generate().map_err(|error| CliError::System(error.to_string()))?;
+    let wallet = Wallet::open(&wallet_path, Some(Arc::new(SoftwareStorageKey::new(&storage_key))))?;
+    let transfer_code = wallet.create_transfer(&endpoint, system_now())?;
+    let offline = wallet.fetch_transfers(&transport, true, system_now())?;
+    outln!(
+        "   the traveller's wallet makes transfer code {transfer_code} offline (no account; {} registration attempt unanswered, retried with backoff)",
+        offline.unanswered
+    );
+
     let started = Instant::now();
     let roots = verifier.bundle().map(|bundle| bundle.contents().fallback_roots.clone()).unwrap_or_default();
-    let reconciliation = Reconciliation { endpoint: &endpoint, replacing: Some(&ticket) };
+    let reconciliation =
+        Reconciliation { endpoint: &endpoint, replacing: Some(&ticket), transfer_code: Some(&transfer_code) };
     let provisional =
         issue_provisional(&outbox, signer, &roots, IssuingPolicy::default(), request, reconciliation, system_now())?;
     let provisional_png = out.join("provisional.png");
@@ -113,6 +126,7 @@ pub fn run(out: &Path, request: &TestCertificateRequest, verifier: &Verifier) ->
             provisional.pass.expires_at,
             &qr,
             &provisional.pharmacy_name,
+            Some(&transfer_code),
         )
         .as_bytes(),
     )?;
@@ -124,7 +138,18 @@ pub fn run(out: &Path, request: &TestCertificateRequest, verifier: &Verifier) ->
         qr.version(),
         provisional.pass.certificate_id
     );
-    outln!("   {} and {} (marked provisional)", provisional_png.display(), provisional_page.display());
+    outln!(
+        "   {} and {} (marked provisional, printing the transfer code)",
+        provisional_png.display(),
+        provisional_page.display()
+    );
+    let kept = wallet.add_file(&read_file(&provisional_png)?, system_now())?;
+    let listed = wallet.list(system_now(), Some(verifier))?;
+    outln!(
+        "   the traveller scans it into the wallet (pass {}, encrypted at rest): {}",
+        kept.id,
+        listed.iter().find(|pass| pass.id == kept.id).map_or("missing", |pass| pass.state.name())
+    );
 
     outln!("9. A controller scans both pictures offline (trust bundle with the authority's fallback root):");
     for (label, path) in [("central pass", &central_png), ("provisional pass", &provisional_png)] {
@@ -180,6 +205,21 @@ pub fn run(out: &Path, request: &TestCertificateRequest, verifier: &Verifier) ->
         final_pass.uvci,
         if verdict.is_valid() { "VALID (green)" } else { "INVALID" }
     );
+    let started = Instant::now();
+    let fetched = wallet.fetch_transfers(&transport, true, system_now())?;
+    let listed = wallet.list(system_now(), Some(verifier))?;
+    let history = wallet.history(system_now(), Some(verifier))?;
+    let received = fetched.added.first().ok_or_else(|| CliError::internal("the wallet received no final pass"))?;
+    outln!(
+        "    the traveller's wallet registers its code and receives the final pass sealed to its key (HPKE, RFC 9180) in {:.1} ms: \
+         pass {} {}, replacing provisional pass {} (kept in the history, {} entries); the service deleted its sealed copy ({} left)",
+        ms(started),
+        received.id,
+        listed.iter().find(|pass| pass.id == received.id).map_or("missing", |pass| pass.state.name()),
+        received.replaced.first().map_or_else(|| "none".to_owned(), i64::to_string),
+        history.len(),
+        service.store.deliveries(transfer_code.as_str()).map_err(CliError::internal)?.len()
+    );
     let records = service.store.issuances().map_err(CliError::internal)?;
     outln!(
         "    the issuer's records: {} passes (one per test: the withdrawn request was never signed), each signed once",
@@ -188,6 +228,9 @@ pub fn run(out: &Path, request: &TestCertificateRequest, verifier: &Verifier) ->
     service.stop();
     if !verdict.is_valid() {
         return Err(CliError::internal("the reconciled pass does not verify"));
+    }
+    if received.replaced.is_empty() || listed.len() != 1 {
+        return Err(CliError::internal("the final pass did not replace the provisional one in the wallet"));
     }
     Ok(())
 }

@@ -77,6 +77,10 @@ pub struct IssueTestArgs {
     /// The pharmacy device's enrolled P-256 key (PKCS#8) that signs requests sent --via.
     #[arg(long, value_name = "KEY")]
     pub device_key: Option<PathBuf>,
+    /// The traveller's transfer code (from `healthpass wallet code`, or their phone): the
+    /// service seals the pass for their wallet, which fetches it without an account.
+    #[arg(long, value_name = "CODE", requires = "via")]
+    pub transfer_code: Option<String>,
     /// How long to keep trying --via before leaving the request queued (the pharmacist then
     /// hands over the signed paper fallback).
     #[arg(long, value_name = "SECONDS", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=300))]
@@ -167,7 +171,16 @@ fn send_via_outbox(args: &IssueTestArgs) -> Result<ExitCode, CliError> {
     };
     let device = super::outbox::device(device_key)?;
     let outbox = super::outbox::open_waiting(outbox, args.wait_seconds)?;
-    let request = IssuanceRequest::from_test_request(&entry(args, None)?, None);
+    let transfer_code = args
+        .transfer_code
+        .as_deref()
+        .map(|code| {
+            healthpass_core::protocol::TransferCode::parse(code)
+                .map(|code| code.to_string())
+                .map_err(|error| CliError::usage(format!("--transfer-code: {error}")))
+        })
+        .transpose()?;
+    let request = IssuanceRequest::from_test_request(&entry(args, None)?, transfer_code);
     let ticket = outbox.enqueue(via, &request, RetryProfile::Interactive, super::outbox::now_millis())?;
     let transport = super::outbox::HttpTransport::new();
     let delivery = outbox.send_now(&ticket, &transport, &device, &super::outbox::now_millis, &std::thread::sleep)?;

@@ -9,3 +9,4 @@ pub mod keys;
 pub mod outbox;
 pub mod scan;
 pub mod verify;
+pub mod wallet;

@@ -16,6 +16,7 @@ use crate::dcc::{CertificateType, hcert};
 use crate::issue::test_certificate::build_test_dcc;
 use crate::issue::{InputError, IssuedPass, IssuingPolicy, TestCertificateRequest};
 use crate::outbox::{Outbox, OutboxError};
+use crate::protocol::TransferCode;
 use crate::time::{UnixMillis, UnixTime};
 use crate::trust::delegation::{CREDENTIAL_LABEL, VerifiedCredential, verify_credential};
 use crate::trust::{CredentialError, FallbackRoot, Kid};
@@ -195,6 +196,8 @@ pub struct Reconciliation<'a> {
     pub endpoint: &'a str,
     /// The outbox ticket of the request the pharmacist gave up waiting for.
     pub replacing: Option<&'a str>,
+    /// The traveller's transfer code: the final pass is sealed for their wallet.
+    pub transfer_code: Option<&'a TransferCode>,
 }
 
 /// Issues a provisional pass with the credential kept in `outbox`, numbered by a sequence the
@@ -226,6 +229,7 @@ pub fn issue_provisional(
         &provisional.pass.text,
         &provisional.pass.certificate_id,
         reconciliation.replacing,
+        reconciliation.transfer_code,
         UnixMillis::from(now),
     )?;
     if queued.is_none() {

@@ -34,55 +34,13 @@ use crate::issue::test_certificate::build_test_dcc;
 use crate::protocol::{
     CREDENTIAL_PATH, CredentialResponse, DeviceId, ErrorBody, ISSUANCE_PATH, IdempotencyKey, IssuanceRequest,
     IssuanceResponse, MAX_REQUEST_BODY_BYTES, RECONCILIATION_PATH, ReconciliationRequest, SignedRequestParts,
-    content_digest, reconciliation_key, sign_request,
+    TransferCode, content_digest, reconciliation_key, sign_request,
 };
+pub use crate::protocol::{HttpRequest, HttpResponse, Transport, TransportError};
 use crate::time::UnixMillis;
 
 /// The largest answer read from the service (a pass answer is about 1 kB).
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
-
-/// An HTTP request for the platform's client to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpRequest {
-    /// `GET`, `POST`, ...
-    pub method: String,
-    /// The whole URL.
-    pub url: String,
-    /// Headers, in order.
-    pub headers: Vec<(String, String)>,
-    /// The body (empty for none).
-    pub body: Vec<u8>,
-}
-
-/// The platform client's answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpResponse {
-    /// The status code, whatever it is (the outbox decides what it means).
-    pub status: u16,
-    /// Headers, in order.
-    pub headers: Vec<(String, String)>,
-    /// The body.
-    pub body: Vec<u8>,
-}
-
-impl HttpResponse {
-    /// The first header named `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
-    }
-}
-
-/// No answer: the network failed, the connection dropped, the client timed out.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no answer from the issuer: {0}")]
-pub struct TransportError(pub String);
-
-/// The platform's HTTP client, blocking (the FFI's async one drives [`Outbox::prepare`] and
-/// [`Outbox::record`] itself).
-pub trait Transport {
-    /// Sends `request`; any status is a response, only the absence of one is an error.
-    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
-}
 
 /// The pharmacy device: its id (from its public key) and its key, which signs every attempt.
 #[derive(Clone)]
@@ -240,6 +198,9 @@ impl Outbox {
     ) -> Result<String, OutboxError> {
         let endpoint = parse_endpoint(endpoint)?;
         let entry = request.to_test_request("issuer").map_err(|error| OutboxError::Entry(error.to_string()))?;
+        if let Some(code) = &request.transfer_code {
+            TransferCode::parse(code).map_err(|error| OutboxError::Entry(format!("the transfer code: {error}")))?;
+        }
         build_test_dcc(&entry, &IssuingPolicy::default(), now.unix_time(), "URN:UVCI:01:XX:CHECK".into())
             .map_err(|error| OutboxError::Entry(error.to_string()))?;
         let body = request.to_json();
@@ -398,6 +359,7 @@ impl Outbox {
         provisional_pass: &str,
         uvci: &str,
         replacing: Option<&str>,
+        transfer_code: Option<&TransferCode>,
         now: UnixMillis,
     ) -> Result<Option<String>, OutboxError> {
         let endpoint = parse_endpoint(endpoint)?;
@@ -405,6 +367,7 @@ impl Outbox {
         let body = ReconciliationRequest {
             provisional_pass: provisional_pass.to_owned(),
             replaces: replacing.map(str::to_owned),
+            transfer_code: transfer_code.map(|code| code.as_str().to_owned()),
         }
         .to_json();
         if body.len() > MAX_REQUEST_BODY_BYTES {

@@ -43,6 +43,10 @@ pub struct ReconciliationRequest {
     /// test's pass, and the service answers with it rather than sign a second one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
+    /// The traveller's transfer code (printed on the provisional attestation): the final pass
+    /// is sealed for their wallet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer_code: Option<String>,
 }
 
 impl ReconciliationRequest {
@@ -75,7 +79,7 @@ mod tests {
         assert_ne!(key, reconciliation_key("URN:UVCI:01:FR:P0011223344556677/2#B"));
         assert!(key.as_str().starts_with("rec-") && IdempotencyKey::parse(key.as_str()).is_ok());
         assert!(serde_json::from_str::<ReconciliationRequest>(r#"{"provisional_pass":"HC1:X","x":1}"#).is_err());
-        let plain = ReconciliationRequest { provisional_pass: "HC1:X".into(), replaces: None };
+        let plain = ReconciliationRequest { provisional_pass: "HC1:X".into(), replaces: None, transfer_code: None };
         assert_eq!(String::from_utf8(plain.to_json()).unwrap(), r#"{"provisional_pass":"HC1:X"}"#);
     }
 }

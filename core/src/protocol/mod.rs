@@ -13,21 +13,26 @@
 mod content_digest;
 mod device;
 mod fallback;
+pub mod hpke;
+mod http;
 mod http_signature;
 mod idempotency;
 mod issuance;
+pub mod transfer;
 
 pub use content_digest::{ContentDigestError, content_digest, verify_content_digest};
 pub use device::{DeviceId, DeviceStatus, EnrolmentRequest, EnrolmentResponse};
 pub use fallback::{
     CREDENTIAL_PATH, CredentialResponse, RECONCILIATION_PATH, ReconciliationRequest, reconciliation_key,
 };
+pub use http::{HttpRequest, HttpResponse, Transport, TransportError};
 pub use http_signature::{
     HttpSignatureError, ParsedSignature, RequestSignature, SIGNATURE_ALGORITHM, SignedRequestParts, sign_request,
     verify_request,
 };
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use issuance::{ErrorBody, IssuanceRequest, IssuanceRequestError, IssuanceResponse, TestKind, TestOutcome};
+pub use transfer::{TransferCode, TransferCodeError};
 
 /// The path of the issuance endpoint.
 pub const ISSUANCE_PATH: &str = "/v1/issuances";

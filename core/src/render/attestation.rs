@@ -4,21 +4,35 @@
 use super::qr::{QUIET_ZONE_MODULES, QrMatrix};
 use crate::dcc::value_sets;
 use crate::dcc::{Dcc, Entry};
+use crate::protocol::TransferCode;
 use crate::time::UnixTime;
 
 /// An A4 page (210 x 297 mm) in SVG.
 pub fn attestation_svg(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix) -> String {
-    attestation_page(dcc, expires_at, qr, None)
+    attestation_page(dcc, expires_at, qr, None, None)
 }
 
 /// The page of a provisional pass (the signed paper fallback): marked provisional in a framed
 /// banner under the title, naming the pharmacy that signed it, so the holder and a controller
-/// without a scanner know it stands until the final pass replaces it.
-pub fn provisional_attestation_svg(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix, pharmacy: &str) -> String {
-    attestation_page(dcc, expires_at, qr, Some(pharmacy))
+/// without a scanner know it stands until the final pass replaces it. With the traveller's
+/// transfer code, the page prints it: the final pass is delivered to the wallet that made it.
+pub fn provisional_attestation_svg(
+    dcc: &Dcc,
+    expires_at: UnixTime,
+    qr: &QrMatrix,
+    pharmacy: &str,
+    transfer_code: Option<&TransferCode>,
+) -> String {
+    attestation_page(dcc, expires_at, qr, Some(pharmacy), transfer_code)
 }
 
-fn attestation_page(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix, provisional: Option<&str>) -> String {
+fn attestation_page(
+    dcc: &Dcc,
+    expires_at: UnixTime,
+    qr: &QrMatrix,
+    provisional: Option<&str>,
+    transfer_code: Option<&TransferCode>,
+) -> String {
     // Each label in French, then English, as the French paper certificates of 2021 printed them.
     let mut rows: Vec<((&str, &str), String)> = Vec::new();
     let name = &dcc.name;
@@ -88,6 +102,9 @@ fn attestation_page(dcc: &Dcc, expires_at: UnixTime, qr: &QrMatrix, provisional:
     };
     rows.push((("Émetteur", "Issuer"), issuer));
     rows.push((("Identifiant du certificat", "Certificate identifier"), dcc.certificate_id().to_owned()));
+    if let Some(code) = transfer_code {
+        rows.push((("Code de transfert", "Transfer code"), code.to_string()));
+    }
 
     // Smaller under the provisional banner, so the bilingual rows still fit the page.
     let qr_size = if provisional.is_some() { 96.0 } else { 110.0 };
@@ -210,9 +227,10 @@ mod tests {
     #[test]
     fn labels_are_in_french_and_english_and_rows_stay_above_the_footer() {
         let (dcc, expires_at, qr) = sample_page_inputs();
-        for page in
-            [attestation_svg(&dcc, expires_at, &qr), provisional_attestation_svg(&dcc, expires_at, &qr, "Pharmacie")]
-        {
+        for page in [
+            attestation_svg(&dcc, expires_at, &qr),
+            provisional_attestation_svg(&dcc, expires_at, &qr, "Pharmacie", None),
+        ] {
             for label in ["Date de naissance", "Date of birth", "Résultat", "Result", "Valide jusqu'au", "Valid until"]
             {
                 assert!(page.contains(&escape(label)), "{label}");

@@ -286,3 +286,14 @@ pub fn verify_credential(bytes: &[u8], roots: &[FallbackRoot]) -> Result<Verifie
     let claims = DelegationClaims::from_value(payload).map_err(malformed)?;
     Ok(VerifiedCredential { claims, root: root.clone() })
 }
+
+/// The pharmacy named in a credential, read **without** checking its signature: for the
+/// holder's own attestation page, which prints what the pass says (controllers verify).
+pub fn unverified_pharmacy_name(bytes: &[u8]) -> Option<String> {
+    if bytes.len() > MAX_CREDENTIAL_BYTES {
+        return None;
+    }
+    let message = SignedMessage::from_bytes(bytes, CborLimits::default()).ok()?;
+    let payload = cbor::decode(message.payload(), CborLimits::default()).ok()?;
+    DelegationClaims::from_value(payload).ok().map(|claims| claims.pharmacy_name)
+}

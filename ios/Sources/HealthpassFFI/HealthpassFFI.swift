@@ -1812,6 +1812,390 @@ public func FfiConverterTypePassVerifier_lower(_ value: PassVerifier) -> UInt64 
 
 
 /**
+ * The traveller's wallet.
+ */
+public protocol PassWalletProtocol: AnyObject, Sendable {
+    
+    /**
+     * Adds the pass in a file's bytes: a PNG or JPEG of its code, or its text.
+     */
+    func addFile(bytes: Data, now: Int64) throws  -> AddedPass
+    
+    /**
+     * Adds the pass in a camera frame (8-bit luma, `width` x `height`, rows packed).
+     */
+    func addFrame(luma: Data, width: UInt32, height: UInt32, now: Int64) throws  -> AddedPass
+    
+    /**
+     * Adds a pass from its text (pasted, or from a link). A final pass replaces the
+     * provisional pass with its UVCI.
+     */
+    func addText(text: String, now: Int64) throws  -> AddedPass
+    
+    /**
+     * Makes a transfer code for the issuer at `endpoint`, to give the pharmacist (typed, or
+     * shown as a QR code). `fetch` registers it.
+     */
+    func createTransfer(endpoint: String, now: Int64) throws  -> String
+    
+    /**
+     * Pass `id` as a PNG or SVG of its QR code, or its attestation page (SVG).
+     */
+    func export(id: Int64, format: WalletExport) throws  -> Data
+    
+    /**
+     * Registers, polls and acknowledges through `transport` what is due at `now` (all open
+     * codes with `force`, when the traveller asks); call again at the earliest `next_poll_at`
+     * (a WorkManager / BGTaskScheduler job).
+     */
+    func fetch(transport: Transport, force: Bool, now: Int64) async throws  -> WalletFetch
+    
+    /**
+     * Every pass, replaced ones included.
+     */
+    func history(now: Int64, verifier: PassVerifier?) throws  -> [WalletEntry]
+    
+    /**
+     * The passes in force, with their state at `now`; checked against `verifier`'s trust
+     * when given.
+     */
+    func list(now: Int64, verifier: PassVerifier?) throws  -> [WalletEntry]
+    
+    /**
+     * The text of pass `id` (what its QR code carries, for the full-screen code).
+     */
+    func passText(id: Int64) throws  -> String
+    
+    /**
+     * How the passes are stored.
+     */
+    func protection()  -> WalletProtection
+    
+    /**
+     * Removes pass `id`; whether it was there.
+     */
+    func remove(id: Int64) throws  -> Bool
+    
+    /**
+     * Forgets a transfer code; whether it was there.
+     */
+    func removeTransfer(code: String) throws  -> Bool
+    
+    /**
+     * Every transfer code of the wallet.
+     */
+    func transfers() throws  -> [TransferInfo]
+    
+}
+/**
+ * The traveller's wallet.
+ */
+open class PassWallet: PassWalletProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_healthpass_ffi_fn_clone_passwallet(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_healthpass_ffi_fn_free_passwallet(handle, $0) }
+    }
+
+    
+    /**
+     * Opens (or creates) the wallet at `path` (app-private storage), sealed with `key`, or
+     * in plain storage without one (the choice is the file's, from its creation on). A
+     * damaged or foreign file is an `InvalidInput` error and stays untouched.
+     */
+public static func `open`(path: String, key: WalletKey?)throws  -> PassWallet  {
+    return try  FfiConverterTypePassWallet_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_constructor_passwallet_open(
+        FfiConverterString.lower(path),
+        FfiConverterOptionTypeWalletKey.lower(key),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Adds the pass in a file's bytes: a PNG or JPEG of its code, or its text.
+     */
+open func addFile(bytes: Data, now: Int64)throws  -> AddedPass  {
+    return try  FfiConverterTypeAddedPass_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_add_file(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bytes),
+        FfiConverterInt64.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds the pass in a camera frame (8-bit luma, `width` x `height`, rows packed).
+     */
+open func addFrame(luma: Data, width: UInt32, height: UInt32, now: Int64)throws  -> AddedPass  {
+    return try  FfiConverterTypeAddedPass_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_add_frame(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(luma),
+        FfiConverterUInt32.lower(width),
+        FfiConverterUInt32.lower(height),
+        FfiConverterInt64.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds a pass from its text (pasted, or from a link). A final pass replaces the
+     * provisional pass with its UVCI.
+     */
+open func addText(text: String, now: Int64)throws  -> AddedPass  {
+    return try  FfiConverterTypeAddedPass_lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_add_text(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterInt64.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Makes a transfer code for the issuer at `endpoint`, to give the pharmacist (typed, or
+     * shown as a QR code). `fetch` registers it.
+     */
+open func createTransfer(endpoint: String, now: Int64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_create_transfer(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(endpoint),
+        FfiConverterInt64.lower(now),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Pass `id` as a PNG or SVG of its QR code, or its attestation page (SVG).
+     */
+open func export(id: Int64, format: WalletExport)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_export(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(id),
+        FfiConverterTypeWalletExport_lower(format),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Registers, polls and acknowledges through `transport` what is due at `now` (all open
+     * codes with `force`, when the traveller asks); call again at the earliest `next_poll_at`
+     * (a WorkManager / BGTaskScheduler job).
+     */
+open func fetch(transport: Transport, force: Bool, now: Int64)async throws  -> WalletFetch  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_healthpass_ffi_fn_method_passwallet_fetch(
+                        self.uniffiCloneHandle(),FfiConverterTypeTransport_lower(transport),FfiConverterBool.lower(force),FfiConverterInt64.lower(now)
+                )
+            },
+            pollFunc: ffi_healthpass_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_healthpass_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_healthpass_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWalletFetch_lift,
+            errorHandler: FfiConverterTypeHealthpassError_lift
+        )
+}
+    
+    /**
+     * Every pass, replaced ones included.
+     */
+open func history(now: Int64, verifier: PassVerifier?)throws  -> [WalletEntry]  {
+    return try  FfiConverterSequenceTypeWalletEntry.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_history(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(now),
+        FfiConverterOptionTypePassVerifier.lower(verifier),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The passes in force, with their state at `now`; checked against `verifier`'s trust
+     * when given.
+     */
+open func list(now: Int64, verifier: PassVerifier?)throws  -> [WalletEntry]  {
+    return try  FfiConverterSequenceTypeWalletEntry.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_list(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(now),
+        FfiConverterOptionTypePassVerifier.lower(verifier),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The text of pass `id` (what its QR code carries, for the full-screen code).
+     */
+open func passText(id: Int64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_pass_text(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * How the passes are stored.
+     */
+open func protection() -> WalletProtection  {
+    return try!  FfiConverterTypeWalletProtection_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_protection(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Removes pass `id`; whether it was there.
+     */
+open func remove(id: Int64)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_remove(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Forgets a transfer code; whether it was there.
+     */
+open func removeTransfer(code: String)throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_remove_transfer(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every transfer code of the wallet.
+     */
+open func transfers()throws  -> [TransferInfo]  {
+    return try  FfiConverterSequenceTypeTransferInfo.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_passwallet_transfers(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePassWallet: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PassWallet
+
+    public static func lift(_ handle: UInt64) throws -> PassWallet {
+        return PassWallet(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PassWallet) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PassWallet {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PassWallet, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePassWallet_lift(_ handle: UInt64) throws -> PassWallet {
+    return try FfiConverterTypePassWallet.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePassWallet_lower(_ value: PassWallet) -> UInt64 {
+    return FfiConverterTypePassWallet.lower(value)
+}
+
+
+
+
+
+
+/**
  * A P-256 key in the platform's key store that signs passes (ES256). The private key never
  * leaves the key store.
  */
@@ -2303,6 +2687,350 @@ public func FfiConverterTypeTransport_lower(_ value: Transport) -> UInt64 {
 }
 
 
+
+
+
+
+/**
+ * The platform's key for the wallet file. Each value is sealed with `context` bound in (an
+ * AES-GCM associated data), so rows swapped in the file do not open as each other.
+ */
+public protocol WalletKey: AnyObject, Sendable {
+    
+    /**
+     * Seals `plaintext` (AES-GCM in the key store: the nonce is part of the result).
+     */
+    func seal(plaintext: Data, context: Data) throws  -> Data
+    
+    /**
+     * Opens what `seal` returned for the same `context`; an error for anything else. (Not
+     * `open`: a Swift keyword, which the generated C header cannot carry.)
+     */
+    func unseal(sealed: Data, context: Data) throws  -> Data
+    
+}
+/**
+ * The platform's key for the wallet file. Each value is sealed with `context` bound in (an
+ * AES-GCM associated data), so rows swapped in the file do not open as each other.
+ */
+open class WalletKeyImpl: WalletKey, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_healthpass_ffi_fn_clone_walletkey(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_healthpass_ffi_fn_free_walletkey(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Seals `plaintext` (AES-GCM in the key store: the nonce is part of the result).
+     */
+open func seal(plaintext: Data, context: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_walletkey_seal(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(plaintext),
+        FfiConverterData.lower(context),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Opens what `seal` returned for the same `context`; an error for anything else. (Not
+     * `open`: a Swift keyword, which the generated C header cannot carry.)
+     */
+open func unseal(sealed: Data, context: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_method_walletkey_unseal(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(sealed),
+        FfiConverterData.lower(context),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceWalletKey {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceWalletKey = UniffiVTableCallbackInterfaceWalletKey(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeWalletKey.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface WalletKey: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeWalletKey.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface WalletKey: handle missing in uniffiClone")
+            }
+        },
+        seal: { (
+            uniffiHandle: UInt64,
+            plaintext: RustBuffer,
+            context: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeWalletKey.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.seal(
+                     plaintext: try FfiConverterData.lift(plaintext),
+                     context: try FfiConverterData.lift(context)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHealthpassError_lower
+            )
+        },
+        unseal: { (
+            uniffiHandle: UInt64,
+            sealed: RustBuffer,
+            context: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeWalletKey.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.unseal(
+                     sealed: try FfiConverterData.lift(sealed),
+                     context: try FfiConverterData.lift(context)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeHealthpassError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceWalletKey> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceWalletKey>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitWalletKey() {
+    uniffi_healthpass_ffi_fn_init_callback_vtable_walletkey(UniffiCallbackInterfaceWalletKey.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWalletKey: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<WalletKey>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = WalletKey
+
+    public static func lift(_ handle: UInt64) throws -> WalletKey {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return WalletKeyImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: WalletKey) -> UInt64 {
+         if let rustImpl = value as? WalletKeyImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WalletKey {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: WalletKey, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletKey_lift(_ handle: UInt64) throws -> WalletKey {
+    return try FfiConverterTypeWalletKey.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletKey_lower(_ value: WalletKey) -> UInt64 {
+    return FfiConverterTypeWalletKey.lower(value)
+}
+
+
+
+
+/**
+ * What adding a pass did.
+ */
+public struct AddedPass: Equatable, Hashable {
+    /**
+     * Its id.
+     */
+    public var id: Int64
+    /**
+     * The wallet held it already.
+     */
+    public var duplicate: Bool
+    /**
+     * The provisional passes it replaced.
+     */
+    public var replaced: [Int64]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id.
+         */id: Int64, 
+        /**
+         * The wallet held it already.
+         */duplicate: Bool, 
+        /**
+         * The provisional passes it replaced.
+         */replaced: [Int64]) {
+        self.id = id
+        self.duplicate = duplicate
+        self.replaced = replaced
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AddedPass: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAddedPass: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AddedPass {
+        return
+            try AddedPass(
+                id: FfiConverterInt64.read(from: &buf), 
+                duplicate: FfiConverterBool.read(from: &buf), 
+                replaced: FfiConverterSequenceInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AddedPass, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.id, into: &buf)
+        FfiConverterBool.write(value.duplicate, into: &buf)
+        FfiConverterSequenceInt64.write(value.replaced, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddedPass_lift(_ buf: RustBuffer) throws -> AddedPass {
+    return try FfiConverterTypeAddedPass.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddedPass_lower(_ value: AddedPass) -> RustBuffer {
+    return FfiConverterTypeAddedPass.lower(value)
+}
 
 
 /**
@@ -3795,6 +4523,10 @@ public struct ProvisionalPass: Equatable, Hashable {
      * Expires at, seconds since the epoch.
      */
     public var expiresAt: Int64
+    /**
+     * The traveller's transfer code, as it is printed on the page.
+     */
+    public var transferCode: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3816,13 +4548,17 @@ public struct ProvisionalPass: Equatable, Hashable {
          */issuedAt: Int64, 
         /**
          * Expires at, seconds since the epoch.
-         */expiresAt: Int64) {
+         */expiresAt: Int64, 
+        /**
+         * The traveller's transfer code, as it is printed on the page.
+         */transferCode: String?) {
         self.text = text
         self.certificateId = certificateId
         self.sequence = sequence
         self.pharmacyName = pharmacyName
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
+        self.transferCode = transferCode
     }
 
     
@@ -3846,7 +4582,8 @@ public struct FfiConverterTypeProvisionalPass: FfiConverterRustBuffer {
                 sequence: FfiConverterUInt64.read(from: &buf), 
                 pharmacyName: FfiConverterString.read(from: &buf), 
                 issuedAt: FfiConverterInt64.read(from: &buf), 
-                expiresAt: FfiConverterInt64.read(from: &buf)
+                expiresAt: FfiConverterInt64.read(from: &buf), 
+                transferCode: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -3857,6 +4594,7 @@ public struct FfiConverterTypeProvisionalPass: FfiConverterRustBuffer {
         FfiConverterString.write(value.pharmacyName, into: &buf)
         FfiConverterInt64.write(value.issuedAt, into: &buf)
         FfiConverterInt64.write(value.expiresAt, into: &buf)
+        FfiConverterOptionString.write(value.transferCode, into: &buf)
     }
 }
 
@@ -4382,6 +5120,10 @@ public struct TestPassRequest: Equatable, Hashable {
      * The issuing authority's name.
      */
     public var issuer: String
+    /**
+     * The traveller's transfer code (from their wallet): the pass is sealed for it.
+     */
+    public var transferCode: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4418,7 +5160,10 @@ public struct TestPassRequest: Equatable, Hashable {
          */country: String, 
         /**
          * The issuing authority's name.
-         */issuer: String) {
+         */issuer: String, 
+        /**
+         * The traveller's transfer code (from their wallet): the pass is sealed for it.
+         */transferCode: String? = nil) {
         self.familyName = familyName
         self.givenName = givenName
         self.dateOfBirth = dateOfBirth
@@ -4430,6 +5175,7 @@ public struct TestPassRequest: Equatable, Hashable {
         self.centre = centre
         self.country = country
         self.issuer = issuer
+        self.transferCode = transferCode
     }
 
     
@@ -4458,7 +5204,8 @@ public struct FfiConverterTypeTestPassRequest: FfiConverterRustBuffer {
                 result: FfiConverterTypeTestResult.read(from: &buf), 
                 centre: FfiConverterString.read(from: &buf), 
                 country: FfiConverterString.read(from: &buf), 
-                issuer: FfiConverterString.read(from: &buf)
+                issuer: FfiConverterString.read(from: &buf), 
+                transferCode: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -4474,6 +5221,7 @@ public struct FfiConverterTypeTestPassRequest: FfiConverterRustBuffer {
         FfiConverterString.write(value.centre, into: &buf)
         FfiConverterString.write(value.country, into: &buf)
         FfiConverterString.write(value.issuer, into: &buf)
+        FfiConverterOptionString.write(value.transferCode, into: &buf)
     }
 }
 
@@ -4490,6 +5238,105 @@ public func FfiConverterTypeTestPassRequest_lift(_ buf: RustBuffer) throws -> Te
 #endif
 public func FfiConverterTypeTestPassRequest_lower(_ value: TestPassRequest) -> RustBuffer {
     return FfiConverterTypeTestPassRequest.lower(value)
+}
+
+
+/**
+ * A transfer code of this wallet.
+ */
+public struct TransferInfo: Equatable, Hashable {
+    /**
+     * `K7QM-4T2X-9HW`, to show the pharmacist.
+     */
+    public var code: String
+    /**
+     * Where it stands.
+     */
+    public var state: TransferCodeState
+    /**
+     * Seconds since the epoch of the next poll.
+     */
+    public var nextPollAt: Int64
+    /**
+     * Passes received through it.
+     */
+    public var received: UInt32
+    /**
+     * Why the last request failed.
+     */
+    public var lastError: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `K7QM-4T2X-9HW`, to show the pharmacist.
+         */code: String, 
+        /**
+         * Where it stands.
+         */state: TransferCodeState, 
+        /**
+         * Seconds since the epoch of the next poll.
+         */nextPollAt: Int64, 
+        /**
+         * Passes received through it.
+         */received: UInt32, 
+        /**
+         * Why the last request failed.
+         */lastError: String?) {
+        self.code = code
+        self.state = state
+        self.nextPollAt = nextPollAt
+        self.received = received
+        self.lastError = lastError
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TransferInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransferInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransferInfo {
+        return
+            try TransferInfo(
+                code: FfiConverterString.read(from: &buf), 
+                state: FfiConverterTypeTransferCodeState.read(from: &buf), 
+                nextPollAt: FfiConverterInt64.read(from: &buf), 
+                received: FfiConverterUInt32.read(from: &buf), 
+                lastError: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TransferInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterTypeTransferCodeState.write(value.state, into: &buf)
+        FfiConverterInt64.write(value.nextPollAt, into: &buf)
+        FfiConverterUInt32.write(value.received, into: &buf)
+        FfiConverterOptionString.write(value.lastError, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferInfo_lift(_ buf: RustBuffer) throws -> TransferInfo {
+    return try FfiConverterTypeTransferInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferInfo_lower(_ value: TransferInfo) -> RustBuffer {
+    return FfiConverterTypeTransferInfo.lower(value)
 }
 
 
@@ -4891,6 +5738,284 @@ public func FfiConverterTypeVerdict_lift(_ buf: RustBuffer) throws -> Verdict {
 #endif
 public func FfiConverterTypeVerdict_lower(_ value: Verdict) -> RustBuffer {
     return FfiConverterTypeVerdict.lower(value)
+}
+
+
+/**
+ * A pass in the wallet.
+ */
+public struct WalletEntry: Equatable, Hashable {
+    /**
+     * Its id in the wallet.
+     */
+    public var id: Int64
+    /**
+     * Its state.
+     */
+    public var state: WalletPassState
+    /**
+     * Whether a verifier checked it (else: from its dates only).
+     */
+    public var checked: Bool
+    /**
+     * Why a checked pass is not valid (reason codes).
+     */
+    public var reasons: [String]
+    /**
+     * HC1 or 2D-DOC.
+     */
+    public var format: PassFormat
+    /**
+     * Vaccination, test or recovery.
+     */
+    public var certificateType: CertificateType?
+    /**
+     * The holder's name, for the traveller's own screen.
+     */
+    public var holder: String
+    /**
+     * The UVCI (HC1).
+     */
+    public var uvci: String?
+    /**
+     * Signed on a pharmacy device.
+     */
+    public var provisional: Bool
+    /**
+     * The pharmacy of a provisional pass, when verified.
+     */
+    public var pharmacy: String?
+    /**
+     * Seconds since the epoch.
+     */
+    public var expiresAt: Int64?
+    /**
+     * Seconds since the epoch.
+     */
+    public var addedAt: Int64
+    /**
+     * `text`, `picture`, `file` or `transfer`.
+     */
+    public var source: String
+    /**
+     * The pass that replaced it.
+     */
+    public var replacedBy: Int64?
+    /**
+     * What is wrong with an unreadable row.
+     */
+    public var problem: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id in the wallet.
+         */id: Int64, 
+        /**
+         * Its state.
+         */state: WalletPassState, 
+        /**
+         * Whether a verifier checked it (else: from its dates only).
+         */checked: Bool, 
+        /**
+         * Why a checked pass is not valid (reason codes).
+         */reasons: [String], 
+        /**
+         * HC1 or 2D-DOC.
+         */format: PassFormat, 
+        /**
+         * Vaccination, test or recovery.
+         */certificateType: CertificateType?, 
+        /**
+         * The holder's name, for the traveller's own screen.
+         */holder: String, 
+        /**
+         * The UVCI (HC1).
+         */uvci: String?, 
+        /**
+         * Signed on a pharmacy device.
+         */provisional: Bool, 
+        /**
+         * The pharmacy of a provisional pass, when verified.
+         */pharmacy: String?, 
+        /**
+         * Seconds since the epoch.
+         */expiresAt: Int64?, 
+        /**
+         * Seconds since the epoch.
+         */addedAt: Int64, 
+        /**
+         * `text`, `picture`, `file` or `transfer`.
+         */source: String, 
+        /**
+         * The pass that replaced it.
+         */replacedBy: Int64?, 
+        /**
+         * What is wrong with an unreadable row.
+         */problem: String?) {
+        self.id = id
+        self.state = state
+        self.checked = checked
+        self.reasons = reasons
+        self.format = format
+        self.certificateType = certificateType
+        self.holder = holder
+        self.uvci = uvci
+        self.provisional = provisional
+        self.pharmacy = pharmacy
+        self.expiresAt = expiresAt
+        self.addedAt = addedAt
+        self.source = source
+        self.replacedBy = replacedBy
+        self.problem = problem
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WalletEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWalletEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WalletEntry {
+        return
+            try WalletEntry(
+                id: FfiConverterInt64.read(from: &buf), 
+                state: FfiConverterTypeWalletPassState.read(from: &buf), 
+                checked: FfiConverterBool.read(from: &buf), 
+                reasons: FfiConverterSequenceString.read(from: &buf), 
+                format: FfiConverterTypePassFormat.read(from: &buf), 
+                certificateType: FfiConverterOptionTypeCertificateType.read(from: &buf), 
+                holder: FfiConverterString.read(from: &buf), 
+                uvci: FfiConverterOptionString.read(from: &buf), 
+                provisional: FfiConverterBool.read(from: &buf), 
+                pharmacy: FfiConverterOptionString.read(from: &buf), 
+                expiresAt: FfiConverterOptionInt64.read(from: &buf), 
+                addedAt: FfiConverterInt64.read(from: &buf), 
+                source: FfiConverterString.read(from: &buf), 
+                replacedBy: FfiConverterOptionInt64.read(from: &buf), 
+                problem: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WalletEntry, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.id, into: &buf)
+        FfiConverterTypeWalletPassState.write(value.state, into: &buf)
+        FfiConverterBool.write(value.checked, into: &buf)
+        FfiConverterSequenceString.write(value.reasons, into: &buf)
+        FfiConverterTypePassFormat.write(value.format, into: &buf)
+        FfiConverterOptionTypeCertificateType.write(value.certificateType, into: &buf)
+        FfiConverterString.write(value.holder, into: &buf)
+        FfiConverterOptionString.write(value.uvci, into: &buf)
+        FfiConverterBool.write(value.provisional, into: &buf)
+        FfiConverterOptionString.write(value.pharmacy, into: &buf)
+        FfiConverterOptionInt64.write(value.expiresAt, into: &buf)
+        FfiConverterInt64.write(value.addedAt, into: &buf)
+        FfiConverterString.write(value.source, into: &buf)
+        FfiConverterOptionInt64.write(value.replacedBy, into: &buf)
+        FfiConverterOptionString.write(value.problem, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletEntry_lift(_ buf: RustBuffer) throws -> WalletEntry {
+    return try FfiConverterTypeWalletEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletEntry_lower(_ value: WalletEntry) -> RustBuffer {
+    return FfiConverterTypeWalletEntry.lower(value)
+}
+
+
+/**
+ * What a fetch did.
+ */
+public struct WalletFetch: Equatable, Hashable {
+    /**
+     * Passes stored.
+     */
+    public var received: [AddedPass]
+    /**
+     * Requests sent.
+     */
+    public var requests: UInt32
+    /**
+     * Requests without an answer.
+     */
+    public var unanswered: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Passes stored.
+         */received: [AddedPass], 
+        /**
+         * Requests sent.
+         */requests: UInt32, 
+        /**
+         * Requests without an answer.
+         */unanswered: UInt32) {
+        self.received = received
+        self.requests = requests
+        self.unanswered = unanswered
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WalletFetch: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWalletFetch: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WalletFetch {
+        return
+            try WalletFetch(
+                received: FfiConverterSequenceTypeAddedPass.read(from: &buf), 
+                requests: FfiConverterUInt32.read(from: &buf), 
+                unanswered: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WalletFetch, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeAddedPass.write(value.received, into: &buf)
+        FfiConverterUInt32.write(value.requests, into: &buf)
+        FfiConverterUInt32.write(value.unanswered, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletFetch_lift(_ buf: RustBuffer) throws -> WalletFetch {
+    return try FfiConverterTypeWalletFetch.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletFetch_lower(_ value: WalletFetch) -> RustBuffer {
+    return FfiConverterTypeWalletFetch.lower(value)
 }
 
 
@@ -5844,6 +6969,101 @@ public func FfiConverterTypeTestType_lower(_ value: TestType) -> RustBuffer {
 
 
 /**
+ * Where a transfer code stands.
+ */
+
+public enum TransferCodeState: Equatable, Hashable {
+    
+    /**
+     * Not yet known to the service.
+     */
+    case unregistered
+    /**
+     * Registered; waiting for the pass.
+     */
+    case waiting
+    /**
+     * The pass arrived; the service forgot it.
+     */
+    case collected
+    /**
+     * Past its lifetime.
+     */
+    case expired
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TransferCodeState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransferCodeState: FfiConverterRustBuffer {
+    typealias SwiftType = TransferCodeState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransferCodeState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .unregistered
+        
+        case 2: return .waiting
+        
+        case 3: return .collected
+        
+        case 4: return .expired
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TransferCodeState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .unregistered:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .waiting:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .collected:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferCodeState_lift(_ buf: RustBuffer) throws -> TransferCodeState {
+    return try FfiConverterTypeTransferCodeState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferCodeState_lower(_ value: TransferCodeState) -> RustBuffer {
+    return FfiConverterTypeTransferCodeState.lower(value)
+}
+
+
+
+/**
  * The overall outcome of a verification.
  */
 
@@ -5928,6 +7148,301 @@ public func FfiConverterTypeVerdictStatus_lower(_ value: VerdictStatus) -> RustB
 }
 
 
+
+/**
+ * What to export.
+ */
+
+public enum WalletExport: Equatable, Hashable {
+    
+    /**
+     * The QR code, PNG.
+     */
+    case qrPng
+    /**
+     * The QR code, SVG.
+     */
+    case qrSvg
+    /**
+     * The bilingual attestation page, SVG.
+     */
+    case attestationPage
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension WalletExport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWalletExport: FfiConverterRustBuffer {
+    typealias SwiftType = WalletExport
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WalletExport {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .qrPng
+        
+        case 2: return .qrSvg
+        
+        case 3: return .attestationPage
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WalletExport, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .qrPng:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .qrSvg:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .attestationPage:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletExport_lift(_ buf: RustBuffer) throws -> WalletExport {
+    return try FfiConverterTypeWalletExport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletExport_lower(_ value: WalletExport) -> RustBuffer {
+    return FfiConverterTypeWalletExport.lower(value)
+}
+
+
+
+/**
+ * A pass's state at the listing's time.
+ */
+
+public enum WalletPassState: Equatable, Hashable {
+    
+    /**
+     * In force (verified when listed with a verifier).
+     */
+    case valid
+    /**
+     * In force, expires within a day.
+     */
+    case expiringSoon
+    /**
+     * Expired.
+     */
+    case expired
+    /**
+     * Signed on a pharmacy phone during an outage; its final pass has not arrived.
+     */
+    case provisional
+    /**
+     * Revoked by the trust bundle.
+     */
+    case revoked
+    /**
+     * Refused by the trust bundle for another reason (`reasons`).
+     */
+    case invalid
+    /**
+     * Replaced by its final pass (history).
+     */
+    case replaced
+    /**
+     * Its stored row cannot be read (`problem`); the others are unaffected.
+     */
+    case unreadable
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension WalletPassState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWalletPassState: FfiConverterRustBuffer {
+    typealias SwiftType = WalletPassState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WalletPassState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .valid
+        
+        case 2: return .expiringSoon
+        
+        case 3: return .expired
+        
+        case 4: return .provisional
+        
+        case 5: return .revoked
+        
+        case 6: return .invalid
+        
+        case 7: return .replaced
+        
+        case 8: return .unreadable
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WalletPassState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .valid:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .expiringSoon:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .provisional:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .revoked:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .invalid:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .replaced:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .unreadable:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletPassState_lift(_ buf: RustBuffer) throws -> WalletPassState {
+    return try FfiConverterTypeWalletPassState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletPassState_lower(_ value: WalletPassState) -> RustBuffer {
+    return FfiConverterTypeWalletPassState.lower(value)
+}
+
+
+
+/**
+ * How the wallet stores its passes.
+ */
+
+public enum WalletProtection: Equatable, Hashable {
+    
+    /**
+     * Sealed with the platform's key.
+     */
+    case sealed
+    /**
+     * In clear: opened without a key (say so to the user).
+     */
+    case plain
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension WalletProtection: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWalletProtection: FfiConverterRustBuffer {
+    typealias SwiftType = WalletProtection
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WalletProtection {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .sealed
+        
+        case 2: return .plain
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: WalletProtection, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .sealed:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .plain:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletProtection_lift(_ buf: RustBuffer) throws -> WalletProtection {
+    return try FfiConverterTypeWalletProtection.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWalletProtection_lower(_ value: WalletProtection) -> RustBuffer {
+    return FfiConverterTypeWalletProtection.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -5995,6 +7510,54 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePassVerifier: FfiConverterRustBuffer {
+    typealias SwiftType = PassVerifier?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePassVerifier.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePassVerifier.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWalletKey: FfiConverterRustBuffer {
+    typealias SwiftType = WalletKey?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWalletKey.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWalletKey.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6195,6 +7758,56 @@ fileprivate struct FfiConverterOptionTypeCheckpointEvent: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceInt64: FfiConverterRustBuffer {
+    typealias SwiftType = [Int64]
+
+    public static func write(_ value: [Int64], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterInt64.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Int64] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Int64]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterInt64.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
     typealias SwiftType = [Data]
 
@@ -6212,6 +7825,31 @@ fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterData.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAddedPass: FfiConverterRustBuffer {
+    typealias SwiftType = [AddedPass]
+
+    public static func write(_ value: [AddedPass], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAddedPass.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [AddedPass] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [AddedPass]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAddedPass.read(from: &buf))
         }
         return seq
     }
@@ -6420,6 +8058,31 @@ fileprivate struct FfiConverterSequenceTypeScannedCode: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeTransferInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [TransferInfo]
+
+    public static func write(_ value: [TransferInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTransferInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TransferInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TransferInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTransferInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer {
     typealias SwiftType = [ValueSetEntry]
 
@@ -6437,6 +8100,31 @@ fileprivate struct FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeValueSetEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeWalletEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [WalletEntry]
+
+    public static func write(_ value: [WalletEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWalletEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WalletEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WalletEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWalletEntry.read(from: &buf))
         }
         return seq
     }
@@ -6684,6 +8372,20 @@ public func attestationPageSvg(text: String)throws  -> String  {
 })
 }
 /**
+ * The printable A4 page of a provisional pass: marked provisional, naming `pharmacy`, and
+ * printing the traveller's `transfer_code` (the final pass is delivered to that wallet).
+ */
+public func provisionalAttestationPageSvg(text: String, pharmacy: String, transferCode: String?)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeHealthpassError_lift) {
+        uniffiCallStatus in
+    uniffi_healthpass_ffi_fn_func_provisional_attestation_page_svg(
+        FfiConverterString.lower(text),
+        FfiConverterString.lower(pharmacy),
+        FfiConverterOptionString.lower(transferCode),uniffiCallStatus
+    )
+})
+}
+/**
  * The QR code of a pass text (error correction Q, quiet zone) as a PNG.
  */
 public func qrPng(text: String, modulePixels: UInt32)throws  -> Data  {
@@ -6742,6 +8444,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_func_attestation_page_svg() != 64619) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_func_provisional_attestation_page_svg() != 38382) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_healthpass_ffi_checksum_func_qr_png() != 10904) {
@@ -6831,6 +8536,51 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_method_passverifier_verify_text() != 38284) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_add_file() != 38542) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_add_frame() != 16809) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_add_text() != 62884) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_create_transfer() != 28652) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_export() != 26322) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_fetch() != 54389) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_history() != 13129) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_list() != 60853) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_pass_text() != 33439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_protection() != 31819) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_remove() != 2163) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_remove_transfer() != 45052) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_passwallet_transfers() != 10627) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_walletkey_seal() != 35970) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_healthpass_ffi_checksum_method_walletkey_unseal() != 42592) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_healthpass_ffi_checksum_constructor_passissuer_new() != 32563) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6846,9 +8596,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_healthpass_ffi_checksum_constructor_passverifier_new() != 34335) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_healthpass_ffi_checksum_constructor_passwallet_open() != 9495) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
     uniffiCallbackInitSigner()
     uniffiCallbackInitTransport()
+    uniffiCallbackInitWalletKey()
     return InitializationResult.ok
 }()
 

@@ -97,6 +97,32 @@ pub enum Enrolment {
     Existing(DeviceRecord),
 }
 
+/// A wallet's transfer code as the service keeps it (no pass in clear, no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    /// The code, canonical form.
+    pub code: String,
+    /// The wallet's P-256 public key, SEC1 uncompressed.
+    pub public_key: Vec<u8>,
+    /// When it was registered.
+    pub registered_at: UnixTime,
+    /// When it is forgotten.
+    pub expires_at: UnixTime,
+    /// When the wallet acknowledged its deliveries (they are deleted then).
+    pub collected_at: Option<UnixTime>,
+}
+
+/// A pass sealed for a wallet (HPKE `enc` and ciphertext), waiting to be collected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedPass {
+    /// The pass's UVCI (one delivery per pass and code).
+    pub uvci: String,
+    /// HPKE `enc`.
+    pub encapsulated_key: Vec<u8>,
+    /// HPKE ciphertext.
+    pub ciphertext: Vec<u8>,
+}
+
 /// A storage failure: the database, not the request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("storage: {0}")]
@@ -138,7 +164,61 @@ pub trait Store: Send + Sync + 'static {
     fn issuances(&self) -> Result<Vec<IssuanceRecord>, StoreError>;
     /// The stored response of a key, if completed (audits and tests).
     fn stored_response(&self, device: DeviceId, key: &str) -> Result<Option<StoredResponse>, StoreError>;
+
+    /// Registers a transfer code, or returns the one registered before (unchanged); whether it
+    /// was new.
+    fn register_transfer(&self, record: &TransferRecord) -> Result<(TransferRecord, bool), StoreError>;
+    /// The transfer code `code`, if registered.
+    fn transfer(&self, code: &str) -> Result<Option<TransferRecord>, StoreError>;
+    /// Stores a sealed pass for `code` (replacing one of the same UVCI), and forgets the
+    /// pending delivery it resolves, in one transaction.
+    fn put_delivery(
+        &self,
+        code: &str,
+        pass: &SealedPass,
+        resolves: Option<(DeviceId, &str)>,
+        now: UnixTime,
+    ) -> Result<(), StoreError>;
+    /// The sealed passes waiting for `code`, oldest first.
+    fn deliveries(&self, code: &str) -> Result<Vec<SealedPass>, StoreError>;
+    /// Records that a pass for `code` was issued before the wallet registered it: the issuance
+    /// of `device` under `key` (its stored response holds the pass until then).
+    fn add_pending_delivery(&self, code: &str, device: DeviceId, key: &str, now: UnixTime) -> Result<(), StoreError>;
+    /// The issuances waiting for `code` to be registered.
+    fn pending_deliveries(&self, code: &str) -> Result<Vec<(DeviceId, String)>, StoreError>;
+    /// The wallet stored its passes: deletes them and marks the code collected; whether it was
+    /// registered.
+    fn collect_transfer(&self, code: &str, now: UnixTime) -> Result<bool, StoreError>;
+    /// Forgets transfer codes, deliveries and pending deliveries past their expiry.
+    fn purge_transfers(&self, now: UnixTime) -> Result<u64, StoreError>;
 }
+
+/// The tables of transfer codes, in the dialect both stores share (`BLOB` is `BYTEA` in
+/// PostgreSQL, substituted there).
+pub(crate) const TRANSFER_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS transfers (
+    code TEXT PRIMARY KEY,
+    public_key BLOB NOT NULL,
+    registered_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    collected_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS transfer_deliveries (
+    code TEXT NOT NULL,
+    uvci TEXT NOT NULL,
+    encapsulated_key BLOB NOT NULL,
+    ciphertext BLOB NOT NULL,
+    sealed_at BIGINT NOT NULL,
+    PRIMARY KEY (code, uvci)
+);
+CREATE TABLE IF NOT EXISTS transfer_pending (
+    code TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (code, device_id, idempotency_key)
+);
+";
 
 /// Seconds of a duration, for the stores' integer times.
 fn seconds(duration: Duration) -> i64 {

@@ -15,7 +15,10 @@ use healthpass_core::protocol::{DeviceId, DeviceStatus};
 use healthpass_core::time::UnixTime;
 use postgres::{Client, NoTls, Row, Statement};
 
-use super::{Claim, Completion, DeviceRecord, Enrolment, IssuanceRecord, StoreError, StoredResponse, seconds};
+use super::{
+    Claim, Completion, DeviceRecord, Enrolment, IssuanceRecord, SealedPass, StoreError, StoredResponse, TransferRecord,
+    seconds,
+};
 
 /// Connections per instance: the admission control's workers at most wait for one.
 const POOL: usize = 32;
@@ -96,7 +99,8 @@ impl PostgresStore {
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let mut client = Client::connect(url, NoTls).map_err(|error| StoreError(format!("PostgreSQL: {error}")))?;
         client.execute("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK]).map_err(store_error)?;
-        let created = client.batch_execute(SCHEMA).map_err(store_error);
+        let transfer_schema = super::TRANSFER_SCHEMA.replace("BLOB", "BYTEA");
+        let created = client.batch_execute(&format!("{SCHEMA}{transfer_schema}")).map_err(store_error);
         client.execute("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK]).map_err(store_error)?;
         created?;
         let session = Session { client, statements: HashMap::new() };
@@ -373,5 +377,134 @@ impl super::Store for PostgresStore {
             session.client.query_opt(&statement, &[&device.to_string(), &key])
         })?;
         row.as_ref().map(|row| response_of(row, 1)).transpose().map_err(store_error)
+    }
+
+    fn register_transfer(&self, record: &TransferRecord) -> Result<(TransferRecord, bool), StoreError> {
+        let inserted_count = self.with(|session| {
+            session.client.execute(
+                "INSERT INTO transfers (code, public_key, registered_at, expires_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (code) DO NOTHING",
+                &[&record.code, &record.public_key, &record.registered_at.seconds(), &record.expires_at.seconds()],
+            )
+        })?;
+        let stored = self.transfer(&record.code)?.ok_or_else(|| StoreError("the transfer code vanished".into()))?;
+        Ok((stored, inserted_count > 0))
+    }
+
+    fn transfer(&self, code: &str) -> Result<Option<TransferRecord>, StoreError> {
+        let row = self.with(|session| {
+            session.client.query_opt(
+                "SELECT code, public_key, registered_at, expires_at, collected_at FROM transfers WHERE code = $1",
+                &[&code],
+            )
+        })?;
+        row.map(|row| {
+            Ok(TransferRecord {
+                code: row.try_get(0).map_err(store_error)?,
+                public_key: row.try_get(1).map_err(store_error)?,
+                registered_at: UnixTime::from_seconds(row.try_get(2).map_err(store_error)?),
+                expires_at: UnixTime::from_seconds(row.try_get(3).map_err(store_error)?),
+                collected_at: row.try_get::<_, Option<i64>>(4).map_err(store_error)?.map(UnixTime::from_seconds),
+            })
+        })
+        .transpose()
+    }
+
+    fn put_delivery(
+        &self,
+        code: &str,
+        pass: &SealedPass,
+        resolves: Option<(DeviceId, &str)>,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        self.with(|session| {
+            let mut transaction = session.client.transaction()?;
+            transaction.execute(
+                "INSERT INTO transfer_deliveries (code, uvci, encapsulated_key, ciphertext, sealed_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (code, uvci) DO UPDATE SET
+                 encapsulated_key = excluded.encapsulated_key, ciphertext = excluded.ciphertext, sealed_at = excluded.sealed_at",
+                &[&code, &pass.uvci, &pass.encapsulated_key, &pass.ciphertext, &now.seconds()],
+            )?;
+            if let Some((device, key)) = resolves {
+                transaction.execute(
+                    "DELETE FROM transfer_pending WHERE code = $1 AND device_id = $2 AND idempotency_key = $3",
+                    &[&code, &device.to_string(), &key],
+                )?;
+            }
+            transaction.commit()
+        })
+    }
+
+    fn deliveries(&self, code: &str) -> Result<Vec<SealedPass>, StoreError> {
+        let rows = self.with(|session| {
+            session.client.query(
+                "SELECT uvci, encapsulated_key, ciphertext FROM transfer_deliveries WHERE code = $1 ORDER BY sealed_at, uvci",
+                &[&code],
+            )
+        })?;
+        rows.iter()
+            .map(|row| {
+                Ok(SealedPass {
+                    uvci: row.try_get(0).map_err(store_error)?,
+                    encapsulated_key: row.try_get(1).map_err(store_error)?,
+                    ciphertext: row.try_get(2).map_err(store_error)?,
+                })
+            })
+            .collect()
+    }
+
+    fn add_pending_delivery(&self, code: &str, device: DeviceId, key: &str, now: UnixTime) -> Result<(), StoreError> {
+        self.with(|session| {
+            session.client.execute(
+                "INSERT INTO transfer_pending (code, device_id, idempotency_key, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                &[&code, &device.to_string(), &key, &now.seconds()],
+            )
+        })
+        .map(|_| ())
+    }
+
+    fn pending_deliveries(&self, code: &str) -> Result<Vec<(DeviceId, String)>, StoreError> {
+        let rows = self.with(|session| {
+            session.client.query(
+                "SELECT device_id, idempotency_key FROM transfer_pending WHERE code = $1 ORDER BY created_at",
+                &[&code],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let device: String = row.try_get(0).ok()?;
+                Some((DeviceId::parse(&device)?, row.try_get(1).ok()?))
+            })
+            .collect())
+    }
+
+    fn collect_transfer(&self, code: &str, now: UnixTime) -> Result<bool, StoreError> {
+        self.with(|session| {
+            let mut transaction = session.client.transaction()?;
+            transaction.execute("DELETE FROM transfer_deliveries WHERE code = $1", &[&code])?;
+            transaction.execute("DELETE FROM transfer_pending WHERE code = $1", &[&code])?;
+            let updated = transaction.execute(
+                "UPDATE transfers SET collected_at = COALESCE(collected_at, $2) WHERE code = $1",
+                &[&code, &now.seconds()],
+            )?;
+            transaction.commit()?;
+            Ok(updated > 0)
+        })
+    }
+
+    fn purge_transfers(&self, now: UnixTime) -> Result<u64, StoreError> {
+        let lifetime = healthpass_core::protocol::transfer::TRANSFER_LIFETIME_SECONDS;
+        self.with(|session| {
+            let mut transaction = session.client.transaction()?;
+            let mut count = transaction.execute("DELETE FROM transfers WHERE expires_at < $1", &[&now.seconds()])?;
+            count += transaction
+                .execute("DELETE FROM transfer_deliveries WHERE code NOT IN (SELECT code FROM transfers)", &[])?;
+            count += transaction
+                .execute("DELETE FROM transfer_pending WHERE created_at < $1", &[&(now.seconds() - lifetime)])?;
+            transaction.commit()?;
+            Ok(count)
+        })
     }
 }

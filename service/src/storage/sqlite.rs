@@ -24,7 +24,10 @@ use healthpass_core::protocol::{DeviceId, DeviceStatus};
 use healthpass_core::time::UnixTime;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Claim, Completion, DeviceRecord, Enrolment, IssuanceRecord, StoreError, StoredResponse, seconds};
+use super::{
+    Claim, Completion, DeviceRecord, Enrolment, IssuanceRecord, SealedPass, StoreError, StoredResponse, TransferRecord,
+    seconds,
+};
 
 /// The schema's version (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 1;
@@ -72,6 +75,9 @@ fn store_error(error: impl std::fmt::Display) -> StoreError {
 
 type Reply<T> = SyncSender<Result<T, StoreError>>;
 
+/// A write run inside the writer's transaction; its count of rows touched.
+type Work = Box<dyn FnOnce(&Connection) -> Result<u64, rusqlite::Error> + Send>;
+
 enum Command {
     Enrol(DeviceRecord, Reply<Enrolment>),
     SetStatus(DeviceId, DeviceStatus, Reply<Option<DeviceRecord>>),
@@ -83,6 +89,9 @@ enum Command {
         reply: Reply<Completion>,
     },
     Purge(UnixTime, Reply<u64>),
+    /// A write of the transfer tables: their traffic is a few requests per pass, so one
+    /// generic command serves them all.
+    Exec(Work, Reply<u64>),
 }
 
 /// A claim held by an attempt of this process.
@@ -197,11 +206,14 @@ fn prepare(connection: &Connection, path: &Path) -> Result<(), StoreError> {
             connection.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}")).map_err(store_error)
         }
         SCHEMA_VERSION => connection.execute_batch(SCHEMA).map_err(store_error),
-        _ => Err(StoreError(format!(
-            "{}: not a healthpass issuer database (schema {version}, {tables} tables); refusing to touch it",
-            path.display()
-        ))),
-    }
+        _ => {
+            return Err(StoreError(format!(
+                "{}: not a healthpass issuer database (schema {version}, {tables} tables); refusing to touch it",
+                path.display()
+            )));
+        }
+    }?;
+    connection.execute_batch(super::TRANSFER_SCHEMA).map_err(store_error)
 }
 
 /// Copies committed pages from the WAL into the database twice a second, without blocking the
@@ -232,6 +244,7 @@ enum Answer {
     SetStatus(Reply<Option<DeviceRecord>>, Result<Option<DeviceRecord>, StoreError>),
     Complete(Reply<Completion>, Result<Completion, StoreError>),
     Purge(Reply<u64>, Result<u64, StoreError>),
+    Exec(Reply<u64>, Result<u64, StoreError>),
 }
 
 fn run_batch(connection: &mut Connection, batch: Vec<Command>) {
@@ -269,6 +282,7 @@ impl Answer {
             Self::SetStatus(reply, result) => drop(reply.send(pick(result, &committed))),
             Self::Complete(reply, result) => drop(reply.send(pick(result, &committed))),
             Self::Purge(reply, result) => drop(reply.send(pick(result, &committed))),
+            Self::Exec(reply, result) => drop(reply.send(pick(result, &committed))),
         }
     }
 }
@@ -279,6 +293,7 @@ fn fail(command: Command, error: StoreError) {
         Command::SetStatus(_, _, reply) => drop(reply.send(Err(error))),
         Command::Complete { reply, .. } => drop(reply.send(Err(error))),
         Command::Purge(_, reply) => drop(reply.send(Err(error))),
+        Command::Exec(_, reply) => drop(reply.send(Err(error))),
     }
 }
 
@@ -322,6 +337,7 @@ fn run_one(transaction: &rusqlite::Transaction<'_>, command: Command) -> Answer 
                 .map(|count| count as u64)
             }),
         ),
+        Command::Exec(work, reply) => Answer::Exec(reply, guarded(transaction, work)),
     }
 }
 
@@ -575,6 +591,163 @@ impl super::Store for SqliteStore {
                 |row| Ok(StoredResponse { status: u16::try_from(row.get::<_, i64>(0)?).unwrap_or(500), body: row.get(1)? }),
             )
             .optional()
+        })
+    }
+
+    fn register_transfer(&self, record: &TransferRecord) -> Result<(TransferRecord, bool), StoreError> {
+        let inserted = record.clone();
+        let inserted_count = self.send(|reply| {
+            Command::Exec(
+                Box::new(move |db| {
+                    db.execute(
+                        "INSERT INTO transfers (code, public_key, registered_at, expires_at) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (code) DO NOTHING",
+                        params![
+                            inserted.code,
+                            inserted.public_key,
+                            inserted.registered_at.seconds(),
+                            inserted.expires_at.seconds()
+                        ],
+                    )
+                    .map(|count| count as u64)
+                }),
+                reply,
+            )
+        })?;
+        let stored = self.transfer(&record.code)?.ok_or_else(|| StoreError("the transfer code vanished".into()))?;
+        Ok((stored, inserted_count > 0))
+    }
+
+    fn transfer(&self, code: &str) -> Result<Option<TransferRecord>, StoreError> {
+        self.read(|db| {
+            db.query_row(
+                "SELECT code, public_key, registered_at, expires_at, collected_at FROM transfers WHERE code = ?1",
+                params![code],
+                |row| {
+                    Ok(TransferRecord {
+                        code: row.get(0)?,
+                        public_key: row.get(1)?,
+                        registered_at: UnixTime::from_seconds(row.get(2)?),
+                        expires_at: UnixTime::from_seconds(row.get(3)?),
+                        collected_at: row.get::<_, Option<i64>>(4)?.map(UnixTime::from_seconds),
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    fn put_delivery(
+        &self,
+        code: &str,
+        pass: &SealedPass,
+        resolves: Option<(DeviceId, &str)>,
+        now: UnixTime,
+    ) -> Result<(), StoreError> {
+        let (code, pass) = (code.to_owned(), pass.clone());
+        let resolves = resolves.map(|(device, key)| (device.to_string(), key.to_owned()));
+        self.send(|reply| {
+            Command::Exec(
+                Box::new(move |db| {
+                    db.execute(
+                        "INSERT INTO transfer_deliveries (code, uvci, encapsulated_key, ciphertext, sealed_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (code, uvci) DO UPDATE SET
+                         encapsulated_key = excluded.encapsulated_key, ciphertext = excluded.ciphertext, sealed_at = excluded.sealed_at",
+                        params![code, pass.uvci, pass.encapsulated_key, pass.ciphertext, now.seconds()],
+                    )?;
+                    if let Some((device, key)) = resolves {
+                        db.execute(
+                            "DELETE FROM transfer_pending WHERE code = ?1 AND device_id = ?2 AND idempotency_key = ?3",
+                            params![code, device, key],
+                        )?;
+                    }
+                    Ok(1)
+                }),
+                reply,
+            )
+        })
+        .map(|_| ())
+    }
+
+    fn deliveries(&self, code: &str) -> Result<Vec<SealedPass>, StoreError> {
+        self.read(|db| {
+            let mut statement = db.prepare(
+                "SELECT uvci, encapsulated_key, ciphertext FROM transfer_deliveries WHERE code = ?1 ORDER BY sealed_at, uvci",
+            )?;
+            let rows = statement.query_map(params![code], |row| {
+                Ok(SealedPass { uvci: row.get(0)?, encapsulated_key: row.get(1)?, ciphertext: row.get(2)? })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn add_pending_delivery(&self, code: &str, device: DeviceId, key: &str, now: UnixTime) -> Result<(), StoreError> {
+        let (code, device, key) = (code.to_owned(), device.to_string(), key.to_owned());
+        self.send(|reply| {
+            Command::Exec(
+                Box::new(move |db| {
+                    db.execute(
+                        "INSERT INTO transfer_pending (code, device_id, idempotency_key, created_at) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT DO NOTHING",
+                        params![code, device, key, now.seconds()],
+                    )
+                    .map(|count| count as u64)
+                }),
+                reply,
+            )
+        })
+        .map(|_| ())
+    }
+
+    fn pending_deliveries(&self, code: &str) -> Result<Vec<(DeviceId, String)>, StoreError> {
+        let rows: Vec<(String, String)> = self.read(|db| {
+            let mut statement = db.prepare(
+                "SELECT device_id, idempotency_key FROM transfer_pending WHERE code = ?1 ORDER BY created_at",
+            )?;
+            let rows = statement.query_map(params![code], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect()
+        })?;
+        Ok(rows.into_iter().filter_map(|(device, key)| Some((DeviceId::parse(&device)?, key))).collect())
+    }
+
+    fn collect_transfer(&self, code: &str, now: UnixTime) -> Result<bool, StoreError> {
+        let code = code.to_owned();
+        self.send(|reply| {
+            Command::Exec(
+                Box::new(move |db| {
+                    db.execute("DELETE FROM transfer_deliveries WHERE code = ?1", params![code])?;
+                    db.execute("DELETE FROM transfer_pending WHERE code = ?1", params![code])?;
+                    db.execute(
+                        "UPDATE transfers SET collected_at = COALESCE(collected_at, ?2) WHERE code = ?1",
+                        params![code, now.seconds()],
+                    )
+                    .map(|count| count as u64)
+                }),
+                reply,
+            )
+        })
+        .map(|count| count > 0)
+    }
+
+    fn purge_transfers(&self, now: UnixTime) -> Result<u64, StoreError> {
+        self.send(|reply| {
+            Command::Exec(
+                Box::new(move |db| {
+                    let lifetime = healthpass_core::protocol::transfer::TRANSFER_LIFETIME_SECONDS;
+                    let mut count =
+                        db.execute("DELETE FROM transfers WHERE expires_at < ?1", params![now.seconds()])?;
+                    count += db.execute(
+                        "DELETE FROM transfer_deliveries WHERE code NOT IN (SELECT code FROM transfers)",
+                        [],
+                    )?;
+                    count += db.execute(
+                        "DELETE FROM transfer_pending WHERE created_at < ?1",
+                        params![now.seconds() - lifetime],
+                    )?;
+                    Ok(count as u64)
+                }),
+                reply,
+            )
         })
     }
 }

@@ -235,3 +235,73 @@ pub fn family_name(n: u64) -> String {
         }
     }
 }
+
+/// The outbox's requests over real HTTP.
+pub struct Http(pub ureq::Agent);
+
+impl healthpass_core::outbox::Transport for Http {
+    fn send(
+        &self,
+        request: &healthpass_core::outbox::HttpRequest,
+    ) -> Result<healthpass_core::outbox::HttpResponse, healthpass_core::outbox::TransportError> {
+        send(&self.0, &request.method, &request.url, &request.headers, &request.body)
+            .map(|answer| healthpass_core::outbox::HttpResponse {
+                status: answer.status,
+                headers: answer.headers,
+                body: answer.body,
+            })
+            .map_err(healthpass_core::outbox::TransportError)
+    }
+}
+
+pub fn start_with_fallback(dir: &std::path::Path) -> RunningService {
+    let mut config = config(Database::Sqlite(dir.join("issuer.sqlite")));
+    let key = p256::pkcs8::EncodePrivateKey::to_pkcs8_der(&healthpass_tests::fallback_kit::root_key()).unwrap();
+    config.fallback_key = Some(key.as_bytes().to_vec());
+    healthpass_service::start(&config).unwrap()
+}
+
+pub fn enrol_device(
+    service: &RunningService,
+    seed: u8,
+) -> (std::sync::Arc<dyn healthpass_core::codec::cose::Signer>, healthpass_core::outbox::DeviceCredentials) {
+    let key = healthpass_tests::fallback_kit::device_key(seed);
+    service
+        .store
+        .enrol(&healthpass_service::storage::DeviceRecord {
+            id: DeviceId::of_key(key.verifying_key()),
+            public_key: key.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            pharmacy_id: "FINESS-690000001".into(),
+            pharmacy_name: "Pharmacie du Centre, Lyon".into(),
+            status: healthpass_core::protocol::DeviceStatus::Active,
+            enrolled_at: now(),
+        })
+        .unwrap();
+    let signer: std::sync::Arc<dyn healthpass_core::codec::cose::Signer> =
+        std::sync::Arc::new(SoftwareSigner::new(key));
+    let device = healthpass_core::outbox::DeviceCredentials::new(signer.clone()).unwrap();
+    (signer, device)
+}
+
+/// A controller's verifier trusting the service's signer and its fallback root (a bundle in
+/// force a day either side of now, signed by a test anchor).
+pub fn gate_of(service: &RunningService) -> healthpass_core::verify::Verifier {
+    let root = service.service.issuance.fallback.as_ref().unwrap().root().clone();
+    let contents = healthpass_core::trust::TrustBundleContents {
+        two_d_doc: None,
+        fallback_roots: vec![root],
+        ..healthpass_tests::vectors::bundle_contents(
+            &signer_files().1,
+            now().saturating_sub(86_400),
+            now().saturating_add(86_400),
+        )
+    };
+    let anchor = healthpass_tests::vectors::fixed_key(0x61);
+    let bundle = contents.sign(&SoftwareSigner::new(anchor.clone())).unwrap();
+    let bundle = healthpass_core::trust::TrustBundle::load(
+        &bundle,
+        &[healthpass_core::trust::TrustAnchor::new(*anchor.verifying_key())],
+    )
+    .unwrap();
+    healthpass_core::verify::Verifier::with_bundle(std::sync::Arc::new(bundle), None).unwrap()
+}

@@ -263,6 +263,20 @@ typedef void (*UniffiCallbackInterfaceTransportMethod0)(uint64_t, RustBuffer, Un
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WALLET_KEY_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WALLET_KEY_METHOD0
+typedef void (*UniffiCallbackInterfaceWalletKeyMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WALLET_KEY_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WALLET_KEY_METHOD1
+typedef void (*UniffiCallbackInterfaceWalletKeyMethod1)(uint64_t, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SIGNER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SIGNER
 typedef struct UniffiVTableCallbackInterfaceSigner {
@@ -280,6 +294,16 @@ typedef struct UniffiVTableCallbackInterfaceTransport {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceTransportMethod0 _Nonnull send;
 } UniffiVTableCallbackInterfaceTransport;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WALLET_KEY
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WALLET_KEY
+typedef struct UniffiVTableCallbackInterfaceWalletKey {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceWalletKeyMethod0 _Nonnull seal;
+    UniffiCallbackInterfaceWalletKeyMethod1 _Nonnull unseal;
+} UniffiVTableCallbackInterfaceWalletKey;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CLONE_SIGNER
@@ -523,6 +547,111 @@ RustBuffer uniffi_healthpass_ffi_fn_method_passverifier_verify_frame(uint64_t pt
 RustBuffer uniffi_healthpass_ffi_fn_method_passverifier_verify_text(uint64_t ptr, RustBuffer text, int64_t at, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CLONE_PASSWALLET
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CLONE_PASSWALLET
+uint64_t uniffi_healthpass_ffi_fn_clone_passwallet(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FREE_PASSWALLET
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FREE_PASSWALLET
+void uniffi_healthpass_ffi_fn_free_passwallet(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CONSTRUCTOR_PASSWALLET_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CONSTRUCTOR_PASSWALLET_OPEN
+uint64_t uniffi_healthpass_ffi_fn_constructor_passwallet_open(RustBuffer path, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_ADD_FILE
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_ADD_FILE
+RustBuffer uniffi_healthpass_ffi_fn_method_passwallet_add_file(uint64_t ptr, RustBuffer bytes, int64_t now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_ADD_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_ADD_FRAME
+RustBuffer uniffi_healthpass_ffi_fn_method_passwallet_add_frame(uint64_t ptr, RustBuffer luma, uint32_t width, uint32_t height, int64_t now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_ADD_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_ADD_TEXT
+RustBuffer uniffi_healthpass_ffi_fn_method_passwallet_add_text(uint64_t ptr, RustBuffer text, int64_t now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_CREATE_TRANSFER
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_CREATE_TRANSFER
+RustBuffer uniffi_healthpass_ffi_fn_method_passwallet_create_transfer(uint64_t ptr, RustBuffer endpoint, int64_t now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_EXPORT
+RustBuffer uniffi_healthpass_ffi_fn_method_passwallet_export(uint64_t ptr, int64_t id, RustBuffer format, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_FETCH
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_FETCH
+uint64_t uniffi_healthpass_ffi_fn_method_passwallet_fetch(uint64_t ptr, uint64_t transport, int8_t force, int64_t now
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_HISTORY
+RustBuffer uniffi_healthpass_ffi_fn_method_passwallet_history(uint64_t ptr, int64_t now, RustBuffer verifier, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_LIST
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_LIST
+RustBuffer uniffi_healthpass_ffi_fn_method_passwallet_list(uint64_t ptr, int64_t now, RustBuffer verifier, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_PASS_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_PASS_TEXT
+RustBuffer uniffi_healthpass_ffi_fn_method_passwallet_pass_text(uint64_t ptr, int64_t id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_PROTECTION
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_PROTECTION
+RustBuffer uniffi_healthpass_ffi_fn_method_passwallet_protection(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_REMOVE
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_REMOVE
+int8_t uniffi_healthpass_ffi_fn_method_passwallet_remove(uint64_t ptr, int64_t id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_REMOVE_TRANSFER
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_REMOVE_TRANSFER
+int8_t uniffi_healthpass_ffi_fn_method_passwallet_remove_transfer(uint64_t ptr, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_TRANSFERS
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_PASSWALLET_TRANSFERS
+RustBuffer uniffi_healthpass_ffi_fn_method_passwallet_transfers(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CLONE_WALLETKEY
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_CLONE_WALLETKEY
+uint64_t uniffi_healthpass_ffi_fn_clone_walletkey(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FREE_WALLETKEY
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FREE_WALLETKEY
+void uniffi_healthpass_ffi_fn_free_walletkey(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_INIT_CALLBACK_VTABLE_WALLETKEY
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_INIT_CALLBACK_VTABLE_WALLETKEY
+void uniffi_healthpass_ffi_fn_init_callback_vtable_walletkey(const UniffiVTableCallbackInterfaceWalletKey* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_WALLETKEY_SEAL
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_WALLETKEY_SEAL
+RustBuffer uniffi_healthpass_ffi_fn_method_walletkey_seal(uint64_t ptr, RustBuffer plaintext, RustBuffer context, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_WALLETKEY_UNSEAL
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_WALLETKEY_UNSEAL
+RustBuffer uniffi_healthpass_ffi_fn_method_walletkey_unseal(uint64_t ptr, RustBuffer sealed, RustBuffer context, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_HEALTHPASSERROR_UNIFFI_TRAIT_DISPLAY
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_METHOD_HEALTHPASSERROR_UNIFFI_TRAIT_DISPLAY
 RustBuffer uniffi_healthpass_ffi_fn_method_healthpasserror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -566,6 +695,11 @@ RustBuffer uniffi_healthpass_ffi_fn_func_rapid_test_devices(RustCallStatus *_Non
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_ATTESTATION_PAGE_SVG
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_ATTESTATION_PAGE_SVG
 RustBuffer uniffi_healthpass_ffi_fn_func_attestation_page_svg(RustBuffer text, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_PROVISIONAL_ATTESTATION_PAGE_SVG
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_PROVISIONAL_ATTESTATION_PAGE_SVG
+RustBuffer uniffi_healthpass_ffi_fn_func_provisional_attestation_page_svg(RustBuffer text, RustBuffer pharmacy, RustBuffer transfer_code, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_FN_FUNC_QR_PNG
@@ -880,6 +1014,12 @@ uint16_t uniffi_healthpass_ffi_checksum_func_attestation_page_svg(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_PROVISIONAL_ATTESTATION_PAGE_SVG
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_PROVISIONAL_ATTESTATION_PAGE_SVG
+uint16_t uniffi_healthpass_ffi_checksum_func_provisional_attestation_page_svg(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_QR_PNG
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_FUNC_QR_PNG
 uint16_t uniffi_healthpass_ffi_checksum_func_qr_png(void
@@ -1054,6 +1194,96 @@ uint16_t uniffi_healthpass_ffi_checksum_method_passverifier_verify_text(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_ADD_FILE
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_ADD_FILE
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_add_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_ADD_FRAME
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_ADD_FRAME
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_add_frame(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_ADD_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_ADD_TEXT
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_add_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_CREATE_TRANSFER
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_CREATE_TRANSFER
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_create_transfer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_EXPORT
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_export(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_FETCH
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_FETCH
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_fetch(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_HISTORY
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_history(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_LIST
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_LIST
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_PASS_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_PASS_TEXT
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_pass_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_PROTECTION
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_PROTECTION
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_protection(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_REMOVE
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_REMOVE
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_remove(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_REMOVE_TRANSFER
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_REMOVE_TRANSFER
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_remove_transfer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_TRANSFERS
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_PASSWALLET_TRANSFERS
+uint16_t uniffi_healthpass_ffi_checksum_method_passwallet_transfers(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_WALLETKEY_SEAL
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_WALLETKEY_SEAL
+uint16_t uniffi_healthpass_ffi_checksum_method_walletkey_seal(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_WALLETKEY_UNSEAL
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_METHOD_WALLETKEY_UNSEAL
+uint16_t uniffi_healthpass_ffi_checksum_method_walletkey_unseal(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_CONSTRUCTOR_PASSISSUER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_CONSTRUCTOR_PASSISSUER_NEW
 uint16_t uniffi_healthpass_ffi_checksum_constructor_passissuer_new(void
@@ -1081,6 +1311,12 @@ uint16_t uniffi_healthpass_ffi_checksum_constructor_checkpointsession_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_CONSTRUCTOR_PASSVERIFIER_NEW
 #define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_CONSTRUCTOR_PASSVERIFIER_NEW
 uint16_t uniffi_healthpass_ffi_checksum_constructor_passverifier_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_CONSTRUCTOR_PASSWALLET_OPEN
+#define UNIFFI_FFIDEF_UNIFFI_HEALTHPASS_FFI_CHECKSUM_CONSTRUCTOR_PASSWALLET_OPEN
+uint16_t uniffi_healthpass_ffi_checksum_constructor_passwallet_open(void
     
 );
 #endif

@@ -46,6 +46,14 @@ import org.healthpass.ffi.demoTrustAnchor
 import org.healthpass.ffi.deviceEnrolment
 import org.healthpass.ffi.demoTrustBundle
 import org.healthpass.ffi.qrPng
+import org.healthpass.ffi.AddedPass
+import org.healthpass.ffi.PassWallet
+import org.healthpass.ffi.TransferInfo
+import org.healthpass.ffi.WalletEntry
+import org.healthpass.ffi.WalletExport
+import org.healthpass.ffi.WalletFetch
+import org.healthpass.ffi.WalletKey
+import org.healthpass.ffi.WalletProtection
 
 /**
  * The bytes of a luma plane from the buffer's current position: pass `plane.buffer.slice()`
@@ -279,6 +287,84 @@ class PharmacyOutbox(file: java.io.File, signer: Signer) : AutoCloseable {
     ): ProvisionalPass = withContext(Dispatchers.Default) { outbox.issueProvisional(request, trust.verifier, endpoint, replacing, at.toEpochMilli()) }
 
     override fun close() = outbox.close()
+}
+
+/**
+ * Seals wallet rows with AES-256-GCM under a key the platform keeps: on Android an Android
+ * Keystore key (`KeyGenParameterSpec` with `PURPOSE_ENCRYPT or PURPOSE_DECRYPT`,
+ * `BLOCK_MODE_GCM`, `ENCRYPTION_PADDING_NONE`; the key store picks each IV), on the JVM any AES
+ * key. The sealed value is the 12-byte IV, then the ciphertext and its tag; [context] is bound
+ * in as associated data.
+ */
+class AesGcmWalletKey(private val key: javax.crypto.SecretKey) : WalletKey {
+    override fun seal(plaintext: ByteArray, context: ByteArray): ByteArray {
+        val cipher = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding")
+        cipher.init(javax.crypto.Cipher.ENCRYPT_MODE, key)
+        cipher.updateAAD(context)
+        val sealed = cipher.doFinal(plaintext)
+        return cipher.iv + sealed
+    }
+
+    override fun unseal(sealed: ByteArray, context: ByteArray): ByteArray {
+        if (sealed.size < 12 + 16) throw HealthpassException.Platform("a sealed wallet value is too short")
+        return try {
+            val cipher = javax.crypto.Cipher.getInstance("AES/GCM/NoPadding")
+            cipher.init(javax.crypto.Cipher.DECRYPT_MODE, key, javax.crypto.spec.GCMParameterSpec(128, sealed, 0, 12))
+            cipher.updateAAD(context)
+            cipher.doFinal(sealed, 12, sealed.size - 12)
+        } catch (error: java.security.GeneralSecurityException) {
+            throw HealthpassException.Platform("a wallet value does not open with this key (${error.javaClass.simpleName})")
+        }
+    }
+}
+
+/**
+ * The traveller's wallet in [file] (app-private storage), sealed with [key] (null: plain
+ * storage, which [protection] reports). Passes are read offline; [fetch] registers transfer
+ * codes and collects final passes (a WorkManager job at the earliest `nextPollAt`).
+ */
+class TravellerWallet(file: java.io.File, key: WalletKey?) : AutoCloseable {
+    private val wallet = PassWallet.open(file.path, key)
+
+    val protection: WalletProtection get() = wallet.protection()
+
+    /** Main-safe: one SQLite transaction on [Dispatchers.IO]. */
+    suspend fun addText(text: String, at: Instant = Instant.now()): AddedPass =
+        withContext(Dispatchers.IO) { wallet.addText(text, at.epochSecond) }
+
+    /** A camera frame's luma plane (rows packed), read by the scanner. */
+    suspend fun addFrame(luma: ByteArray, width: Int, height: Int, at: Instant = Instant.now()): AddedPass =
+        withContext(Dispatchers.Default) { wallet.addFrame(luma, width.toUInt(), height.toUInt(), at.epochSecond) }
+
+    /** A shared file: a picture of the code or its text. */
+    suspend fun addFile(bytes: ByteArray, at: Instant = Instant.now()): AddedPass =
+        withContext(Dispatchers.Default) { wallet.addFile(bytes, at.epochSecond) }
+
+    /** The passes in force and their state at [at]; checked against [trust] when given. */
+    suspend fun passes(at: Instant = Instant.now(), trust: Checkpoint? = null): List<WalletEntry> =
+        withContext(Dispatchers.Default) { wallet.list(at.epochSecond, trust?.verifier) }
+
+    /** Every pass, replaced provisional passes included. */
+    suspend fun history(at: Instant = Instant.now(), trust: Checkpoint? = null): List<WalletEntry> =
+        withContext(Dispatchers.Default) { wallet.history(at.epochSecond, trust?.verifier) }
+
+    fun passText(id: Long): String = wallet.passText(id)
+
+    suspend fun remove(id: Long): Boolean = withContext(Dispatchers.IO) { wallet.remove(id) }
+
+    suspend fun export(id: Long, format: WalletExport): ByteArray =
+        withContext(Dispatchers.Default) { wallet.export(id, format) }
+
+    /** A transfer code for the pharmacist; [fetch] registers it with the issuer at [endpoint]. */
+    suspend fun newTransferCode(endpoint: String, at: Instant = Instant.now()): String =
+        withContext(Dispatchers.IO) { wallet.createTransfer(endpoint, at.epochSecond) }
+
+    val transfers: List<TransferInfo> get() = wallet.transfers()
+
+    suspend fun fetch(transport: Transport, force: Boolean = false, at: Instant = Instant.now()): WalletFetch =
+        wallet.fetch(transport, force, at.epochSecond)
+
+    override fun close() = wallet.close()
 }
 
 class UrlConnectionTransport(private val timeoutMillis: Int = 15_000) : Transport {

@@ -27,6 +27,10 @@ import org.healthpass.ffi.TestPassRequest
 import org.healthpass.ffi.TestResult
 import org.healthpass.ffi.TestType
 import org.healthpass.ffi.VerdictStatus
+import org.healthpass.ffi.TransferCodeState
+import org.healthpass.ffi.WalletExport
+import org.healthpass.ffi.WalletPassState
+import org.healthpass.ffi.WalletProtection
 import org.healthpass.ffi.demoTrustAnchor
 import org.healthpass.ffi.demoTrustBundle
 import org.healthpass.ffi.qrPng
@@ -450,6 +454,79 @@ class HealthpassTest {
             } finally {
                 issuer.kill()
             }
+        }
+    }
+
+    @Test
+    fun aTravellersSealedWalletReceivesItsPassThroughATransferCodeFromTheRealIssuer(): Unit = runBlocking {
+        val work = File(System.getProperty("healthpass.work") ?: error("-Dhealthpass.work is not set"))
+        val port = java.net.ServerSocket(0).use { it.localPort }
+        val issuer = IssuerProcess(work, port)
+        issuer.start()
+        try {
+            val keys = KeyPairGenerator.getInstance("EC").apply { initialize(ECGenParameterSpec("secp256r1")) }.generateKeyPair()
+            val signer = JcaSigner(keys.private, keys.public)
+            val token = File(work, "operator.token").readText().trim()
+            assertEquals(201, issuer.post("/v1/devices", signer.enrolment("FINESS-690000009", "Pharmacie de la Gare").requestJson, token).first)
+            val endpoint = "http://127.0.0.1:$port"
+            val transport = UrlConnectionTransport(timeoutMillis = 5_000)
+            val file = File(work, "wallet.sqlite").also { it.delete() }
+            val aes = javax.crypto.KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
+            TravellerWallet(file, AesGcmWalletKey(aes)).use { wallet ->
+                assertEquals(WalletProtection.SEALED, wallet.protection)
+                val code = wallet.newTransferCode(endpoint)
+                assertEquals(13, code.length)
+                // Registered, nothing yet.
+                assertEquals(0, wallet.fetch(transport).received.size)
+                assertEquals(TransferCodeState.WAITING, wallet.transfers.single().state)
+                // The pharmacist types the code; the pass is sealed for this wallet.
+                PharmacyOutbox(File(work, "wallet-outbox.sqlite").also { it.delete() }, signer).use { outbox ->
+                    outbox.enqueue(endpoint, request().copy(transferCode = code.lowercase()), interactive = false)
+                    assertEquals(1u, outbox.drain(transport).issued)
+                    try {
+                        val mistyped = code.dropLast(1) + (if (code.last() == 'A') 'B' else 'A')
+                        outbox.enqueue(endpoint, request().copy(transferCode = mistyped))
+                        fail("a mistyped transfer code is caught at the counter")
+                    } catch (error: HealthpassException.InvalidInput) {
+                        assertTrue(error.reason, error.reason.contains("transfer code"))
+                    }
+                }
+                val fetched = wallet.fetch(transport, force = true)
+                assertEquals(1, fetched.received.size)
+                assertEquals(TransferCodeState.COLLECTED, wallet.transfers.single().state)
+                val checkpoint = Checkpoint(listOf(demoTrustAnchor()))
+                checkpoint.addSignerCertificate(File(work, "dsc.der").readBytes())
+                val pass = wallet.passes(trust = checkpoint).single()
+                assertEquals(WalletPassState.VALID, pass.state)
+                assertEquals("transfer", pass.source)
+                assertTrue(pass.checked)
+                assertEquals(VerdictStatus.VALID, checkpoint.verify(wallet.passText(pass.id)).status)
+                val png = wallet.export(pass.id, WalletExport.QR_PNG)
+                assertNotNull(ImageIO.read(ByteArrayInputStream(png)))
+                // Offline in the tunnel: the same list without a network.
+                issuer.kill()
+                assertEquals(WalletPassState.VALID, wallet.passes(trust = checkpoint).single().state)
+                // Garbage is a clear error; the wallet keeps what it had.
+                try {
+                    wallet.addText("HC1:\u001b[2Jnot a pass")
+                    fail("garbage was added")
+                } catch (error: HealthpassException.NotAPass) {
+                    assertFalse(error.reason.contains("\u001b"))
+                }
+                assertEquals(1, wallet.passes().size)
+            }
+            // Sealed at rest: no pass text in the file; another key does not open it.
+            val onDisk = file.readBytes() + (File(work, "wallet.sqlite-wal").takeIf { it.exists() }?.readBytes() ?: ByteArray(0))
+            assertFalse(String(onDisk, Charsets.ISO_8859_1).contains("HC1:"))
+            val otherKey = javax.crypto.KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
+            try {
+                TravellerWallet(file, AesGcmWalletKey(otherKey)).close()
+                fail("another key opened the wallet")
+            } catch (error: HealthpassException.InvalidInput) {
+                assertTrue(error.reason, error.reason.contains("does not open this wallet"))
+            }
+        } finally {
+            issuer.kill()
         }
     }
 

@@ -666,6 +666,12 @@ internal interface UniffiCallbackInterfaceSignerMethod1 : com.sun.jna.Callback {
 internal interface UniffiCallbackInterfaceTransportMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
+internal interface UniffiCallbackInterfaceWalletKeyMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`plaintext`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceWalletKeyMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`sealed`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "publicKey", "sign")
 internal open class UniffiVTableCallbackInterfaceSigner(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -707,6 +713,28 @@ internal open class UniffiVTableCallbackInterfaceTransport(
     }
 
 }
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "seal", "unseal")
+internal open class UniffiVTableCallbackInterfaceWalletKey(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `seal`: UniffiCallbackInterfaceWalletKeyMethod0? = null,
+    @JvmField internal var `unseal`: UniffiCallbackInterfaceWalletKeyMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `seal`: UniffiCallbackInterfaceWalletKeyMethod0? = null,
+        `unseal`: UniffiCallbackInterfaceWalletKeyMethod1? = null,
+    ): UniffiVTableCallbackInterfaceWalletKey(`uniffiFree`,`uniffiClone`,`seal`,`unseal`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceWalletKey) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `seal` = other.`seal`
+        `unseal` = other.`unseal`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -745,6 +773,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_healthpass_ffi_checksum_func_rapid_test_devices(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_func_attestation_page_svg(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_func_provisional_attestation_page_svg(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_func_qr_png(
     ): Int
@@ -804,6 +834,36 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_healthpass_ffi_checksum_method_passverifier_verify_text(
     ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_add_file(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_add_frame(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_add_text(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_create_transfer(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_export(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_fetch(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_history(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_list(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_pass_text(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_protection(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_remove(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_remove_transfer(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_passwallet_transfers(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_walletkey_seal(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_method_walletkey_unseal(
+    ): Int
     external fun uniffi_healthpass_ffi_checksum_constructor_passissuer_new(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_constructor_passoutbox_open(
@@ -813,6 +873,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_healthpass_ffi_checksum_constructor_checkpointsession_new(
     ): Int
     external fun uniffi_healthpass_ffi_checksum_constructor_passverifier_new(
+    ): Int
+    external fun uniffi_healthpass_ffi_checksum_constructor_passwallet_open(
     ): Int
     external fun ffi_healthpass_ffi_uniffi_contract_version(
     ): Int
@@ -832,6 +894,7 @@ internal object UniffiLib {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "healthpass_ffi"))
         uniffiCallbackInterfaceSigner.register(this)
         uniffiCallbackInterfaceTransport.register(this)
+        uniffiCallbackInterfaceWalletKey.register(this)
         
     }
 
@@ -932,6 +995,48 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_method_passverifier_verify_text(`ptr`: Long,`text`: RustBuffer.ByValue,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_clone_passwallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_healthpass_ffi_fn_free_passwallet(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_healthpass_ffi_fn_constructor_passwallet_open(`path`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_add_file(`ptr`: Long,`bytes`: RustBuffer.ByValue,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_add_frame(`ptr`: Long,`luma`: RustBuffer.ByValue,`width`: Int,`height`: Int,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_add_text(`ptr`: Long,`text`: RustBuffer.ByValue,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_create_transfer(`ptr`: Long,`endpoint`: RustBuffer.ByValue,`now`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_export(`ptr`: Long,`id`: Long,`format`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_fetch(`ptr`: Long,`transport`: Long,`force`: Byte,`now`: Long,
+    ): Long
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_history(`ptr`: Long,`now`: Long,`verifier`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_list(`ptr`: Long,`now`: Long,`verifier`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_pass_text(`ptr`: Long,`id`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_protection(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_remove(`ptr`: Long,`id`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_remove_transfer(`ptr`: Long,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_healthpass_ffi_fn_method_passwallet_transfers(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_clone_walletkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_healthpass_ffi_fn_free_walletkey(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_healthpass_ffi_fn_init_callback_vtable_walletkey(`vtable`: UniffiVTableCallbackInterfaceWalletKey,
+    ): Unit
+    external fun uniffi_healthpass_ffi_fn_method_walletkey_seal(`ptr`: Long,`plaintext`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_method_walletkey_unseal(`ptr`: Long,`sealed`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_method_healthpasserror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_func_demo_trust_anchor(uniffi_out_err: UniffiRustCallStatus, 
@@ -947,6 +1052,8 @@ internal object UniffiLib {
     external fun uniffi_healthpass_ffi_fn_func_rapid_test_devices(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_func_attestation_page_svg(`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_healthpass_ffi_fn_func_provisional_attestation_page_svg(`text`: RustBuffer.ByValue,`pharmacy`: RustBuffer.ByValue,`transferCode`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_healthpass_ffi_fn_func_qr_png(`text`: RustBuffer.ByValue,`modulePixels`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1092,6 +1199,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_func_attestation_page_svg() and 0xFFFF) != 64619) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_healthpass_ffi_checksum_func_provisional_attestation_page_svg() and 0xFFFF) != 38382) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_healthpass_ffi_checksum_func_qr_png() and 0xFFFF) != 10904) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1179,6 +1289,51 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_healthpass_ffi_checksum_method_passverifier_verify_text() and 0xFFFF) != 38284) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_add_file() and 0xFFFF) != 38542) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_add_frame() and 0xFFFF) != 16809) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_add_text() and 0xFFFF) != 62884) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_create_transfer() and 0xFFFF) != 28652) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_export() and 0xFFFF) != 26322) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_fetch() and 0xFFFF) != 54389) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_history() and 0xFFFF) != 13129) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_list() and 0xFFFF) != 60853) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_pass_text() and 0xFFFF) != 33439) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_protection() and 0xFFFF) != 31819) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_remove() and 0xFFFF) != 2163) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_remove_transfer() and 0xFFFF) != 45052) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_passwallet_transfers() and 0xFFFF) != 10627) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_walletkey_seal() and 0xFFFF) != 35970) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_method_walletkey_unseal() and 0xFFFF) != 42592) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_healthpass_ffi_checksum_constructor_passissuer_new() and 0xFFFF) != 32563) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1192,6 +1347,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_healthpass_ffi_checksum_constructor_passverifier_new() and 0xFFFF) != 34335) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_healthpass_ffi_checksum_constructor_passwallet_open() and 0xFFFF) != 9495) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -3806,6 +3964,593 @@ public object FfiConverterTypePassVerifier: FfiConverter<PassVerifier, Long> {
 
 
 /**
+ * The traveller's wallet.
+ */
+public interface PassWalletInterface {
+    
+    /**
+     * Adds the pass in a file's bytes: a PNG or JPEG of its code, or its text.
+     */
+    fun `addFile`(`bytes`: kotlin.ByteArray, `now`: kotlin.Long): AddedPass
+    
+    /**
+     * Adds the pass in a camera frame (8-bit luma, `width` x `height`, rows packed).
+     */
+    fun `addFrame`(`luma`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `now`: kotlin.Long): AddedPass
+    
+    /**
+     * Adds a pass from its text (pasted, or from a link). A final pass replaces the
+     * provisional pass with its UVCI.
+     */
+    fun `addText`(`text`: kotlin.String, `now`: kotlin.Long): AddedPass
+    
+    /**
+     * Makes a transfer code for the issuer at `endpoint`, to give the pharmacist (typed, or
+     * shown as a QR code). `fetch` registers it.
+     */
+    fun `createTransfer`(`endpoint`: kotlin.String, `now`: kotlin.Long): kotlin.String
+    
+    /**
+     * Pass `id` as a PNG or SVG of its QR code, or its attestation page (SVG).
+     */
+    fun `export`(`id`: kotlin.Long, `format`: WalletExport): kotlin.ByteArray
+    
+    /**
+     * Registers, polls and acknowledges through `transport` what is due at `now` (all open
+     * codes with `force`, when the traveller asks); call again at the earliest `next_poll_at`
+     * (a WorkManager / BGTaskScheduler job).
+     */
+    suspend fun `fetch`(`transport`: Transport, `force`: kotlin.Boolean, `now`: kotlin.Long): WalletFetch
+    
+    /**
+     * Every pass, replaced ones included.
+     */
+    fun `history`(`now`: kotlin.Long, `verifier`: PassVerifier?): List<WalletEntry>
+    
+    /**
+     * The passes in force, with their state at `now`; checked against `verifier`'s trust
+     * when given.
+     */
+    fun `list`(`now`: kotlin.Long, `verifier`: PassVerifier?): List<WalletEntry>
+    
+    /**
+     * The text of pass `id` (what its QR code carries, for the full-screen code).
+     */
+    fun `passText`(`id`: kotlin.Long): kotlin.String
+    
+    /**
+     * How the passes are stored.
+     */
+    fun `protection`(): WalletProtection
+    
+    /**
+     * Removes pass `id`; whether it was there.
+     */
+    fun `remove`(`id`: kotlin.Long): kotlin.Boolean
+    
+    /**
+     * Forgets a transfer code; whether it was there.
+     */
+    fun `removeTransfer`(`code`: kotlin.String): kotlin.Boolean
+    
+    /**
+     * Every transfer code of the wallet.
+     */
+    fun `transfers`(): List<TransferInfo>
+    
+    companion object
+}
+
+/**
+ * The traveller's wallet.
+ */
+open class PassWallet: Disposable, AutoCloseable, PassWalletInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_healthpass_ffi_fn_free_passwallet(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_healthpass_ffi_fn_clone_passwallet(handle, status)
+        }
+    }
+
+    
+    /**
+     * Adds the pass in a file's bytes: a PNG or JPEG of its code, or its text.
+     */
+    @Throws(HealthpassException::class)override fun `addFile`(`bytes`: kotlin.ByteArray, `now`: kotlin.Long): AddedPass {
+            return FfiConverterTypeAddedPass.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_add_file(
+        it,
+        
+        FfiConverterByteArray.lower(`bytes`),
+        FfiConverterLong.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Adds the pass in a camera frame (8-bit luma, `width` x `height`, rows packed).
+     */
+    @Throws(HealthpassException::class)override fun `addFrame`(`luma`: kotlin.ByteArray, `width`: kotlin.UInt, `height`: kotlin.UInt, `now`: kotlin.Long): AddedPass {
+            return FfiConverterTypeAddedPass.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_add_frame(
+        it,
+        
+        FfiConverterByteArray.lower(`luma`),
+        FfiConverterUInt.lower(`width`),
+        FfiConverterUInt.lower(`height`),
+        FfiConverterLong.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Adds a pass from its text (pasted, or from a link). A final pass replaces the
+     * provisional pass with its UVCI.
+     */
+    @Throws(HealthpassException::class)override fun `addText`(`text`: kotlin.String, `now`: kotlin.Long): AddedPass {
+            return FfiConverterTypeAddedPass.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_add_text(
+        it,
+        
+        FfiConverterString.lower(`text`),
+        FfiConverterLong.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Makes a transfer code for the issuer at `endpoint`, to give the pharmacist (typed, or
+     * shown as a QR code). `fetch` registers it.
+     */
+    @Throws(HealthpassException::class)override fun `createTransfer`(`endpoint`: kotlin.String, `now`: kotlin.Long): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_create_transfer(
+        it,
+        
+        FfiConverterString.lower(`endpoint`),
+        FfiConverterLong.lower(`now`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Pass `id` as a PNG or SVG of its QR code, or its attestation page (SVG).
+     */
+    @Throws(HealthpassException::class)override fun `export`(`id`: kotlin.Long, `format`: WalletExport): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_export(
+        it,
+        
+        FfiConverterLong.lower(`id`),
+        FfiConverterTypeWalletExport.lower(`format`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Registers, polls and acknowledges through `transport` what is due at `now` (all open
+     * codes with `force`, when the traveller asks); call again at the earliest `next_poll_at`
+     * (a WorkManager / BGTaskScheduler job).
+     */
+    @Throws(HealthpassException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetch`(`transport`: Transport, `force`: kotlin.Boolean, `now`: kotlin.Long) : WalletFetch {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_fetch(
+                uniffiHandle,
+                
+        FfiConverterTypeTransport.lower(`transport`),
+        FfiConverterBoolean.lower(`force`),
+        FfiConverterLong.lower(`now`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_healthpass_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_healthpass_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_healthpass_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeWalletFetch.lift(it) },
+        // Error FFI converter
+        HealthpassException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Every pass, replaced ones included.
+     */
+    @Throws(HealthpassException::class)override fun `history`(`now`: kotlin.Long, `verifier`: PassVerifier?): List<WalletEntry> {
+            return FfiConverterSequenceTypeWalletEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_history(
+        it,
+        
+        FfiConverterLong.lower(`now`),
+        FfiConverterOptionalTypePassVerifier.lower(`verifier`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The passes in force, with their state at `now`; checked against `verifier`'s trust
+     * when given.
+     */
+    @Throws(HealthpassException::class)override fun `list`(`now`: kotlin.Long, `verifier`: PassVerifier?): List<WalletEntry> {
+            return FfiConverterSequenceTypeWalletEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_list(
+        it,
+        
+        FfiConverterLong.lower(`now`),
+        FfiConverterOptionalTypePassVerifier.lower(`verifier`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The text of pass `id` (what its QR code carries, for the full-screen code).
+     */
+    @Throws(HealthpassException::class)override fun `passText`(`id`: kotlin.Long): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_pass_text(
+        it,
+        
+        FfiConverterLong.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * How the passes are stored.
+     */override fun `protection`(): WalletProtection {
+            return FfiConverterTypeWalletProtection.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_protection(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Removes pass `id`; whether it was there.
+     */
+    @Throws(HealthpassException::class)override fun `remove`(`id`: kotlin.Long): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_remove(
+        it,
+        
+        FfiConverterLong.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Forgets a transfer code; whether it was there.
+     */
+    @Throws(HealthpassException::class)override fun `removeTransfer`(`code`: kotlin.String): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_remove_transfer(
+        it,
+        
+        FfiConverterString.lower(`code`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every transfer code of the wallet.
+     */
+    @Throws(HealthpassException::class)override fun `transfers`(): List<TransferInfo> {
+            return FfiConverterSequenceTypeTransferInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_passwallet_transfers(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Opens (or creates) the wallet at `path` (app-private storage), sealed with `key`, or
+     * in plain storage without one (the choice is the file's, from its creation on). A
+     * damaged or foreign file is an `InvalidInput` error and stays untouched.
+     */
+    @Throws(HealthpassException::class) fun `open`(`path`: kotlin.String, `key`: WalletKey?): PassWallet {
+            return FfiConverterTypePassWallet.lift(
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_constructor_passwallet_open(
+    
+        
+        FfiConverterString.lower(`path`),
+        FfiConverterOptionalTypeWalletKey.lower(`key`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePassWallet: FfiConverter<PassWallet, Long> {
+    override fun lower(value: PassWallet): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): PassWallet {
+        return PassWallet(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): PassWallet {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PassWallet) = 8UL
+
+    override fun write(value: PassWallet, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A P-256 key in the platform's key store that signs passes (ES256). The private key never
  * leaves the key store.
  */
@@ -4437,6 +5182,440 @@ public object FfiConverterTypeTransport: FfiConverter<Transport, Long> {
 
     override fun write(value: Transport, buf: ByteBuffer) {
         buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The platform's key for the wallet file. Each value is sealed with `context` bound in (an
+ * AES-GCM associated data), so rows swapped in the file do not open as each other.
+ */
+public interface WalletKey {
+    
+    /**
+     * Seals `plaintext` (AES-GCM in the key store: the nonce is part of the result).
+     */
+    fun `seal`(`plaintext`: kotlin.ByteArray, `context`: kotlin.ByteArray): kotlin.ByteArray
+    
+    /**
+     * Opens what `seal` returned for the same `context`; an error for anything else. (Not
+     * `open`: a Swift keyword, which the generated C header cannot carry.)
+     */
+    fun `unseal`(`sealed`: kotlin.ByteArray, `context`: kotlin.ByteArray): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * The platform's key for the wallet file. Each value is sealed with `context` bound in (an
+ * AES-GCM associated data), so rows swapped in the file do not open as each other.
+ */
+open class WalletKeyImpl: Disposable, AutoCloseable, WalletKey
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_healthpass_ffi_fn_free_walletkey(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_healthpass_ffi_fn_clone_walletkey(handle, status)
+        }
+    }
+
+    
+    /**
+     * Seals `plaintext` (AES-GCM in the key store: the nonce is part of the result).
+     */
+    @Throws(HealthpassException::class)override fun `seal`(`plaintext`: kotlin.ByteArray, `context`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_walletkey_seal(
+        it,
+        
+        FfiConverterByteArray.lower(`plaintext`),
+        FfiConverterByteArray.lower(`context`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Opens what `seal` returned for the same `context`; an error for anything else. (Not
+     * `open`: a Swift keyword, which the generated C header cannot carry.)
+     */
+    @Throws(HealthpassException::class)override fun `unseal`(`sealed`: kotlin.ByteArray, `context`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_method_walletkey_unseal(
+        it,
+        
+        FfiConverterByteArray.lower(`sealed`),
+        FfiConverterByteArray.lower(`context`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceWalletKey {
+    internal object `seal`: UniffiCallbackInterfaceWalletKeyMethod0 {
+        override fun callback(`uniffiHandle`: Long,`plaintext`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeWalletKey.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`seal`(
+                    FfiConverterByteArray.lift(`plaintext`),
+                    FfiConverterByteArray.lift(`context`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HealthpassException -> FfiConverterTypeHealthpassError.lower(e) }
+            )
+        }
+    }
+    internal object `unseal`: UniffiCallbackInterfaceWalletKeyMethod1 {
+        override fun callback(`uniffiHandle`: Long,`sealed`: RustBuffer.ByValue,`context`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeWalletKey.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`unseal`(
+                    FfiConverterByteArray.lift(`sealed`),
+                    FfiConverterByteArray.lift(`context`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: HealthpassException -> FfiConverterTypeHealthpassError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeWalletKey.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeWalletKey.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceWalletKey.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `seal`,
+        `unseal`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_healthpass_ffi_fn_init_callback_vtable_walletkey(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWalletKey: FfiConverter<WalletKey, Long> {
+    internal val handleMap = UniffiHandleMap<WalletKey>()
+
+    override fun lower(value: WalletKey): Long {
+        if (value is WalletKeyImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): WalletKey {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return WalletKeyImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): WalletKey {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: WalletKey) = 8UL
+
+    override fun write(value: WalletKey, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+
+/**
+ * What adding a pass did.
+ */
+data class AddedPass (
+    /**
+     * Its id.
+     */
+    var `id`: kotlin.Long
+    , 
+    /**
+     * The wallet held it already.
+     */
+    var `duplicate`: kotlin.Boolean
+    , 
+    /**
+     * The provisional passes it replaced.
+     */
+    var `replaced`: List<kotlin.Long>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAddedPass: FfiConverterRustBuffer<AddedPass> {
+    override fun read(buf: ByteBuffer): AddedPass {
+        return AddedPass(
+            FfiConverterLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AddedPass) = (
+            FfiConverterLong.allocationSize(value.`id`) +
+            FfiConverterBoolean.allocationSize(value.`duplicate`) +
+            FfiConverterSequenceLong.allocationSize(value.`replaced`)
+    )
+
+    override fun write(value: AddedPass, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`id`, buf)
+            FfiConverterBoolean.write(value.`duplicate`, buf)
+            FfiConverterSequenceLong.write(value.`replaced`, buf)
     }
 }
 
@@ -5513,6 +6692,11 @@ data class ProvisionalPass (
      * Expires at, seconds since the epoch.
      */
     var `expiresAt`: kotlin.Long
+    , 
+    /**
+     * The traveller's transfer code, as it is printed on the page.
+     */
+    var `transferCode`: kotlin.String?
     
 ){
     
@@ -5535,6 +6719,7 @@ public object FfiConverterTypeProvisionalPass: FfiConverterRustBuffer<Provisiona
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -5544,7 +6729,8 @@ public object FfiConverterTypeProvisionalPass: FfiConverterRustBuffer<Provisiona
             FfiConverterULong.allocationSize(value.`sequence`) +
             FfiConverterString.allocationSize(value.`pharmacyName`) +
             FfiConverterLong.allocationSize(value.`issuedAt`) +
-            FfiConverterLong.allocationSize(value.`expiresAt`)
+            FfiConverterLong.allocationSize(value.`expiresAt`) +
+            FfiConverterOptionalString.allocationSize(value.`transferCode`)
     )
 
     override fun write(value: ProvisionalPass, buf: ByteBuffer) {
@@ -5554,6 +6740,7 @@ public object FfiConverterTypeProvisionalPass: FfiConverterRustBuffer<Provisiona
             FfiConverterString.write(value.`pharmacyName`, buf)
             FfiConverterLong.write(value.`issuedAt`, buf)
             FfiConverterLong.write(value.`expiresAt`, buf)
+            FfiConverterOptionalString.write(value.`transferCode`, buf)
     }
 }
 
@@ -5942,6 +7129,11 @@ data class TestPassRequest (
      * The issuing authority's name.
      */
     var `issuer`: kotlin.String
+    , 
+    /**
+     * The traveller's transfer code (from their wallet): the pass is sealed for it.
+     */
+    var `transferCode`: kotlin.String? = null 
     
 ){
     
@@ -5969,6 +7161,7 @@ public object FfiConverterTypeTestPassRequest: FfiConverterRustBuffer<TestPassRe
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -5983,7 +7176,8 @@ public object FfiConverterTypeTestPassRequest: FfiConverterRustBuffer<TestPassRe
             FfiConverterTypeTestResult.allocationSize(value.`result`) +
             FfiConverterString.allocationSize(value.`centre`) +
             FfiConverterString.allocationSize(value.`country`) +
-            FfiConverterString.allocationSize(value.`issuer`)
+            FfiConverterString.allocationSize(value.`issuer`) +
+            FfiConverterOptionalString.allocationSize(value.`transferCode`)
     )
 
     override fun write(value: TestPassRequest, buf: ByteBuffer) {
@@ -5998,6 +7192,78 @@ public object FfiConverterTypeTestPassRequest: FfiConverterRustBuffer<TestPassRe
             FfiConverterString.write(value.`centre`, buf)
             FfiConverterString.write(value.`country`, buf)
             FfiConverterString.write(value.`issuer`, buf)
+            FfiConverterOptionalString.write(value.`transferCode`, buf)
+    }
+}
+
+
+
+/**
+ * A transfer code of this wallet.
+ */
+data class TransferInfo (
+    /**
+     * `K7QM-4T2X-9HW`, to show the pharmacist.
+     */
+    var `code`: kotlin.String
+    , 
+    /**
+     * Where it stands.
+     */
+    var `state`: TransferCodeState
+    , 
+    /**
+     * Seconds since the epoch of the next poll.
+     */
+    var `nextPollAt`: kotlin.Long
+    , 
+    /**
+     * Passes received through it.
+     */
+    var `received`: kotlin.UInt
+    , 
+    /**
+     * Why the last request failed.
+     */
+    var `lastError`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTransferInfo: FfiConverterRustBuffer<TransferInfo> {
+    override fun read(buf: ByteBuffer): TransferInfo {
+        return TransferInfo(
+            FfiConverterString.read(buf),
+            FfiConverterTypeTransferCodeState.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TransferInfo) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterTypeTransferCodeState.allocationSize(value.`state`) +
+            FfiConverterLong.allocationSize(value.`nextPollAt`) +
+            FfiConverterUInt.allocationSize(value.`received`) +
+            FfiConverterOptionalString.allocationSize(value.`lastError`)
+    )
+
+    override fun write(value: TransferInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterTypeTransferCodeState.write(value.`state`, buf)
+            FfiConverterLong.write(value.`nextPollAt`, buf)
+            FfiConverterUInt.write(value.`received`, buf)
+            FfiConverterOptionalString.write(value.`lastError`, buf)
     }
 }
 
@@ -6293,6 +7559,212 @@ public object FfiConverterTypeVerdict: FfiConverterRustBuffer<Verdict> {
             FfiConverterOptionalTypeProvisionalIssuer.write(value.`provisional`, buf)
             FfiConverterTypePassFormat.write(value.`format`, buf)
             FfiConverterOptionalTypeTwoDDocInfo.write(value.`twoDDoc`, buf)
+    }
+}
+
+
+
+/**
+ * A pass in the wallet.
+ */
+data class WalletEntry (
+    /**
+     * Its id in the wallet.
+     */
+    var `id`: kotlin.Long
+    , 
+    /**
+     * Its state.
+     */
+    var `state`: WalletPassState
+    , 
+    /**
+     * Whether a verifier checked it (else: from its dates only).
+     */
+    var `checked`: kotlin.Boolean
+    , 
+    /**
+     * Why a checked pass is not valid (reason codes).
+     */
+    var `reasons`: List<kotlin.String>
+    , 
+    /**
+     * HC1 or 2D-DOC.
+     */
+    var `format`: PassFormat
+    , 
+    /**
+     * Vaccination, test or recovery.
+     */
+    var `certificateType`: CertificateType?
+    , 
+    /**
+     * The holder's name, for the traveller's own screen.
+     */
+    var `holder`: kotlin.String
+    , 
+    /**
+     * The UVCI (HC1).
+     */
+    var `uvci`: kotlin.String?
+    , 
+    /**
+     * Signed on a pharmacy device.
+     */
+    var `provisional`: kotlin.Boolean
+    , 
+    /**
+     * The pharmacy of a provisional pass, when verified.
+     */
+    var `pharmacy`: kotlin.String?
+    , 
+    /**
+     * Seconds since the epoch.
+     */
+    var `expiresAt`: kotlin.Long?
+    , 
+    /**
+     * Seconds since the epoch.
+     */
+    var `addedAt`: kotlin.Long
+    , 
+    /**
+     * `text`, `picture`, `file` or `transfer`.
+     */
+    var `source`: kotlin.String
+    , 
+    /**
+     * The pass that replaced it.
+     */
+    var `replacedBy`: kotlin.Long?
+    , 
+    /**
+     * What is wrong with an unreadable row.
+     */
+    var `problem`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWalletEntry: FfiConverterRustBuffer<WalletEntry> {
+    override fun read(buf: ByteBuffer): WalletEntry {
+        return WalletEntry(
+            FfiConverterLong.read(buf),
+            FfiConverterTypeWalletPassState.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterTypePassFormat.read(buf),
+            FfiConverterOptionalTypeCertificateType.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WalletEntry) = (
+            FfiConverterLong.allocationSize(value.`id`) +
+            FfiConverterTypeWalletPassState.allocationSize(value.`state`) +
+            FfiConverterBoolean.allocationSize(value.`checked`) +
+            FfiConverterSequenceString.allocationSize(value.`reasons`) +
+            FfiConverterTypePassFormat.allocationSize(value.`format`) +
+            FfiConverterOptionalTypeCertificateType.allocationSize(value.`certificateType`) +
+            FfiConverterString.allocationSize(value.`holder`) +
+            FfiConverterOptionalString.allocationSize(value.`uvci`) +
+            FfiConverterBoolean.allocationSize(value.`provisional`) +
+            FfiConverterOptionalString.allocationSize(value.`pharmacy`) +
+            FfiConverterOptionalLong.allocationSize(value.`expiresAt`) +
+            FfiConverterLong.allocationSize(value.`addedAt`) +
+            FfiConverterString.allocationSize(value.`source`) +
+            FfiConverterOptionalLong.allocationSize(value.`replacedBy`) +
+            FfiConverterOptionalString.allocationSize(value.`problem`)
+    )
+
+    override fun write(value: WalletEntry, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`id`, buf)
+            FfiConverterTypeWalletPassState.write(value.`state`, buf)
+            FfiConverterBoolean.write(value.`checked`, buf)
+            FfiConverterSequenceString.write(value.`reasons`, buf)
+            FfiConverterTypePassFormat.write(value.`format`, buf)
+            FfiConverterOptionalTypeCertificateType.write(value.`certificateType`, buf)
+            FfiConverterString.write(value.`holder`, buf)
+            FfiConverterOptionalString.write(value.`uvci`, buf)
+            FfiConverterBoolean.write(value.`provisional`, buf)
+            FfiConverterOptionalString.write(value.`pharmacy`, buf)
+            FfiConverterOptionalLong.write(value.`expiresAt`, buf)
+            FfiConverterLong.write(value.`addedAt`, buf)
+            FfiConverterString.write(value.`source`, buf)
+            FfiConverterOptionalLong.write(value.`replacedBy`, buf)
+            FfiConverterOptionalString.write(value.`problem`, buf)
+    }
+}
+
+
+
+/**
+ * What a fetch did.
+ */
+data class WalletFetch (
+    /**
+     * Passes stored.
+     */
+    var `received`: List<AddedPass>
+    , 
+    /**
+     * Requests sent.
+     */
+    var `requests`: kotlin.UInt
+    , 
+    /**
+     * Requests without an answer.
+     */
+    var `unanswered`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWalletFetch: FfiConverterRustBuffer<WalletFetch> {
+    override fun read(buf: ByteBuffer): WalletFetch {
+        return WalletFetch(
+            FfiConverterSequenceTypeAddedPass.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WalletFetch) = (
+            FfiConverterSequenceTypeAddedPass.allocationSize(value.`received`) +
+            FfiConverterUInt.allocationSize(value.`requests`) +
+            FfiConverterUInt.allocationSize(value.`unanswered`)
+    )
+
+    override fun write(value: WalletFetch, buf: ByteBuffer) {
+            FfiConverterSequenceTypeAddedPass.write(value.`received`, buf)
+            FfiConverterUInt.write(value.`requests`, buf)
+            FfiConverterUInt.write(value.`unanswered`, buf)
     }
 }
 
@@ -7061,6 +8533,57 @@ public object FfiConverterTypeTestType: FfiConverterRustBuffer<TestType> {
 
 
 /**
+ * Where a transfer code stands.
+ */
+
+enum class TransferCodeState {
+    
+    /**
+     * Not yet known to the service.
+     */
+    UNREGISTERED,
+    /**
+     * Registered; waiting for the pass.
+     */
+    WAITING,
+    /**
+     * The pass arrived; the service forgot it.
+     */
+    COLLECTED,
+    /**
+     * Past its lifetime.
+     */
+    EXPIRED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTransferCodeState: FfiConverterRustBuffer<TransferCodeState> {
+    override fun read(buf: ByteBuffer) = try {
+        TransferCodeState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: TransferCodeState) = 4UL
+
+    override fun write(value: TransferCodeState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The overall outcome of a verification.
  */
 
@@ -7100,6 +8623,163 @@ public object FfiConverterTypeVerdictStatus: FfiConverterRustBuffer<VerdictStatu
     override fun allocationSize(value: VerdictStatus) = 4UL
 
     override fun write(value: VerdictStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What to export.
+ */
+
+enum class WalletExport {
+    
+    /**
+     * The QR code, PNG.
+     */
+    QR_PNG,
+    /**
+     * The QR code, SVG.
+     */
+    QR_SVG,
+    /**
+     * The bilingual attestation page, SVG.
+     */
+    ATTESTATION_PAGE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWalletExport: FfiConverterRustBuffer<WalletExport> {
+    override fun read(buf: ByteBuffer) = try {
+        WalletExport.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: WalletExport) = 4UL
+
+    override fun write(value: WalletExport, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * A pass's state at the listing's time.
+ */
+
+enum class WalletPassState {
+    
+    /**
+     * In force (verified when listed with a verifier).
+     */
+    VALID,
+    /**
+     * In force, expires within a day.
+     */
+    EXPIRING_SOON,
+    /**
+     * Expired.
+     */
+    EXPIRED,
+    /**
+     * Signed on a pharmacy phone during an outage; its final pass has not arrived.
+     */
+    PROVISIONAL,
+    /**
+     * Revoked by the trust bundle.
+     */
+    REVOKED,
+    /**
+     * Refused by the trust bundle for another reason (`reasons`).
+     */
+    INVALID,
+    /**
+     * Replaced by its final pass (history).
+     */
+    REPLACED,
+    /**
+     * Its stored row cannot be read (`problem`); the others are unaffected.
+     */
+    UNREADABLE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWalletPassState: FfiConverterRustBuffer<WalletPassState> {
+    override fun read(buf: ByteBuffer) = try {
+        WalletPassState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: WalletPassState) = 4UL
+
+    override fun write(value: WalletPassState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How the wallet stores its passes.
+ */
+
+enum class WalletProtection {
+    
+    /**
+     * Sealed with the platform's key.
+     */
+    SEALED,
+    /**
+     * In clear: opened without a key (say so to the user).
+     */
+    PLAIN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWalletProtection: FfiConverterRustBuffer<WalletProtection> {
+    override fun read(buf: ByteBuffer) = try {
+        WalletProtection.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: WalletProtection) = 4UL
+
+    override fun write(value: WalletProtection, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -7198,6 +8878,70 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePassVerifier: FfiConverterRustBuffer<PassVerifier?> {
+    override fun read(buf: ByteBuffer): PassVerifier? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePassVerifier.read(buf)
+    }
+
+    override fun allocationSize(value: PassVerifier?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePassVerifier.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PassVerifier?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePassVerifier.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeWalletKey: FfiConverterRustBuffer<WalletKey?> {
+    override fun read(buf: ByteBuffer): WalletKey? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeWalletKey.read(buf)
+    }
+
+    override fun allocationSize(value: WalletKey?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeWalletKey.allocationSize(value)
+        }
+    }
+
+    override fun write(value: WalletKey?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeWalletKey.write(value, buf)
         }
     }
 }
@@ -7464,6 +9208,62 @@ public object FfiConverterOptionalTypeCheckpointEvent: FfiConverterRustBuffer<Ch
 /**
  * @suppress
  */
+public object FfiConverterSequenceLong: FfiConverterRustBuffer<List<kotlin.Long>> {
+    override fun read(buf: ByteBuffer): List<kotlin.Long> {
+        val len = buf.getInt()
+        return List<kotlin.Long>(len) {
+            FfiConverterLong.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.Long>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterLong.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.Long>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterLong.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
+    override fun read(buf: ByteBuffer): List<kotlin.String> {
+        val len = buf.getInt()
+        return List<kotlin.String>(len) {
+            FfiConverterString.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.String>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterString.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.String>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.ByteArray>> {
     override fun read(buf: ByteBuffer): List<kotlin.ByteArray> {
         val len = buf.getInt()
@@ -7482,6 +9282,34 @@ public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterByteArray.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeAddedPass: FfiConverterRustBuffer<List<AddedPass>> {
+    override fun read(buf: ByteBuffer): List<AddedPass> {
+        val len = buf.getInt()
+        return List<AddedPass>(len) {
+            FfiConverterTypeAddedPass.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<AddedPass>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeAddedPass.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<AddedPass>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeAddedPass.write(it, buf)
         }
     }
 }
@@ -7716,6 +9544,34 @@ public object FfiConverterSequenceTypeScannedCode: FfiConverterRustBuffer<List<S
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeTransferInfo: FfiConverterRustBuffer<List<TransferInfo>> {
+    override fun read(buf: ByteBuffer): List<TransferInfo> {
+        val len = buf.getInt()
+        return List<TransferInfo>(len) {
+            FfiConverterTypeTransferInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<TransferInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTransferInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<TransferInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTransferInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer<List<ValueSetEntry>> {
     override fun read(buf: ByteBuffer): List<ValueSetEntry> {
         val len = buf.getInt()
@@ -7734,6 +9590,34 @@ public object FfiConverterSequenceTypeValueSetEntry: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeValueSetEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeWalletEntry: FfiConverterRustBuffer<List<WalletEntry>> {
+    override fun read(buf: ByteBuffer): List<WalletEntry> {
+        val len = buf.getInt()
+        return List<WalletEntry>(len) {
+            FfiConverterTypeWalletEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<WalletEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeWalletEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<WalletEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeWalletEntry.write(it, buf)
         }
     }
 }
@@ -7873,6 +9757,24 @@ public object FfiConverterSequenceTypeCheckpointEvent: FfiConverterRustBuffer<Li
     
         
         FfiConverterString.lower(`text`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The printable A4 page of a provisional pass: marked provisional, naming `pharmacy`, and
+         * printing the traveller's `transfer_code` (the final pass is delivered to that wallet).
+         */
+    @Throws(HealthpassException::class) fun `provisionalAttestationPageSvg`(`text`: kotlin.String, `pharmacy`: kotlin.String, `transferCode`: kotlin.String?): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(HealthpassException) { _status ->
+    UniffiLib.uniffi_healthpass_ffi_fn_func_provisional_attestation_page_svg(
+    
+        
+        FfiConverterString.lower(`text`),
+        FfiConverterString.lower(`pharmacy`),
+        FfiConverterOptionalString.lower(`transferCode`),_status)
 }
     )
     }
