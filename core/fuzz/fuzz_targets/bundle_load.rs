@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use healthpass_core::trust::bundle::sig_structure_digest;
+use healthpass_core::codec::cose::sig_structure_digest;
 use healthpass_core::trust::{BundleStore, TrustAnchor};
 use libfuzzer_sys::fuzz_target;
 use p256::ecdsa::SigningKey;
