@@ -2,6 +2,7 @@
 // (Not compiled on the project's Linux machines: no Swift toolchain. The generated bindings
 // it wraps are drift-checked there, and their C header is compiled and exercised.)
 import CoreVideo
+import CryptoKit
 import Foundation
 import HealthpassFFI
 import Security
@@ -367,4 +368,114 @@ extension Verdict {
             dateOfBirth: holder?.dateOfBirth,
             codeFormat: format == .twoDDoc ? "French 2D-DOC" : "EU DCC")
     }
+}
+
+/// Seals wallet rows with AES-256-GCM (CryptoKit) under a key the Keychain keeps: the sealed
+/// value is CryptoKit's combined form (12-byte nonce, ciphertext, 16-byte tag), `context` bound
+/// in as associated data.
+public final class KeychainWalletKey: WalletKey, @unchecked Sendable {
+    private let key: SymmetricKey
+
+    public init(key: SymmetricKey) { self.key = key }
+
+    /// The wallet key kept in the Keychain under `account` (this device only, readable after
+    /// the first unlock, so a background fetch can store a pass), created on first use.
+    public static func stored(account: String = "org.healthpass.wallet") throws -> KeychainWalletKey {
+        let query: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrAccount as String: account,
+            kSecReturnData as String: true,
+        ]
+        var item: CFTypeRef?
+        let status = SecItemCopyMatching(query as CFDictionary, &item)
+        if status == errSecSuccess, let data = item as? Data, data.count == 32 {
+            return KeychainWalletKey(key: SymmetricKey(data: data))
+        }
+        guard status == errSecItemNotFound else {
+            throw HealthpassError.Platform(reason: "Keychain: status \(status)")
+        }
+        let key = SymmetricKey(size: .bits256)
+        let data = key.withUnsafeBytes { Data($0) }
+        let add: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrAccount as String: account,
+            kSecValueData as String: data,
+            kSecAttrAccessible as String: kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly,
+        ]
+        let added = SecItemAdd(add as CFDictionary, nil)
+        guard added == errSecSuccess else { throw HealthpassError.Platform(reason: "Keychain: status \(added)") }
+        return KeychainWalletKey(key: key)
+    }
+
+    public func seal(plaintext: Data, context: Data) throws -> Data {
+        guard let combined = try? AES.GCM.seal(plaintext, using: key, authenticating: context).combined else {
+            throw HealthpassError.Platform(reason: "a wallet value could not be sealed")
+        }
+        return combined
+    }
+
+    public func unseal(sealed: Data, context: Data) throws -> Data {
+        guard let box = try? AES.GCM.SealedBox(combined: sealed),
+              let opened = try? AES.GCM.open(box, using: key, authenticating: context)
+        else {
+            throw HealthpassError.Platform(reason: "a wallet value does not open with this key")
+        }
+        return opened
+    }
+}
+
+/// The traveller's wallet in `file` (app-private storage), sealed with `key` (nil: plain
+/// storage, which `protection` reports). Passes are read offline; `fetch` registers transfer
+/// codes and collects final passes (a BGTaskScheduler task at the earliest `nextPollAt`).
+public final class TravellerWallet {
+    private let wallet: PassWallet
+
+    public init(file: URL, key: WalletKey?) throws {
+        wallet = try PassWallet.open(path: file.path, key: key)
+    }
+
+    public var protection: WalletProtection { wallet.protection() }
+
+    public func addText(_ text: String, at date: Date = Date()) throws -> AddedPass {
+        try wallet.addText(text: text, now: Self.seconds(date))
+    }
+
+    /// A camera frame's luma plane (rows packed), read by the scanner.
+    public func addFrame(luma: Data, width: UInt32, height: UInt32, at date: Date = Date()) throws -> AddedPass {
+        try wallet.addFrame(luma: luma, width: width, height: height, now: Self.seconds(date))
+    }
+
+    /// A shared file: a picture of the code or its text.
+    public func addFile(_ bytes: Data, at date: Date = Date()) throws -> AddedPass {
+        try wallet.addFile(bytes: bytes, now: Self.seconds(date))
+    }
+
+    /// The passes in force and their state at `date`; checked against `trust` when given.
+    public func passes(at date: Date = Date(), trust: Checkpoint? = nil) throws -> [WalletEntry] {
+        try wallet.list(now: Self.seconds(date), verifier: trust?.verifier)
+    }
+
+    /// Every pass, replaced provisional passes included.
+    public func history(at date: Date = Date(), trust: Checkpoint? = nil) throws -> [WalletEntry] {
+        try wallet.history(now: Self.seconds(date), verifier: trust?.verifier)
+    }
+
+    public func passText(_ id: Int64) throws -> String { try wallet.passText(id: id) }
+
+    public func remove(_ id: Int64) throws -> Bool { try wallet.remove(id: id) }
+
+    public func export(_ id: Int64, format: WalletExport) throws -> Data { try wallet.export(id: id, format: format) }
+
+    /// A transfer code for the pharmacist; `fetch` registers it with the issuer at `endpoint`.
+    public func newTransferCode(endpoint: String, at date: Date = Date()) throws -> String {
+        try wallet.createTransfer(endpoint: endpoint, now: Self.seconds(date))
+    }
+
+    public func transfers() throws -> [TransferInfo] { try wallet.transfers() }
+
+    public func fetch(transport: Transport = URLSessionTransport(), force: Bool = false, at date: Date = Date()) async throws -> WalletFetch {
+        try await wallet.fetch(transport: transport, force: force, now: Self.seconds(date))
+    }
+
+    private static func seconds(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
 }
