@@ -73,7 +73,7 @@ pub struct IssuanceDesk {
     /// Each device's token bucket.
     pub rate: DeviceRateLimiter,
     /// Signature work, one per core at a time.
-    cpu: CpuGate,
+    cpu: Arc<CpuGate>,
     /// The fallback key: credentials and reconciliations (none: those routes answer 404).
     pub fallback: Option<crate::fallback::FallbackAuthority>,
     /// Seals passes for the wallets whose transfer codes requests name.
@@ -84,6 +84,7 @@ pub struct IssuanceDesk {
 impl IssuanceDesk {
     /// A desk issuing with `issuer` (its `is` field: `issuer_name`) into `store`.
     pub fn new(store: Arc<dyn Store>, issuer: Issuer, issuer_name: String) -> Self {
+        let cpu = Arc::new(CpuGate::new(std::thread::available_parallelism().map_or(2, usize::from)));
         Self {
             store: store.clone(),
             issuer,
@@ -91,9 +92,9 @@ impl IssuanceDesk {
             freshness: Duration::from_secs(300),
             lease: Duration::from_secs(30),
             rate: DeviceRateLimiter::new(crate::RateLimit::default()),
-            cpu: CpuGate::new(std::thread::available_parallelism().map_or(2, usize::from)),
+            transfers: TransferSealer::new(store.clone(), cpu.clone()),
+            cpu,
             fallback: None,
-            transfers: TransferSealer::new(store.clone()),
             started: Instant::now(),
         }
     }

@@ -205,10 +205,11 @@ pub fn build(config: &ServiceConfig) -> Result<(Arc<http::Service>, Arc<dyn Stor
             .map_err(ServiceError::Signer)?;
         issuance.fallback = Some(authority);
     }
+    let sealer = issuance.transfers.clone();
     let service = http::Service::new(
         issuance,
         devices::DeviceDesk::new(store.clone(), &config.operator_token),
-        transfers::TransferDesk::new(store.clone()),
+        transfers::TransferDesk::new(store.clone(), sealer),
         admission::Admission::new(config.admission),
         config.http,
         system_now,

@@ -52,6 +52,21 @@ pub fn verify_p256(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool 
     UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, public_key).verify(message, signature).is_ok()
 }
 
+/// HPKE's ephemeral Diffie-Hellman on P-256 with ring (the service seals passes for wallets):
+/// the ephemeral public point, uncompressed, and the shared x-coordinate.
+pub fn ring_ephemeral_agreement(
+    recipient: &[u8],
+) -> Result<(Vec<u8>, Vec<u8>), healthpass_core::protocol::hpke::HpkeError> {
+    use healthpass_core::protocol::hpke::HpkeError;
+    use ring::agreement::{ECDH_P256, EphemeralPrivateKey, UnparsedPublicKey, agree_ephemeral};
+    let random = ring::rand::SystemRandom::new();
+    let ephemeral = EphemeralPrivateKey::generate(&ECDH_P256, &random).map_err(|_| HpkeError::Randomness)?;
+    let public = ephemeral.compute_public_key().map_err(|_| HpkeError::Randomness)?.as_ref().to_vec();
+    let shared = agree_ephemeral(ephemeral, &UnparsedPublicKey::new(&ECDH_P256, recipient), |secret| secret.to_vec())
+        .map_err(|_| HpkeError::RecipientKey)?;
+    Ok((public, shared))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

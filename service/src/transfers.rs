@@ -28,6 +28,7 @@ use healthpass_core::protocol::{DeviceId, IssuanceResponse, TransferCode};
 use healthpass_core::time::UnixTime;
 
 use crate::api_error::ApiError;
+use crate::cpu_gate::CpuGate;
 use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::signing::verify_p256;
 use crate::storage::{SealedPass, Store, StoredResponse, TransferRecord};
@@ -36,12 +37,15 @@ use crate::storage::{SealedPass, Store, StoredResponse, TransferRecord};
 #[derive(Clone)]
 pub struct TransferSealer {
     store: Arc<dyn Store>,
+    /// The issuer's gate on signature work: a seal (an ECDH) waits its turn like a signature,
+    /// so sealing never starves the committer.
+    cpu: Arc<CpuGate>,
 }
 
 impl TransferSealer {
-    /// A sealer writing into `store`.
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    /// A sealer writing into `store`, its ECDH under `cpu`.
+    pub fn new(store: Arc<dyn Store>, cpu: Arc<CpuGate>) -> Self {
+        Self { store, cpu }
     }
 
     /// Checks a transfer code named in a request before anything is signed.
@@ -66,7 +70,7 @@ impl TransferSealer {
         match self.store.transfer(code.as_str()).map_err(ApiError::storage)? {
             Some(record) if record.collected_at.is_some() || record.expires_at.seconds() < now.seconds() => Ok(()),
             Some(record) => {
-                let sealed = seal_response(&record, response)?;
+                let sealed = self.seal(&record, response)?;
                 self.store.put_delivery(code.as_str(), &sealed, None, now).map_err(ApiError::storage)
             }
             None => self.store.add_pending_delivery(code.as_str(), device, key, now).map_err(ApiError::storage),
@@ -74,18 +78,33 @@ impl TransferSealer {
     }
 }
 
-/// Seals the pass of an issuance answer to the wallet of `record`.
-fn seal_response(record: &TransferRecord, response: &StoredResponse) -> Result<SealedPass, ApiError> {
-    let answer: IssuanceResponse = serde_json::from_slice(&response.body)
-        .map_err(|_| ApiError::new(500, "stored_response_unreadable", "a stored pass could not be read back"))?;
-    let sealed = hpke::seal(&record.public_key, DELIVERY_INFO, record.code.as_bytes(), answer.pass.as_bytes())
-        .map_err(|error| ApiError::retry(503, "sealing_failed", format!("the pass could not be sealed: {error}"), 2))?;
-    Ok(SealedPass { uvci: answer.uvci, encapsulated_key: sealed.encapsulated_key, ciphertext: sealed.ciphertext })
+impl TransferSealer {
+    /// Seals the pass of an issuance answer to the wallet of `record`.
+    fn seal(&self, record: &TransferRecord, response: &StoredResponse) -> Result<SealedPass, ApiError> {
+        let answer: IssuanceResponse = serde_json::from_slice(&response.body)
+            .map_err(|_| ApiError::new(500, "stored_response_unreadable", "a stored pass could not be read back"))?;
+        let sealed = self
+            .cpu
+            .run(|| {
+                hpke::seal_with_agreement(
+                    &record.public_key,
+                    DELIVERY_INFO,
+                    record.code.as_bytes(),
+                    answer.pass.as_bytes(),
+                    Box::new(crate::signing::ring_ephemeral_agreement),
+                )
+            })
+            .map_err(|error| {
+                ApiError::retry(503, "sealing_failed", format!("the pass could not be sealed: {error}"), 2)
+            })?;
+        Ok(SealedPass { uvci: answer.uvci, encapsulated_key: sealed.encapsulated_key, ciphertext: sealed.ciphertext })
+    }
 }
 
 /// The wallets' routes.
 pub struct TransferDesk {
     store: Arc<dyn Store>,
+    sealer: TransferSealer,
     /// Each client address's allowance on the transfer routes.
     pub rate: RateLimiter<IpAddr>,
     /// How far a signature's time may be from the clock.
@@ -103,11 +122,12 @@ pub struct WalletSignature<'a> {
 }
 
 impl TransferDesk {
-    /// A desk over `store`: per address, 30 requests at once and one a second sustained (a
+    /// A desk over `store`, sealing with `sealer`: per address, 30 requests at once and one a second sustained (a
     /// wallet polls every 30 s at most often).
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, sealer: TransferSealer) -> Self {
         Self {
             store,
+            sealer,
             rate: RateLimiter::new(RateLimit { burst: 30.0, per_second: 1.0 }),
             freshness: Duration::from_secs(300),
             started: Instant::now(),
@@ -147,7 +167,7 @@ impl TransferDesk {
         // Passes issued for the code before the wallet could register it (the outage case).
         for (device, key) in self.store.pending_deliveries(code.as_str()).map_err(ApiError::storage)? {
             if let Some(response) = self.store.stored_response(device, &key).map_err(ApiError::storage)? {
-                let sealed = seal_response(&stored, &response)?;
+                let sealed = self.sealer.seal(&stored, &response)?;
                 self.store
                     .put_delivery(code.as_str(), &sealed, Some((device, &key)), now)
                     .map_err(ApiError::storage)?;
