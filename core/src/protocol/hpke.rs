@@ -214,5 +214,9 @@ mod tests {
         let garbage = Sealed { encapsulated_key: vec![4; 65], ciphertext: vec![0; 40] };
         assert_eq!(open(&recipient, &garbage, b"info", b"aad"), Err(HpkeError::EncapsulatedKey));
         assert_eq!(seal(b"not a key", b"", b"", b"x"), Err(HpkeError::RecipientKey));
+        // A platform agreement answering the wrong sizes is refused, not trusted.
+        let short =
+            seal_with_agreement(&hex(PK_RM), b"", b"", b"x", Box::new(|_: &[u8]| Ok((vec![4; 65], vec![1; 16]))));
+        assert_eq!(short, Err(HpkeError::EncapsulatedKey));
     }
 }
