@@ -118,6 +118,10 @@ pub struct ProvisionalPass {
     pub expires_at: i64,
     /// The traveller's transfer code, as it is printed on the page.
     pub transfer_code: Option<String>,
+    /// How the names are written to keep the QR at version 24: `as_entered`,
+    /// `transliterated` (ICAO form only) or `machine_readable_zone` (cut as a passport's MRZ):
+    /// tell the pharmacist when it is not `as_entered`.
+    pub name_form: String,
 }
 
 /// A transfer code typed by the pharmacist: a typing mistake is caught at the counter.
@@ -286,6 +290,7 @@ impl PassOutbox {
                 issued_at: provisional.pass.issued_at.seconds(),
                 expires_at: provisional.pass.expires_at.seconds(),
                 transfer_code: transfer_code.map(|code| code.to_string()),
+                name_form: provisional.names.name().to_owned(),
             })
         })
     }

@@ -61,6 +61,80 @@ pub struct ProvisionalPass {
     pub pharmacy_name: String,
     /// The pharmacy's identifier.
     pub pharmacy_id: String,
+    /// How the holder's names are written (compacted only when the QR would exceed its budget).
+    pub names: NameForm,
+}
+
+/// The largest QR version a provisional pass is printed at (level Q), brief §5.
+pub const MAX_PROVISIONAL_QR_VERSION: u8 = 24;
+
+/// The MRZ of a passport (TD3, ICAO 9303 part 4) has 39 characters for the names, with `<<`
+/// between the primary and the secondary identifier.
+const MRZ_NAME_CHARACTERS: usize = 39;
+
+fn qr_version(text: &str) -> u8 {
+    crate::render::QrMatrix::for_text(text).map_or(u8::MAX, |qr| qr.version())
+}
+
+/// How a provisional pass writes the holder's names. The schema requires only `fnt`
+/// (DCC schema 1.3.0, `nam.required = ["fnt"]`); the controller compares the pass with an
+/// identity document, whose machine-readable zone carries the ICAO 9303 form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameForm {
+    /// As entered and transliterated (`fn`, `fnt`, `gn`, `gnt`): every pass that fits.
+    AsEntered,
+    /// The ICAO 9303 form only (`fnt`, `gnt`): the as-entered form is dropped, which saves
+    /// most for names in other scripts (Cyrillic, Arabic), written twice otherwise.
+    Transliterated,
+    /// The ICAO 9303 form cut as a passport's MRZ cuts it (39 characters with `<<`; the given
+    /// names cut first, at least one character of them kept): names beyond passport length.
+    /// A simplification of Doc 9303's truncation, which cuts name by name.
+    MachineReadableZone,
+}
+
+impl NameForm {
+    fn more_compact(self) -> Option<Self> {
+        match self {
+            Self::AsEntered => Some(Self::Transliterated),
+            Self::Transliterated => Some(Self::MachineReadableZone),
+            Self::MachineReadableZone => None,
+        }
+    }
+
+    fn apply(self, name: &mut crate::dcc::PersonName) {
+        match self {
+            Self::AsEntered => {}
+            Self::Transliterated => {
+                name.family_name = None;
+                name.given_name = None;
+            }
+            Self::MachineReadableZone => {
+                name.family_name = None;
+                name.given_name = None;
+                let family = name.family_name_transliterated.take().unwrap_or_default();
+                let given = name.given_name_transliterated.take().unwrap_or_default();
+                let separator = if given.is_empty() { 0 } else { 2 };
+                let room = MRZ_NAME_CHARACTERS - separator;
+                let given_kept =
+                    if given.is_empty() { 0 } else { room.saturating_sub(family.len()).max(1).min(given.len()) };
+                let family_kept = family.len().min(room - given_kept);
+                // ICAO 9303 forms are A–Z and '<' only: byte lengths are character counts.
+                name.family_name_transliterated =
+                    Some(family.get(..family_kept).unwrap_or(&family).trim_end_matches('<').to_owned());
+                name.given_name_transliterated = (given_kept > 0)
+                    .then(|| given.get(..given_kept).unwrap_or(&given).trim_end_matches('<').to_owned());
+            }
+        }
+    }
+
+    /// `as_entered`, `transliterated`, `machine_readable_zone`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AsEntered => "as_entered",
+            Self::Transliterated => "transliterated",
+            Self::MachineReadableZone => "machine_readable_zone",
+        }
+    }
 }
 
 /// Signs provisional passes with the device key under its credential.
@@ -136,7 +210,7 @@ impl ProvisionalIssuer {
         // true by construction, and compressed against the credential's copy (every byte
         // counts towards the version-24 budget of the printed QR).
         let entry = TestCertificateRequest { centre: claims.pharmacy_name.clone(), ..request.clone() };
-        let dcc = build_test_dcc(&entry, &self.policy, now, certificate_id.clone())?;
+        let mut dcc = build_test_dcc(&entry, &self.policy, now, certificate_id.clone())?;
         let expires_at = request
             .sampled_at
             .saturating_add(self.policy.pass_lifetime_seconds)
@@ -148,18 +222,32 @@ impl ProvisionalIssuer {
             }
             .into());
         }
-        let cwt = CwtClaims {
-            issuer: Some(country),
-            issued_at: Some(now),
-            expires_at: Some(expires_at),
-            other: vec![(hcert::CLAIM_HCERT, hcert::container(dcc.to_value()))],
+        let sign = |dcc: &crate::dcc::Dcc| -> Result<String, FallbackError> {
+            let cwt = CwtClaims {
+                issuer: Some(country.clone()),
+                issued_at: Some(now),
+                expires_at: Some(expires_at),
+                other: vec![(hcert::CLAIM_HCERT, hcert::container(dcc.to_value()))],
+            };
+            let cose = CoseSign1Builder::new(claims.device.as_bytes())
+                .unprotected(CREDENTIAL_LABEL, ciborium::Value::Bytes(self.credential.clone()))
+                .sign(&cbor::encode(&cwt.to_value()), self.signer.as_ref())?;
+            Ok(wrap_cose(&cose))
         };
-        let cose = CoseSign1Builder::new(claims.device.as_bytes())
-            .unprotected(CREDENTIAL_LABEL, ciborium::Value::Bytes(self.credential.clone()))
-            .sign(&cbor::encode(&cwt.to_value()), self.signer.as_ref())?;
-        let text = wrap_cose(&cose);
+        let mut text = sign(&dcc)?;
+        // Brief §5: the printed QR stays at or below version 24 at level Q. The credential
+        // takes about 300 of its characters, so long names, and names written twice (as
+        // entered and transliterated), are written more compactly, one step at a time.
+        let mut names = NameForm::AsEntered;
+        while qr_version(&text) > MAX_PROVISIONAL_QR_VERSION {
+            let Some(next) = names.more_compact() else { break };
+            names = next;
+            names.apply(&mut dcc.name);
+            text = sign(&dcc)?;
+        }
         self.self_check(&text)?;
         Ok(ProvisionalPass {
+            names,
             pass: IssuedPass { text, certificate_id, dcc, issued_at: now, expires_at },
             sequence,
             pharmacy_name: claims.pharmacy_name.clone(),

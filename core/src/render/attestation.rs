@@ -36,11 +36,20 @@ fn attestation_page(
     // Each label in French, then English, as the French paper certificates of 2021 printed them.
     let mut rows: Vec<((&str, &str), String)> = Vec::new();
     let name = &dcc.name;
+    // A provisional pass may carry the ICAO form only (fallback::NameForm): shown then, its
+    // fillers as spaces, rather than an empty name.
+    let as_printed = |entered: &Option<String>, icao: &Option<String>| {
+        entered.clone().or_else(|| icao.as_ref().map(|icao| icao.replace('<', " "))).unwrap_or_default()
+    };
     rows.push((
         ("Nom", "Name"),
-        format!("{} {}", name.given_name.as_deref().unwrap_or(""), name.family_name.as_deref().unwrap_or(""))
-            .trim()
-            .to_owned(),
+        format!(
+            "{} {}",
+            as_printed(&name.given_name, &name.given_name_transliterated),
+            as_printed(&name.family_name, &name.family_name_transliterated)
+        )
+        .trim()
+        .to_owned(),
     ));
     rows.push((
         ("Nom (OACI 9303)", "Name (ICAO 9303)"),

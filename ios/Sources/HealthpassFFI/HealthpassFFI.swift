@@ -4527,6 +4527,12 @@ public struct ProvisionalPass: Equatable, Hashable {
      * The traveller's transfer code, as it is printed on the page.
      */
     public var transferCode: String?
+    /**
+     * How the names are written to keep the QR at version 24: `as_entered`,
+     * `transliterated` (ICAO form only) or `machine_readable_zone` (cut as a passport's MRZ):
+     * tell the pharmacist when it is not `as_entered`.
+     */
+    public var nameForm: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4551,7 +4557,12 @@ public struct ProvisionalPass: Equatable, Hashable {
          */expiresAt: Int64, 
         /**
          * The traveller's transfer code, as it is printed on the page.
-         */transferCode: String?) {
+         */transferCode: String?, 
+        /**
+         * How the names are written to keep the QR at version 24: `as_entered`,
+         * `transliterated` (ICAO form only) or `machine_readable_zone` (cut as a passport's MRZ):
+         * tell the pharmacist when it is not `as_entered`.
+         */nameForm: String) {
         self.text = text
         self.certificateId = certificateId
         self.sequence = sequence
@@ -4559,6 +4570,7 @@ public struct ProvisionalPass: Equatable, Hashable {
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
         self.transferCode = transferCode
+        self.nameForm = nameForm
     }
 
     
@@ -4583,7 +4595,8 @@ public struct FfiConverterTypeProvisionalPass: FfiConverterRustBuffer {
                 pharmacyName: FfiConverterString.read(from: &buf), 
                 issuedAt: FfiConverterInt64.read(from: &buf), 
                 expiresAt: FfiConverterInt64.read(from: &buf), 
-                transferCode: FfiConverterOptionString.read(from: &buf)
+                transferCode: FfiConverterOptionString.read(from: &buf), 
+                nameForm: FfiConverterString.read(from: &buf)
         )
     }
 
@@ -4595,6 +4608,7 @@ public struct FfiConverterTypeProvisionalPass: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.issuedAt, into: &buf)
         FfiConverterInt64.write(value.expiresAt, into: &buf)
         FfiConverterOptionString.write(value.transferCode, into: &buf)
+        FfiConverterString.write(value.nameForm, into: &buf)
     }
 }
 

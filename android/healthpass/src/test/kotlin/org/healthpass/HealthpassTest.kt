@@ -424,6 +424,7 @@ class HealthpassTest {
             val provisional = outbox.issueProvisional(request(), trust, endpoint, replacing = second[0])
             assertEquals(VerdictStatus.PROVISIONAL, trust.verify(provisional.text).status)
             assertEquals("Pharmacie du Centre", provisional.pharmacyName)
+            assertEquals("as_entered", provisional.nameForm)
 
             // Back: "retry now" delivers the backlog, each signed once.
             issuer.start()

@@ -6697,6 +6697,13 @@ data class ProvisionalPass (
      * The traveller's transfer code, as it is printed on the page.
      */
     var `transferCode`: kotlin.String?
+    , 
+    /**
+     * How the names are written to keep the QR at version 24: `as_entered`,
+     * `transliterated` (ICAO form only) or `machine_readable_zone` (cut as a passport's MRZ):
+     * tell the pharmacist when it is not `as_entered`.
+     */
+    var `nameForm`: kotlin.String
     
 ){
     
@@ -6720,6 +6727,7 @@ public object FfiConverterTypeProvisionalPass: FfiConverterRustBuffer<Provisiona
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
         )
     }
 
@@ -6730,7 +6738,8 @@ public object FfiConverterTypeProvisionalPass: FfiConverterRustBuffer<Provisiona
             FfiConverterString.allocationSize(value.`pharmacyName`) +
             FfiConverterLong.allocationSize(value.`issuedAt`) +
             FfiConverterLong.allocationSize(value.`expiresAt`) +
-            FfiConverterOptionalString.allocationSize(value.`transferCode`)
+            FfiConverterOptionalString.allocationSize(value.`transferCode`) +
+            FfiConverterString.allocationSize(value.`nameForm`)
     )
 
     override fun write(value: ProvisionalPass, buf: ByteBuffer) {
@@ -6741,6 +6750,7 @@ public object FfiConverterTypeProvisionalPass: FfiConverterRustBuffer<Provisiona
             FfiConverterLong.write(value.`issuedAt`, buf)
             FfiConverterLong.write(value.`expiresAt`, buf)
             FfiConverterOptionalString.write(value.`transferCode`, buf)
+            FfiConverterString.write(value.`nameForm`, buf)
     }
 }
 
