@@ -202,6 +202,8 @@ fn garbage_imports_and_damaged_rows_are_clear_errors_and_the_rest_stays_readable
     let error = wallet.pass_text(damaged_id).unwrap_err().to_string();
     assert!(error.contains(&format!("pass {damaged_id}")) && error.contains("other passes are unaffected"), "{error}");
     assert_eq!(wallet.pass_text(kept_id).unwrap(), kept.text);
+    assert!(matches!(wallet.pass_text(third), Err(WalletError::Unreadable { .. })));
+    assert_eq!(wallet.pass(third, at(ISSUED), None).unwrap().state, PassState::Unreadable);
 
     // A file that is not a wallet is refused and left as it was.
     let stranger = dir.join("photos.db");

@@ -409,8 +409,10 @@ impl Wallet {
 
     /// One pass, described at `now`.
     pub fn pass(&self, id: i64, now: UnixTime, verifier: Option<&Verifier>) -> Result<WalletPass, WalletError> {
-        let row = self.file.pass(id).map_err(|_| WalletError::UnknownPass(id))?.ok_or(WalletError::UnknownPass(id))?;
-        Ok(self.describe(&row, now, verifier))
+        Ok(match self.file.pass(id)?.ok_or(WalletError::UnknownPass(id))? {
+            Ok(row) => self.describe(&row, now, verifier),
+            Err((id, problem)) => unreadable(id, problem),
+        })
     }
 
     fn describe(&self, row: &PassRow, now: UnixTime, verifier: Option<&Verifier>) -> WalletPass {
@@ -486,7 +488,11 @@ impl Wallet {
 
     /// The text of pass `id` (what its QR code carries).
     pub fn pass_text(&self, id: i64) -> Result<String, WalletError> {
-        let row = self.file.pass(id)?.ok_or(WalletError::UnknownPass(id))?;
+        let row = self
+            .file
+            .pass(id)?
+            .ok_or(WalletError::UnknownPass(id))?
+            .map_err(|(id, detail)| WalletError::Unreadable { id, detail })?;
         self.text_of(&row)
     }
 

@@ -226,9 +226,13 @@ impl WalletFile {
         })
     }
 
-    pub fn pass(&self, id: i64) -> Result<Option<PassRow>, WalletStoreError> {
+    /// The pass row `id`, damaged or not (as [`WalletFile::passes`] reads rows).
+    pub fn pass(&self, id: i64) -> Result<Option<RowRead>, WalletStoreError> {
         self.with(|db| {
-            db.query_row(&format!("SELECT {PASS_COLUMNS} FROM passes WHERE id = ?1"), params![id], pass_row).optional()
+            db.query_row(&format!("SELECT {PASS_COLUMNS} FROM passes WHERE id = ?1"), params![id], |row| {
+                Ok(pass_row(row).map_err(|error| (id, format!("damaged row: {error}"))))
+            })
+            .optional()
         })
     }
 
