@@ -5,6 +5,7 @@
 //! `max_connections` connections are served at once.
 
 use std::convert::Infallible;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use healthpass_core::protocol::MAX_REQUEST_BODY_BYTES;
+use healthpass_core::protocol::transfer::{CREATED_HEADER, SIGNATURE_HEADER};
 use healthpass_core::time::UnixTime;
 
 use crate::admission::Admission;
@@ -28,8 +30,6 @@ use crate::devices::{DeviceDesk, StatusChange};
 use crate::issuance::{Answer, IncomingIssuance, IssuanceDesk};
 use crate::metrics::Metrics;
 use crate::transfers::{TransferDesk, WalletSignature};
-use healthpass_core::protocol::transfer::{CREATED_HEADER, SIGNATURE_HEADER};
-use std::net::IpAddr;
 
 /// Everything a request may need.
 pub struct Service {
@@ -150,11 +150,15 @@ async fn handle(service: Arc<Service>, request: Request<Incoming>, client: IpAdd
             }
         }
         (&Method::POST, ["v1", "transfers"]) => {
-            wallet_route(&service, request, move |desk, _, body, now| desk.register(&body, client, now)).await
+            blocking_route(&service, request, move |service, _, body, now| {
+                service.transfers.register(&body, client, now)
+            })
+            .await
         }
         (&Method::GET | &Method::DELETE, ["v1", "transfers", code]) => {
             let (code, method) = ((*code).to_owned(), request.method().clone());
-            wallet_route(&service, request, move |desk, headers, _, now| {
+            blocking_route(&service, request, move |service, headers, _, now| {
+                let desk = &service.transfers;
                 let signature = WalletSignature {
                     created: headers.get(CREATED_HEADER).and_then(|value| value.to_str().ok()),
                     signature: headers.get(SIGNATURE_HEADER).and_then(|value| value.to_str().ok()),
@@ -289,44 +293,34 @@ async fn operator(
 ) -> HttpResponse {
     let authorized =
         service.devices.authorize(request.headers().get("authorization").and_then(|value| value.to_str().ok()));
-    let result = match authorized {
-        Err(error) => Err(error),
-        Ok(()) => match read_body(service, request).await {
-            Err(error) => Err(error),
-            Ok((_, body)) => {
-                let worker = service.clone();
-                let now = (service.clock)();
-                tokio::task::spawn_blocking(move || work(&worker.devices, body, now)).await.unwrap_or_else(|_| {
-                    Err(ApiError::new(500, "internal_error", "the operation failed inside the service"))
-                })
-            }
-        },
-    };
-    match result {
-        Ok((status, body)) => respond(status, "application/json", body, &[]),
-        Err(error) => {
-            service.metrics.rejected(error.code);
-            error_response(&error)
-        }
+    if let Err(error) = authorized {
+        return answer(service, Err(error));
     }
+    blocking_route(service, request, move |service, _, body, now| work(&service.devices, body, now)).await
 }
 
-/// A wallet's transfer route: no device signature; the desk checks the wallet's own.
-async fn wallet_route(
+/// A route whose work blocks (the store): the body read within its limits, the work on the
+/// blocking pool with the clock read here, the answer or the refusal counted. The wallets'
+/// transfer routes come here directly (no device signature: the desk checks the wallet's own).
+async fn blocking_route(
     service: &Arc<Service>,
     request: Request<Incoming>,
-    work: impl FnOnce(&TransferDesk, &HeaderMap, Bytes, UnixTime) -> Result<(u16, Vec<u8>), ApiError> + Send + 'static,
+    work: impl FnOnce(&Service, &HeaderMap, Bytes, UnixTime) -> Result<(u16, Vec<u8>), ApiError> + Send + 'static,
 ) -> HttpResponse {
     let result = match read_body(service, request).await {
         Err(error) => Err(error),
         Ok((headers, body)) => {
             let worker = service.clone();
             let now = (service.clock)();
-            tokio::task::spawn_blocking(move || work(&worker.transfers, &headers, body, now))
-                .await
-                .unwrap_or_else(|_| Err(ApiError::new(500, "internal_error", "the transfer failed inside the service")))
+            tokio::task::spawn_blocking(move || work(&worker, &headers, body, now)).await.unwrap_or_else(|_| {
+                Err(ApiError::new(500, "internal_error", "the operation failed inside the service"))
+            })
         }
     };
+    answer(service, result)
+}
+
+fn answer(service: &Service, result: Result<(u16, Vec<u8>), ApiError>) -> HttpResponse {
     match result {
         Ok((status, body)) => respond(status, "application/json", body, &[]),
         Err(error) => {

@@ -92,12 +92,9 @@ fn reconciliations_and_credentials_that_cannot_be_honoured_are_refused_and_chang
     let dir = scratch("fallback-refusals");
     let service = start_with_fallback(&dir);
     let root = service.service.issuance.fallback.as_ref().unwrap().root().clone();
-    let (signer, device) = enrol_device(&service, 21);
+    let (signer, device, outbox) = credentialed_device(&service, 21, &dir.join("outbox.sqlite"));
     let (_, other_device) = enrol_device(&service, 22);
     let http = Http(agent());
-    let outbox = Outbox::open(&dir.join("outbox.sqlite")).unwrap();
-    let answer = http.send(&outbox.credential_request(&service.url(), &device, millis()).unwrap()).unwrap();
-    outbox.record_credential(&answer).unwrap();
     let entry = healthpass_tests::vectors::demo_test_request(now().saturating_sub(1_800));
     let provisional = issue_provisional(
         &outbox,
@@ -162,11 +159,8 @@ fn a_provisional_pass_for_a_request_signed_after_all_is_answered_with_that_pass(
     let dir = scratch("fallback-replaces");
     let service = start_with_fallback(&dir);
     let root = service.service.issuance.fallback.as_ref().unwrap().root().clone();
-    let (signer, device) = enrol_device(&service, 23);
+    let (signer, device, outbox) = credentialed_device(&service, 23, &dir.join("outbox.sqlite"));
     let http = Http(agent());
-    let outbox = Outbox::open(&dir.join("outbox.sqlite")).unwrap();
-    let answer = http.send(&outbox.credential_request(&service.url(), &device, millis()).unwrap()).unwrap();
-    outbox.record_credential(&answer).unwrap();
     // The request reaches the issuer and is signed; its answer never comes back.
     let entry = healthpass_tests::vectors::demo_test_request(now().saturating_sub(1_800));
     let ticket = outbox

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::*;
 use healthpass_core::fallback::{Reconciliation, issue_provisional};
 use healthpass_core::issue::IssuingPolicy;
-use healthpass_core::outbox::{Outbox, Transport};
+use healthpass_core::outbox::Transport;
 use healthpass_core::protocol::hpke;
 use healthpass_core::protocol::transfer::{
     DELIVERY_INFO, TransferDeliveries, decode_base64url, encode_base64url, transfer_signature_base,
@@ -19,18 +19,11 @@ use healthpass_core::protocol::{TransferCode, TransferCodeError};
 use healthpass_core::time::{UnixMillis, UnixTime};
 use healthpass_core::verify::VerdictStatus;
 use healthpass_core::wallet::{PassSource, PassState, SoftwareStorageKey, TransferState, TransferStep, Wallet};
-use healthpass_service::{Database, RunningService};
+use healthpass_service::Database;
 use p256::ecdsa::signature::Signer as _;
 
 fn millis() -> UnixMillis {
     UnixMillis::from(now())
-}
-
-fn start(database: Database) -> RunningService {
-    let mut config = config(database);
-    let key = p256::pkcs8::EncodePrivateKey::to_pkcs8_der(&healthpass_tests::fallback_kit::root_key()).unwrap();
-    config.fallback_key = Some(key.as_bytes().to_vec());
-    healthpass_service::start(&config).unwrap()
 }
 
 fn sealed_wallet(dir: &std::path::Path, name: &str) -> Wallet {
@@ -42,14 +35,11 @@ fn sealed_wallet(dir: &std::path::Path, name: &str) -> Wallet {
 /// on the pharmacy phone and kept in the wallet; when the service is back, the reconciliation
 /// arrives before the wallet registers, and the final pass reaches the wallet all the same.
 fn provisional_then_final_through_a_transfer_code(database: Database, dir: &std::path::Path) {
-    let service = start(database);
+    let service = start_with_fallback_on(database);
     let gate = gate_of(&service);
     let root = service.service.issuance.fallback.as_ref().unwrap().root().clone();
-    let (signer, device) = enrol_device(&service, 31);
-    let outbox = Outbox::open(&dir.join("outbox.sqlite")).unwrap();
+    let (signer, device, outbox) = credentialed_device(&service, 31, &dir.join("outbox.sqlite"));
     let http = Http(agent());
-    let answer = http.send(&outbox.credential_request(&service.url(), &device, millis()).unwrap()).unwrap();
-    outbox.record_credential(&answer).unwrap();
 
     // The traveller's wallet makes a code with no network; the pharmacist types it in.
     let wallet = sealed_wallet(dir, "wallet.sqlite");
@@ -154,7 +144,7 @@ fn a_final_pass_reaches_the_wallet_of_a_provisional_pass_on_postgres() {
 #[test]
 fn a_wallet_registered_first_gets_an_online_issuance_and_polls_with_backoff_meanwhile() {
     let dir = scratch("transfer-online");
-    let service = start(Database::Sqlite(dir.join("issuer.sqlite")));
+    let service = start_with_fallback(&dir);
     let agent = agent();
     let device = Device::new(32);
     assert_eq!(enrol(&agent, &service.url(), &device).status, 201);

@@ -255,10 +255,35 @@ impl healthpass_core::outbox::Transport for Http {
 }
 
 pub fn start_with_fallback(dir: &std::path::Path) -> RunningService {
-    let mut config = config(Database::Sqlite(dir.join("issuer.sqlite")));
+    start_with_fallback_on(Database::Sqlite(dir.join("issuer.sqlite")))
+}
+
+/// The service on `database` with the test fallback key (credentials, reconciliations).
+pub fn start_with_fallback_on(database: Database) -> RunningService {
+    let mut config = config(database);
     let key = p256::pkcs8::EncodePrivateKey::to_pkcs8_der(&healthpass_tests::fallback_kit::root_key()).unwrap();
     config.fallback_key = Some(key.as_bytes().to_vec());
     healthpass_service::start(&config).unwrap()
+}
+
+/// A device enrolled with `seed`'s key, its outbox at `outbox_path`, holding a fresh
+/// delegation credential from the service.
+pub fn credentialed_device(
+    service: &RunningService,
+    seed: u8,
+    outbox_path: &std::path::Path,
+) -> (
+    std::sync::Arc<dyn healthpass_core::codec::cose::Signer>,
+    healthpass_core::outbox::DeviceCredentials,
+    healthpass_core::outbox::Outbox,
+) {
+    use healthpass_core::outbox::Transport as _;
+    let (signer, device) = enrol_device(service, seed);
+    let outbox = healthpass_core::outbox::Outbox::open(outbox_path).unwrap();
+    let now = healthpass_core::time::UnixMillis::from(now());
+    let answer = Http(agent()).send(&outbox.credential_request(&service.url(), &device, now).unwrap()).unwrap();
+    outbox.record_credential(&answer).unwrap();
+    (signer, device, outbox)
 }
 
 pub fn enrol_device(
