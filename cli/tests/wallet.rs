@@ -164,6 +164,11 @@ fn a_traveller_receives_a_pass_through_a_transfer_code_and_keeps_it_offline() {
     let (code, _, err) = run(healthpass(&wallet).args(["wallet", "list"]));
     assert_eq!(code, 2);
     assert!(err.contains("created sealed with a platform key"), "{err}");
+    // A key file of the wrong size (truncated by a copy): said, and the wallet left as it was.
+    std::fs::write(&key_file, &key[..16]).unwrap();
+    let (code, _, err) = run(healthpass(&wallet).args(["wallet", "list"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("exactly 32 bytes"), "{err}");
     std::fs::write(&key_file, &key).unwrap();
     assert_eq!(run(healthpass(&wallet).args(["wallet", "remove", "1"])).0, 0);
     assert_eq!(run(healthpass(&wallet).args(["wallet", "remove", "1"])).0, 2);

@@ -221,16 +221,18 @@ struct PassSummary {
 }
 
 /// The verifier that reads a pass without trusting anything: dates, type, holder.
-fn reader() -> Verifier {
-    Verifier::new(TrustStore::default())
+fn reader() -> &'static Verifier {
+    static READER: std::sync::OnceLock<Verifier> = std::sync::OnceLock::new();
+    READER.get_or_init(|| Verifier::new(TrustStore::default()))
 }
 
-fn summarize(text: &str, now: UnixTime) -> Result<PassSummary, WalletError> {
+/// Reads `text` once with `verifier` (the trust-less [`reader`] when the caller has none).
+fn summarize(text: &str, now: UnixTime, verifier: &Verifier) -> Result<PassSummary, WalletError> {
     let not_a_pass = |detail: String| WalletError::NotAPass { detail };
     if text.len() > MAX_PASS_TEXT {
         return Err(not_a_pass(format!("{} characters; a pass is at most {MAX_PASS_TEXT}", text.len())));
     }
-    let verdict = reader().verify_text(text, now).map_err(|error| not_a_pass(error.to_string()))?;
+    let verdict = verifier.verify_text(text, now).map_err(|error| not_a_pass(error.to_string()))?;
     match verdict.format {
         PassFormat::Hc1 => {
             let pass = decode_pass_text(text, &PassLimits::default()).map_err(|error| not_a_pass(error.to_string()))?;
@@ -328,7 +330,7 @@ impl Wallet {
     /// provisional pass with the same UVCI; the same pass twice is kept once.
     pub fn add_text(&self, text: &str, source: PassSource, now: UnixTime) -> Result<Added, WalletError> {
         let text = text.trim();
-        let summary = summarize(text, now)?;
+        let summary = summarize(text, now, reader())?;
         // The same pass again, or the provisional pass of a final pass already held.
         for row in self.file.passes()?.into_iter().flatten() {
             if row.uvci_digest.as_deref() != Some(summary.identity.as_slice()) {
@@ -420,12 +422,13 @@ impl Wallet {
             Ok(text) => text,
             Err(error) => return unreadable(row.id, error.to_string()),
         };
-        let summary = match summarize(&text, now) {
+        // One verification per pass: with the caller's trust when given, else the reader's.
+        let summary = match summarize(&text, now, verifier.unwrap_or_else(|| reader())) {
             Ok(summary) => summary,
             Err(error) => return unreadable(row.id, error.to_string()),
         };
-        let checked = verifier.and_then(|verifier| verifier.verify_text(&text, now).ok());
-        let verdict = checked.as_ref().unwrap_or(&summary.verdict);
+        let checked = verifier.is_some().then_some(&summary.verdict);
+        let verdict = &summary.verdict;
         let expires_at = verdict.expires_at;
         let expired = expires_at.is_some_and(|expiry| expiry.seconds() <= now.seconds());
         let expiring = expires_at.is_some_and(|expiry| expiry.seconds() - now.seconds() <= EXPIRING_WITHIN_SECONDS);
@@ -434,7 +437,7 @@ impl Wallet {
             PassState::Replaced
         } else if expired {
             PassState::Expired
-        } else if let Some(checked) = &checked {
+        } else if let Some(checked) = checked {
             reasons = checked.reasons.iter().map(|reason| reason.code().to_owned()).collect();
             if checked.has_reason_in(ReasonCategory::Revocation)
                 || checked.reasons.iter().any(|reason| reason.code() == "twoddoc_revoked")
