@@ -1,5 +1,6 @@
 //! The command line as a user runs it: output, JSON shape and exit codes.
 
+use healthpass_tests::scratch::ScratchDir;
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
@@ -101,11 +102,8 @@ fn conformance_text_ends_with_the_summary_line() {
     assert!(last.ends_with("passed, 0 failed, 0 skipped"), "{last}");
 }
 
-fn scratch_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("healthpass-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch_dir(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("cli-{name}"))
 }
 
 fn shared_vector(path: &str) -> serde_json::Value {

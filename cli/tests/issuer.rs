@@ -2,6 +2,7 @@
 //! `healthpass keys demo-authority`, a SQLite file, loopback; it answers, stops on SIGTERM,
 //! and refuses unusable options with exit code 2 and a message naming the flag.
 
+use healthpass_tests::scratch::ScratchDir;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
@@ -9,11 +10,8 @@ fn healthpass() -> Command {
     Command::new(env!("CARGO_BIN_EXE_healthpass"))
 }
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("healthpass-cli-issuer-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("cli-issuer-{name}"))
 }
 
 /// One HTTP/1.1 GET on loopback (the CLI tests need no HTTP client library for this).

@@ -2,6 +2,7 @@
 //! while the service is down is queued and delivered after its restart; a client process
 //! SIGKILLed at random points while it sends 1,000 requests loses none and duplicates none.
 
+use healthpass_tests::scratch::ScratchDir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -21,11 +22,8 @@ fn healthpass() -> Command {
     Command::new(env!("CARGO_BIN_EXE_healthpass"))
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("healthpass-cli-outbox-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("cli-outbox-{name}"))
 }
 
 fn start(database: &Path, listen: &str) -> RunningService {

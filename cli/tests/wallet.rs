@@ -3,6 +3,7 @@
 //! `issue test --via ... --transfer-code`, `wallet fetch` receives the pass sealed for this
 //! wallet; then list, show, export, add, remove, and hostile input at every command.
 
+use healthpass_tests::scratch::ScratchDir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -27,11 +28,8 @@ fn run(command: &mut Command) -> (i32, String, String) {
     )
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("healthpass-cli-wallet-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("cli-wallet-{name}"))
 }
 
 fn now_seconds() -> i64 {

@@ -146,7 +146,8 @@ fn reconciliations_and_credentials_that_cannot_be_honoured_are_refused_and_chang
     assert!(outbox.record_credential(&answer).is_err());
 
     // A service started without a fallback key says so.
-    let plain = start_sqlite(&scratch("fallback-disabled"));
+    let plain_dir = scratch("fallback-disabled");
+    let plain = start_sqlite(&plain_dir);
     let answer = http.send(&outbox.credential_request(&plain.url(), &device, millis()).unwrap()).unwrap();
     assert_eq!(answer.status, 404);
     assert!(String::from_utf8_lossy(&answer.body).contains("fallback_disabled"));

@@ -157,7 +157,8 @@ fn the_running_service_does_what_the_openapi_document_says() {
         p256::pkcs8::EncodePrivateKey::to_pkcs8_der(&healthpass_tests::fallback_kit::root_key()).unwrap();
     config.fallback_key = Some(fallback_key.as_bytes().to_vec());
     let service = healthpass_service::start(&config).unwrap();
-    let without_fallback = start_sqlite(&scratch("openapi-plain"));
+    let without_fallback_dir = scratch("openapi-plain");
+    let without_fallback = start_sqlite(&without_fallback_dir);
     let base = service.url();
     let agent = agent();
     let now = now();

@@ -8,6 +8,7 @@ pub mod fallback_kit;
 pub mod frames;
 pub mod hostile_frames;
 pub mod python;
+pub mod scratch;
 pub mod shared_data;
 pub mod tables;
 pub mod two_d_doc_codes;

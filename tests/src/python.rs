@@ -36,11 +36,8 @@ pub fn python_with_cose() -> PathBuf {
 /// `certificate_pem`: one JSON object per pass (`signature_valid`, `kid_matches`, `iss`, `iat`,
 /// `exp`, `dcc`).
 pub fn independent_verdicts(certificate_pem: &str, passes: &[String]) -> Vec<serde_json::Value> {
-    let certificate = std::env::temp_dir().join(format!(
-        "healthpass-python-{}-{}.pem",
-        std::process::id(),
-        passes.first().map_or(0, String::len)
-    ));
+    let work = crate::scratch::ScratchDir::new("python-verifier");
+    let certificate = work.join("signer.pem");
     std::fs::write(&certificate, certificate_pem).expect("write the certificate");
     let output = Command::new(python_with_cose())
         .arg(repository_root().join("tests/python/verify_pass.py"))

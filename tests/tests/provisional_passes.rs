@@ -275,9 +275,7 @@ fn algorithm_confusion_and_misplaced_or_missing_credentials_are_refused() {
 
 #[test]
 fn sequence_numbers_are_never_reused_not_even_after_a_crash() {
-    let dir = std::env::temp_dir().join(format!("healthpass-provisional-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = healthpass_tests::scratch::ScratchDir::new("provisional-sequence");
     let path = dir.join("outbox.sqlite");
     let key = device_key(10);
     let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::new(key.clone()));

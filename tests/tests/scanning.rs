@@ -1,6 +1,7 @@
 //! Scanning as controllers depend on it: shared pictures, camera-like frames, Android's
 //! strided buffers, and the continuous checkpoint loop fed from replayed frames.
 
+use healthpass_tests::scratch::ScratchDir;
 use healthpass_core::checkpoint::{CheckpointEvent, CheckpointSession, ReplaySource};
 use healthpass_core::scan::image_input::decode_image;
 use healthpass_core::scan::{FrameError, LumaFrame, OwnedLumaFrame, Scanner};
@@ -10,10 +11,8 @@ use healthpass_core::verify::Verifier;
 use healthpass_tests::frames::{self, PictureExpectation, Tier};
 use healthpass_tests::shared_data::require_conformance_dir;
 
-fn scratch_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("healthpass-test-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch_dir(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("test-{name}"))
 }
 
 fn sources() -> Vec<frames::CodeSource> {
@@ -35,7 +34,8 @@ fn read_rate(tier: Tier, count: usize) -> (usize, usize) {
 #[test]
 fn every_shared_picture_yields_its_pass() {
     let scanner = Scanner::default();
-    let pictures = frames::load_all_pictures(&require_conformance_dir().join("dgc-testdata"), &scratch_dir("pictures"));
+    let work = scratch_dir("pictures");
+    let pictures = frames::load_all_pictures(&require_conformance_dir().join("dgc-testdata"), &work);
     assert!(pictures.len() >= 290, "{} pictures", pictures.len());
     let mut misses = Vec::new();
     for picture in &pictures {

@@ -2,6 +2,7 @@
 //! their state at a given time, exported, removed; sealed at rest with the platform's key; a
 //! damaged row or a hostile file is a clear error and the rest stays readable.
 
+use healthpass_tests::scratch::ScratchDir;
 use std::sync::Arc;
 
 use healthpass_core::issue::IssuedPass;
@@ -15,11 +16,8 @@ use healthpass_core::wallet::{
 };
 use healthpass_tests::vectors::{bundle_contents, demo_authority, demo_issuer, demo_test_request, fixed_key};
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("healthpass-wallet-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("wallet-{name}"))
 }
 
 fn at(seconds: i64) -> UnixTime {

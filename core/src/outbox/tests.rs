@@ -13,11 +13,12 @@ use crate::protocol::{TestKind, TestOutcome};
 const T0: UnixMillis = UnixMillis::from_millis(1_628_935_200_000); // 2021-08-14T10:00:00Z
 const ENDPOINT: &str = "http://127.0.0.1:8443";
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("healthpass-outbox-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("outbox.sqlite")
+/// A fresh outbox path in a directory removed when the returned guard drops; keep the guard
+/// bound for as long as the outbox is used.
+fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new().prefix(&format!("healthpass-outbox-{name}-")).tempdir().unwrap();
+    let path = dir.path().join("outbox.sqlite");
+    (dir, path)
 }
 
 fn device() -> DeviceCredentials {
@@ -75,7 +76,7 @@ impl Transport for Replayed {
 
 #[test]
 fn an_enqueued_request_survives_a_restart_and_an_attempt_in_flight_goes_back_to_pending() {
-    let path = scratch("durable");
+    let (_dir, path) = scratch("durable");
     let ticket = {
         let outbox = Outbox::open(&path).unwrap();
         let ticket = outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Interactive, T0).unwrap();
@@ -101,7 +102,8 @@ fn an_enqueued_request_survives_a_restart_and_an_attempt_in_flight_goes_back_to_
 
 #[test]
 fn every_attempt_is_signed_at_its_own_time_over_the_same_body_and_key() {
-    let outbox = Outbox::open(&scratch("signed")).unwrap();
+    let (_dir, path) = scratch("signed");
+    let outbox = Outbox::open(&path).unwrap();
     let ticket = outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Backlog, T0).unwrap();
     let Attempt::Send(first) = outbox.prepare(&ticket, &device(), T0).unwrap() else { panic!("due at once") };
     let Delivery::Queued { next_attempt_at, .. } =
@@ -126,7 +128,8 @@ fn every_attempt_is_signed_at_its_own_time_over_the_same_body_and_key() {
 
 #[test]
 fn answers_are_classed_retry_after_is_a_floor_and_refusals_keep_their_reason() {
-    let outbox = Outbox::open(&scratch("classes")).unwrap();
+    let (_dir, path) = scratch("classes");
+    let outbox = Outbox::open(&path).unwrap();
     let device = device();
     let mut now = T0;
     let ticket = outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Backlog, now).unwrap();
@@ -184,7 +187,8 @@ fn answers_are_classed_retry_after_is_a_floor_and_refusals_keep_their_reason() {
 
 #[test]
 fn a_hostile_refusal_cannot_reach_the_screen_raw() {
-    let outbox = Outbox::open(&scratch("hostile")).unwrap();
+    let (_dir, path) = scratch("hostile");
+    let outbox = Outbox::open(&path).unwrap();
     let ticket = outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Backlog, T0).unwrap();
     let Attempt::Send(_) = outbox.prepare(&ticket, &device(), T0).unwrap() else { panic!("due") };
     let body = format!(r#"{{"error":"\u001b[2J","message":"{}\u001b]0;owned\u0007\u202e"}}"#, "x".repeat(5_000));
@@ -200,7 +204,7 @@ fn a_hostile_refusal_cannot_reach_the_screen_raw() {
 
 #[test]
 fn the_retry_budget_paces_a_backlog_after_its_burst() {
-    let path = scratch("budget");
+    let (_dir, path) = scratch("budget");
     let outbox = Outbox::open(&path).unwrap();
     let device = device();
     let tickets: Vec<String> =
@@ -241,7 +245,8 @@ fn the_retry_budget_paces_a_backlog_after_its_burst() {
 
 #[test]
 fn the_interactive_profile_waits_about_twenty_seconds_then_hands_over_to_the_backlog() {
-    let outbox = Outbox::open(&scratch("interactive")).unwrap();
+    let (_dir, path) = scratch("interactive");
+    let outbox = Outbox::open(&path).unwrap();
     let ticket = outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Interactive, T0).unwrap();
     let clock = RefCell::new(T0);
     let down = Replayed::new(Vec::new());
@@ -267,7 +272,8 @@ fn the_interactive_profile_waits_about_twenty_seconds_then_hands_over_to_the_bac
 
 #[test]
 fn bad_input_is_refused_and_nothing_is_queued() {
-    let outbox = Outbox::open(&scratch("refusals")).unwrap();
+    let (_dir, path) = scratch("refusals");
+    let outbox = Outbox::open(&path).unwrap();
     for endpoint in ["ftp://issuer", "https://issuer/v2/path", "https://", "https://exa mple", "https://\u{1b}[2J"] {
         let error = outbox.enqueue(endpoint, &entry(), RetryProfile::Interactive, T0).unwrap_err();
         assert!(
@@ -290,10 +296,10 @@ fn bad_input_is_refused_and_nothing_is_queued() {
 
 #[test]
 fn a_damaged_or_foreign_file_is_refused_and_left_as_it_was() {
-    let dir = scratch("foreign");
-    let garbage = dir.with_file_name("garbage.sqlite");
+    let (_dir, outbox_path) = scratch("foreign");
+    let garbage = outbox_path.with_file_name("garbage.sqlite");
     std::fs::write(&garbage, b"this is not a database, it is a shopping list\n".repeat(100)).unwrap();
-    let foreign = dir.with_file_name("foreign.sqlite");
+    let foreign = outbox_path.with_file_name("foreign.sqlite");
     rusqlite::Connection::open(&foreign)
         .unwrap()
         .execute_batch("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('x');")
@@ -309,7 +315,8 @@ fn a_damaged_or_foreign_file_is_refused_and_left_as_it_was() {
 
 #[test]
 fn nothing_personal_reaches_the_entries_or_their_debug_form() {
-    let outbox = Outbox::open(&scratch("private")).unwrap();
+    let (_dir, path) = scratch("private");
+    let outbox = Outbox::open(&path).unwrap();
     outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Interactive, T0).unwrap();
     let listed = format!("{:?}", outbox.entries().unwrap());
     assert!(!listed.contains("Dubois") && !listed.contains("1987"), "{listed}");
@@ -317,7 +324,7 @@ fn nothing_personal_reaches_the_entries_or_their_debug_form() {
 
 #[test]
 fn an_outbox_of_the_first_schema_is_migrated_and_keeps_its_requests() {
-    let path = scratch("migrate");
+    let (_dir, path) = scratch("migrate");
     {
         let connection = rusqlite::Connection::open(&path).unwrap();
         connection

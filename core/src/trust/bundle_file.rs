@@ -122,16 +122,15 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("healthpass-bundle-file-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    /// A fresh directory, removed when the guard drops.
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new().prefix(&format!("healthpass-bundle-file-{name}-")).tempdir().unwrap()
     }
 
     #[test]
     fn a_written_bundle_reads_back_with_its_tag() {
-        let file = BundleFile::new(scratch("round-trip").join("bundle.cbor"));
+        let dir = scratch("round-trip");
+        let file = BundleFile::new(dir.path().join("bundle.cbor"));
         assert_eq!(file.read(1024).unwrap(), None);
         file.write(b"first", Some("\"v1\"")).unwrap();
         assert_eq!(
@@ -144,7 +143,8 @@ mod tests {
 
     #[test]
     fn oversized_files_and_odd_tags_are_not_taken() {
-        let file = BundleFile::new(scratch("limits").join("bundle.cbor"));
+        let dir = scratch("limits");
+        let file = BundleFile::new(dir.path().join("bundle.cbor"));
         file.write(&[0; 2048], Some("bad\ntag")).unwrap();
         assert!(matches!(file.read(1024), Err(BundleFileError::TooLarge { size: 2048, .. })));
         assert_eq!(file.read(4096).unwrap().unwrap().etag, None);
@@ -153,7 +153,7 @@ mod tests {
     #[test]
     fn an_unwritable_place_is_a_clear_error_and_no_temporary_is_left() {
         let dir = scratch("unwritable");
-        let file = BundleFile::new(dir.join("missing-directory").join("bundle.cbor"));
+        let file = BundleFile::new(dir.path().join("missing-directory").join("bundle.cbor"));
         let error = file.write(b"bytes", None).unwrap_err();
         assert!(error.to_string().contains("could not be written"), "{error}");
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);

@@ -2,7 +2,7 @@
 //! a service on loopback with the demo authority's signer.
 #![allow(dead_code, reason = "each test file uses its own part of the helpers")]
 
-use std::path::PathBuf;
+use healthpass_tests::scratch::ScratchDir;
 use std::time::Duration;
 
 use healthpass_core::codec::cose::SoftwareSigner;
@@ -16,12 +16,9 @@ use p256::pkcs8::EncodePrivateKey;
 
 pub const OPERATOR_TOKEN: &str = "operator-token-for-tests-0123456789";
 
-/// A scratch directory, empty, unique to this process and `name`.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("healthpass-service-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A scratch directory for this test, removed when dropped.
+pub fn scratch(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("service-{name}"))
 }
 
 /// The demo authority's document signer: its key (PKCS#8 PEM) and certificate (DER).
