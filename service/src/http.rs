@@ -264,6 +264,10 @@ async fn issue(service: &Arc<Service>, request: Request<Incoming>, route: Device
     let worker = service.clone();
     let now = (service.clock)();
     let outcome = tokio::task::spawn_blocking(move || {
+        // The worker slot is handed back here, as the work ends on the blocking thread, not when
+        // the async task is next polled: under overload the runtime is busy answering refusals,
+        // and a slot held until then would idle while the queue waits.
+        let _slot = admitted;
         let incoming = IncomingIssuance {
             idempotency_key: idempotency_key.as_deref(),
             content_digest: content_digest.as_deref(),
@@ -281,7 +285,6 @@ async fn issue(service: &Arc<Service>, request: Request<Incoming>, route: Device
         }
     })
     .await;
-    drop(admitted);
     service.metrics.in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     outcome.unwrap_or_else(|_| Err(ApiError::new(500, "internal_error", "the issuance failed inside the service")))
 }

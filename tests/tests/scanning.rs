@@ -1,7 +1,6 @@
 //! Scanning as controllers depend on it: shared pictures, camera-like frames, Android's
 //! strided buffers, and the continuous checkpoint loop fed from replayed frames.
 
-use healthpass_tests::scratch::ScratchDir;
 use healthpass_core::checkpoint::{CheckpointEvent, CheckpointSession, ReplaySource};
 use healthpass_core::scan::image_input::decode_image;
 use healthpass_core::scan::{FrameError, LumaFrame, OwnedLumaFrame, Scanner};
@@ -9,6 +8,7 @@ use healthpass_core::time::UnixTime;
 use healthpass_core::trust::TrustStore;
 use healthpass_core::verify::Verifier;
 use healthpass_tests::frames::{self, PictureExpectation, Tier};
+use healthpass_tests::scratch::ScratchDir;
 use healthpass_tests::shared_data::require_conformance_dir;
 
 fn scratch_dir(name: &str) -> ScratchDir {

@@ -3,18 +3,25 @@
 //! when offered 3x and 10x what it can do, the naive configuration (no admission control) at
 //! 10x for comparison, and the bare signing rate of this machine as the ceiling.
 //!
-//!     cargo run --release --manifest-path bench/Cargo.toml --bin issuer [-- --quick] [--peak-only]
+//!     cargo run --release --manifest-path bench/Cargo.toml --bin issuer [-- --quick] [--peak-only | --overload-only]
 //!
 //! The load generator runs in this process on one thread (raw HTTP/1.1 keep-alive connections
-//! on tokio), so it shares the machine's cores with the service: every figure is what the
-//! service did while a client used part of the same CPU. Requests are signed before each phase
-//! (as 12,000 pharmacy devices, each with its own key), so the generator does not sign while
-//! measuring. PostgreSQL is the Debian cluster `scripts/start-test-postgres` starts.
+//! on tokio). For the peak day and PostgreSQL it shares the machine's cores with the service:
+//! those figures are what the service did while a client used part of the same CPU. At 10x
+//! overload the generator itself needs about one core (it sends ten times the service's rate),
+//! which on a 2-core machine takes half the CPU the capacity was measured with; so the load
+//! table runs the service on one core and the generator on the other (thread affinity, as a
+//! load test puts its generator on another machine), capacity measured that same way in the
+//! same run, and one 10x row with shared cores is printed for comparison. Requests are signed
+//! before each phase (as 12,000 pharmacy devices, each with its own key), so the generator
+//! does not sign while measuring. PostgreSQL is the Debian cluster
+//! `scripts/start-test-postgres` starts.
 //!
 //! Open-loop phases schedule request i at start + i/rate and measure latency from that
 //! scheduled time (no coordinated omission); a request not answered within the client's
 //! timeout counts as lost, as a pharmacy app would give up on it.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -36,21 +43,25 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const PHARMACIES: usize = 12_000;
 /// The peak day: 300,000 tests.
 const PEAK_DAY: usize = 300_000;
+/// Whether the generator polls its sockets without sleeping (see `drive`).
+const SPIN_WHILE_WAITING: bool = true;
 /// How long a pharmacy app waits for an answer.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(5);
 
 struct Sizes {
     peak_day: usize,
     postgres: usize,
+    /// The closed-loop capacity run with the service and the generator on separate cores.
+    isolated: usize,
     phase: Duration,
 }
 
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
     let sizes = if quick {
-        Sizes { peak_day: 30_000, postgres: 10_000, phase: Duration::from_secs(3) }
+        Sizes { peak_day: 30_000, postgres: 10_000, isolated: 10_000, phase: Duration::from_secs(3) }
     } else {
-        Sizes { peak_day: PEAK_DAY, postgres: 60_000, phase: Duration::from_secs(8) }
+        Sizes { peak_day: PEAK_DAY, postgres: 60_000, isolated: 30_000, phase: Duration::from_secs(8) }
     };
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     println!("central issuer benchmark: loopback, {cores} cores shared by the service and its load generator");
@@ -63,14 +74,22 @@ fn main() {
     println!("\nceiling: bare sign + encode (ring, {cores} threads, no HTTP, no storage): {ceiling:.0} passes/s");
 
     let fleet = Fleet::new(PHARMACIES);
-    let scratch = std::env::temp_dir().join(format!("healthpass-bench-issuer-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&scratch);
-    std::fs::create_dir_all(&scratch).expect("scratch");
+    let scratch = healthpass_tests::scratch::ScratchDir::new("bench-issuer");
 
+    let overload_only = std::env::args().any(|arg| arg == "--overload-only");
+    if !overload_only && !shared_core_figures(&fleet, &scratch, &sizes, ceiling) {
+        return;
+    }
+    isolated_load_table(&fleet, &scratch, &sizes, cores);
+}
+
+/// The peak day on SQLite, PostgreSQL and one 10x phase, the generator sharing the service's
+/// cores. False when `--peak-only` asks to stop after the peak day.
+fn shared_core_figures(fleet: &Fleet, scratch: &Path, sizes: &Sizes, ceiling: f64) -> bool {
     // SQLite: the peak day, closed loop.
     let sqlite = start(Database::Sqlite(scratch.join("issuer.sqlite")), true);
     fleet.enrol(sqlite.store.as_ref());
-    let peak = run_phase(&sqlite, &fleet, "peak", sizes.peak_day, Load::Closed { connections: 256 });
+    let peak = run_phase(&sqlite, fleet, "peak", sizes.peak_day, Load::Closed { connections: 256 });
     let capacity = peak.goodput();
     println!("\nSQLite, the peak day ({} issuances, 256 connections, durable idempotency)", sizes.peak_day);
     println!(
@@ -84,29 +103,111 @@ fn main() {
     peak.assert_clean("the peak day");
     if std::env::args().any(|arg| arg == "--peak-only") {
         // For profiling the service alone under its steady load.
-        return;
+        return false;
     }
 
+    // PostgreSQL: the same closed loop on a fresh database.
+    match postgres_database() {
+        Ok(url) => {
+            let postgres = start(Database::Postgres(url), true);
+            fleet.enrol(postgres.store.as_ref());
+            let result = run_phase(&postgres, fleet, "postgres", sizes.postgres, Load::Closed { connections: 256 });
+            let rate = result.goodput();
+            println!("\nPostgreSQL ({} issuances, 256 connections, synchronous_commit on)", sizes.postgres);
+            println!(
+                "  {rate:.0} issuances/s = {:.0}% of the ceiling; the peak day would take {:.0} s",
+                100.0 * rate / ceiling,
+                PEAK_DAY as f64 / rate
+            );
+            println!("  latency p50 {:.1} ms, p99 {:.1} ms", result.percentile(0.50), result.percentile(0.99));
+            result.assert_clean("PostgreSQL");
+        }
+        Err(error) => println!("\nPostgreSQL: not measured ({error})"),
+    }
+
+    // 10x with the generator on the same cores: what a one-machine test can show, for comparison.
+    let rate = capacity * 10.0;
+    let count = (rate * sizes.phase.as_secs_f64()) as usize;
+    let shared = run_phase(&sqlite, fleet, "shared-10x", count, Load::Open { rate, connections: 4_000 });
+    sqlite.stop();
+    println!(
+        "\n10x overload with the generator on the service's cores: {:.0} of {rate:.0} offered/s delivered, {:.0}% of \
+         capacity; the generator's own ~1 core is what is missing (hence the table below)",
+        shared.goodput(),
+        100.0 * shared.goodput() / capacity
+    );
+    true
+}
+
+/// The load table: the service on one core, the generator on another, capacity measured the
+/// same way first.
+fn isolated_load_table(fleet: &Fleet, scratch: &Path, sizes: &Sizes, cores: usize) {
+    let isolated = cores >= 2;
+    let (service_core, generator_core) = (0, 1);
+    let on = |core: usize| isolated && core_affinity::set_for_current(core_affinity::CoreId { id: core });
+    // Each service is started from a thread pinned to the service's core, so its runtime, its
+    // blocking pool and its committer inherit that core; the generator then runs pinned to the
+    // other one. The capacity the rows compare against is measured the same way.
+    let start_isolated = |database: Database, admission: bool| {
+        let pinned = on(service_core);
+        let service = start(database, admission);
+        on(generator_core);
+        (service, pinned)
+    };
+    let (sqlite, pinned) = start_isolated(Database::Sqlite(scratch.join("isolated.sqlite")), true);
+    fleet.enrol(sqlite.store.as_ref());
+    let closed = run_phase(&sqlite, fleet, "isolated-capacity", sizes.isolated, Load::Closed { connections: 256 });
+    let capacity = closed.goodput();
+    closed.assert_clean("the isolated capacity");
     let mut rows = Vec::new();
     for (label, factor) in
         [("50% of capacity", 0.5), ("100% of capacity", 1.0), ("3x overload", 3.0), ("10x overload", 10.0)]
     {
         let rate = capacity * factor;
         let count = (rate * sizes.phase.as_secs_f64()) as usize;
-        let result = run_phase(&sqlite, &fleet, label, count, Load::Open { rate, connections: 4_000 });
+        let result = run_phase(&sqlite, fleet, label, count, Load::Open { rate, connections: 4_000 });
         rows.push((label.to_owned(), rate, result));
     }
     sqlite.stop();
 
-    let naive = start(Database::Sqlite(scratch.join("naive.sqlite")), false);
+    // What one refusal costs the service: a service whose every request is refused (no worker,
+    // no queue), driven as hard as the generator can. With an issuance costing 1/capacity of the
+    // core, clients that ignore Retry-After at 10x (nine refusals per issuance) leave at most
+    // 1 / (1 + 9 · capacity / refusal rate) of the capacity for issuances.
+    let refuse_all = AdmissionConfig { workers: 0, max_queue: 0, queue_timeout: Duration::from_secs(1) };
+    let pinned_refuser = on(service_core);
+    let refuser = start_with(Database::Sqlite(scratch.join("refuser.sqlite")), Some(refuse_all));
+    on(generator_core);
+    fleet.enrol(refuser.store.as_ref());
+    let refusals = run_phase(&refuser, fleet, "refusals", sizes.isolated * 10, Load::Closed { connections: 256 });
+    drop(refuser);
+    let refusal_rate = refusals.refused as f64 / refusals.refusing.as_secs_f64().max(1e-9);
+    let bound = 1.0 / (1.0 + 9.0 * capacity / refusal_rate);
+
+    let (naive, _) = start_isolated(Database::Sqlite(scratch.join("naive.sqlite")), false);
     fleet.enrol(naive.store.as_ref());
     let rate = capacity * 10.0;
     let count = (rate * sizes.phase.as_secs_f64()) as usize;
-    let result = run_phase(&naive, &fleet, "naive", count, Load::Open { rate, connections: 4_000 });
+    let result = run_phase(&naive, fleet, "naive", count, Load::Open { rate, connections: 4_000 });
     rows.push(("10x, naive (no admission control)".to_owned(), rate, result));
     drop(naive);
 
-    println!("\nSQLite, open loop ({} s per phase, up to 4,000 connections)", sizes.phase.as_secs());
+    if pinned {
+        println!(
+            "\nSQLite, the service on core {service_core} and the generator on core {generator_core}: capacity (closed \
+             loop, 256 connections) {capacity:.0} issuances/s"
+        );
+    } else {
+        println!("\nSQLite, service and generator sharing the cores (pinning unavailable): capacity {capacity:.0}/s");
+    }
+    println!(
+        "refusals: {refusal_rate:.0}/s with every request refused ({} µs each{}); so at 10x, for clients that \
+         ignore Retry-After, at most {:.0}% of capacity is left for issuances",
+        (1e6 / refusal_rate).round(),
+        if pinned_refuser { ", on the service's core" } else { "" },
+        100.0 * bound
+    );
+    println!("open loop, {} s per phase, up to 4,000 connections", sizes.phase.as_secs());
     println!(
         "| load | offered/s | goodput/s | % of capacity | p50 ms | p99 ms | refused (with Retry-After) | lost (no answer in {} s) | connections opened |",
         CLIENT_TIMEOUT.as_secs()
@@ -125,26 +226,6 @@ fn main() {
             result.reconnects,
         );
     }
-
-    // PostgreSQL: the same closed loop on a fresh database.
-    match postgres_database() {
-        Ok(url) => {
-            let postgres = start(Database::Postgres(url), true);
-            fleet.enrol(postgres.store.as_ref());
-            let result = run_phase(&postgres, &fleet, "postgres", sizes.postgres, Load::Closed { connections: 256 });
-            let rate = result.goodput();
-            println!("\nPostgreSQL ({} issuances, 256 connections, synchronous_commit on)", sizes.postgres);
-            println!(
-                "  {rate:.0} issuances/s = {:.0}% of the ceiling; the peak day would take {:.0} s",
-                100.0 * rate / ceiling,
-                PEAK_DAY as f64 / rate
-            );
-            println!("  latency p50 {:.1} ms, p99 {:.1} ms", result.percentile(0.50), result.percentile(0.99));
-            result.assert_clean("PostgreSQL");
-        }
-        Err(error) => println!("\nPostgreSQL: not measured ({error})"),
-    }
-    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 fn signer_files() -> (Vec<u8>, Vec<u8>) {
@@ -178,6 +259,13 @@ fn bare_signing_rate(threads: usize, duration: Duration) -> f64 {
 }
 
 fn start(database: Database, admission: bool) -> RunningService {
+    let limits =
+        admission.then(|| AdmissionConfig::for_cores(std::thread::available_parallelism().map_or(2, usize::from)));
+    start_with(database, limits)
+}
+
+/// A service with these admission limits (`None`: the naive configuration).
+fn start_with(database: Database, admission: Option<AdmissionConfig>) -> RunningService {
     let (key, certificate) = signer_files();
     let mut config = ServiceConfig::new(
         "127.0.0.1:0".parse().expect("address"),
@@ -186,12 +274,7 @@ fn start(database: Database, admission: bool) -> RunningService {
         certificate,
         "an-operator-token-for-the-benchmark".into(),
     );
-    if !admission {
-        config.admission = None;
-    } else {
-        config.admission =
-            Some(AdmissionConfig::for_cores(std::thread::available_parallelism().map_or(2, usize::from)));
-    }
+    config.admission = admission;
     healthpass_service::start(&config).expect("start the service")
 }
 
@@ -357,6 +440,8 @@ struct PhaseResult {
     reconnects: u64,
     latencies_micros: Vec<u32>,
     elapsed: Duration,
+    /// From the start to the last refusal.
+    refusing: Duration,
 }
 
 impl PhaseResult {
@@ -402,6 +487,7 @@ struct Tally {
     reconnects: AtomicU64,
     latencies: Mutex<Vec<u32>>,
     last_answer: Mutex<Option<Instant>>,
+    last_refusal: Mutex<Option<Instant>>,
 }
 
 async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load: Load) -> PhaseResult {
@@ -416,6 +502,17 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
     for _ in 0..connections {
         streams.push(connect(address).await);
     }
+    // The generator never sleeps in the kernel while it waits for answers: on loopback, an
+    // answer to a sleeping client wakes it from the service's core (an inter-processor wakeup,
+    // a VM exit on these machines), a cost a remote client would pay on its own machine. A task
+    // that only yields keeps the runtime polling its sockets without blocking.
+    let spinner = SPIN_WHILE_WAITING.then(|| {
+        tokio::spawn(async {
+            loop {
+                tokio::task::yield_now().await;
+            }
+        })
+    });
     let started = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(connections);
     for stream in streams {
@@ -449,6 +546,7 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
                             *tally.last_answer.lock().expect("last") = Some(now.into_std());
                         } else if matches!(status, 429 | 503) {
                             tally.refused.fetch_add(1, Ordering::Relaxed);
+                            *tally.last_refusal.lock().expect("last") = Some(now.into_std());
                             if retry_after {
                                 tally.refused_with_retry_after.fetch_add(1, Ordering::Relaxed);
                             }
@@ -471,6 +569,9 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
     for task in tasks {
         let _ = task.await;
     }
+    if let Some(spinner) = spinner {
+        spinner.abort();
+    }
     let started = started.into_std();
     let last = tally.last_answer.lock().expect("last").unwrap_or_else(Instant::now);
     let scheduled = rate.map(|rate| Duration::from_secs_f64(requests.len() as f64 / rate));
@@ -479,6 +580,7 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
         Some(window) => window.max(last.saturating_duration_since(started)),
         None => last.saturating_duration_since(started),
     };
+    let refusing = tally.last_refusal.lock().expect("last").map_or(Duration::ZERO, |last| last - started);
     let latencies = std::mem::take(&mut *tally.latencies.lock().expect("latencies"));
     PhaseResult {
         accepted: tally.accepted.load(Ordering::Relaxed),
@@ -489,6 +591,7 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
         reconnects: tally.reconnects.load(Ordering::Relaxed),
         latencies_micros: latencies,
         elapsed,
+        refusing,
     }
 }
 
