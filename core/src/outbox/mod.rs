@@ -157,6 +157,11 @@ pub struct Outbox {
     /// Until when a pharmacist's "retry now" lets retries past the budget (in memory: a
     /// restart ends it); the first sign of trouble ends it too.
     retry_now_until: Mutex<Option<UnixMillis>>,
+    /// Until when the service asked this device to hold off (its last 429 or 503 with
+    /// `Retry-After`). New requests wait for it too, not only the refused one: at 10x demand
+    /// their first attempts are what a service must otherwise refuse one by one, and each
+    /// refusal costs it a share of an issuance. In memory: a restart sends once and learns again.
+    held_until: Mutex<Option<UnixMillis>>,
 }
 
 impl Outbox {
@@ -173,7 +178,13 @@ impl Outbox {
 
     /// Opens with a policy and a jitter seed (simulations and tests).
     pub fn open_with(path: &Path, policy: RetryPolicy, seed: u64) -> Result<Self, OutboxError> {
-        Ok(Self { file: OutboxFile::open(path)?, policy, random: Mutex::new(seed), retry_now_until: Mutex::new(None) })
+        Ok(Self {
+            file: OutboxFile::open(path)?,
+            policy,
+            random: Mutex::new(seed),
+            retry_now_until: Mutex::new(None),
+            held_until: Mutex::new(None),
+        })
     }
 
     /// The file.
@@ -236,6 +247,14 @@ impl Outbox {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .is_some_and(|until| now < until);
+        if let Some(until) = self.held_until(now).filter(|_| !manual && entry.attempts == 0) {
+            // The service asked this device to hold off: a new request waits with the others,
+            // spread over a tenth of the hold so the device's requests do not return together.
+            let hold = until.millis_since(now).max(1);
+            let until = until.saturating_add_millis((self.random() * hold as f64 / 10.0) as i64);
+            self.file.reschedule(ticket, until)?;
+            return Ok(Attempt::Wait(until));
+        }
         if manual {
             // The pharmacist asked: retries go now, until the service pushes back (record()).
         } else if entry.attempts == 0 {
@@ -333,10 +352,16 @@ impl Outbox {
             AnswerClass::Retryable => {
                 if matches!(response.status, 429 | 503) {
                     // The service says it is over capacity: every retry of this device waits
-                    // for new tokens, not only this one (new entries still go first).
+                    // for new tokens, not only this one, and while its `Retry-After` runs, new
+                    // requests wait too.
                     let budget = self.policy.budget;
                     let state = self.file.budget()?.unwrap_or_else(|| budget.full(now));
                     self.file.set_budget(budget.spent(state, now))?;
+                    if let Some(retry_after) = retry_after {
+                        let until = now.saturating_add_millis(retry_after.clamp(0, self.policy.max_retry_after_ms));
+                        let mut held = self.held_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        *held = Some(held.map_or(until, |earlier| earlier.max(until)));
+                    }
                 }
                 retry(format!("HTTP {}{}", response.status, error_suffix(&response.body)), retry_after)
             }
@@ -566,6 +591,12 @@ impl Outbox {
     }
 
     /// A number in `[0, 1)` (SplitMix64): jitter needs spread, not secrecy.
+    /// The end of the service's last hold-off, while it runs.
+    fn held_until(&self, now: UnixMillis) -> Option<UnixMillis> {
+        let held = *self.held_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        held.filter(|until| now < *until)
+    }
+
     fn random(&self) -> f64 {
         let mut state = self.random.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);

@@ -244,6 +244,45 @@ fn the_retry_budget_paces_a_backlog_after_its_burst() {
 }
 
 #[test]
+fn a_refusal_with_retry_after_holds_the_devices_new_requests_too() {
+    let (_dir, path) = scratch("hold");
+    let outbox = Outbox::open(&path).unwrap();
+    let device = device();
+    let tickets: Vec<String> =
+        (0..3).map(|_| outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Interactive, T0).unwrap()).collect();
+    let overloaded = r#"{"error":"overloaded","message":"the issuer is at capacity"}"#;
+    let busy = Replayed::new(vec![Ok(answer(503, Some("5"), overloaded))]);
+    let report = outbox.drain(&busy, &device, &|| T0).unwrap();
+    assert_eq!((report.attempted, report.retrying), (1, 1), "{report:?}");
+    assert_eq!(busy.sent.borrow().len(), 1, "one refusal, not one per waiting request");
+    // The two others wait out the 5 s, spread over a tenth of it.
+    for ticket in &tickets[1..] {
+        let waiting = outbox.entry(ticket).unwrap().unwrap();
+        assert_eq!(waiting.attempts, 0);
+        assert!((5_000..=5_500).contains(&waiting.next_attempt_at.millis_since(T0)), "{waiting:?}");
+    }
+    // A request entered during the hold waits too; the app is told when to come back.
+    let during = T0.saturating_add_millis(1_000);
+    let late = outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Interactive, during).unwrap();
+    let report = outbox.drain(&busy, &device, &|| during).unwrap();
+    assert_eq!(report.attempted, 0, "{report:?}");
+    assert!(report.next_attempt_at.is_some_and(|at| at.millis_since(T0) >= 5_000), "{report:?}");
+    assert!(outbox.entry(&late).unwrap().unwrap().next_attempt_at.millis_since(T0) >= 5_000);
+    // Once the hold and the refused request's own jitter have passed, all four go.
+    let up = Replayed::new(vec![Ok(pass_answer()), Ok(pass_answer()), Ok(pass_answer()), Ok(pass_answer())]);
+    let after = T0.saturating_add_millis(11_000);
+    let report = outbox.drain(&up, &device, &|| after).unwrap();
+    assert_eq!((report.attempted, report.issued), (4, 4), "{report:?}");
+    // A 503 without Retry-After (a proxy's page) holds nothing back: the next request goes.
+    let next = outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Interactive, after).unwrap();
+    let other = outbox.enqueue(ENDPOINT, &entry(), RetryProfile::Interactive, after).unwrap();
+    let bare = Replayed::new(vec![Ok(answer(503, None, "<html>busy</html>")), Ok(pass_answer())]);
+    let report = outbox.drain(&bare, &device, &|| after).unwrap();
+    assert_eq!((report.attempted, report.issued, report.retrying), (2, 1, 1), "{report:?}");
+    assert!(outbox.entry(&next).unwrap().unwrap().attempts + outbox.entry(&other).unwrap().unwrap().attempts == 2);
+}
+
+#[test]
 fn the_interactive_profile_waits_about_twenty_seconds_then_hands_over_to_the_backlog() {
     let (_dir, path) = scratch("interactive");
     let outbox = Outbox::open(&path).unwrap();
