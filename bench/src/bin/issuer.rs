@@ -43,6 +43,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const PHARMACIES: usize = 12_000;
 /// The peak day: 300,000 tests.
 const PEAK_DAY: usize = 300_000;
+/// The outboxes of the rows where clients honour `Retry-After`, one connection each.
+const OUTBOXES: usize = 4_000;
 /// Whether the generator polls its sockets without sleeping (see `drive`).
 const SPIN_WHILE_WAITING: bool = true;
 /// How long a pharmacy app waits for an answer.
@@ -168,6 +170,15 @@ fn isolated_load_table(fleet: &Fleet, scratch: &Path, sizes: &Sizes, cores: usiz
         let result = run_phase(&sqlite, fleet, label, count, Load::Open { rate, connections: 4_000 });
         rows.push((label.to_owned(), rate, result));
     }
+    let mut left_waiting = Vec::new();
+    for (label, factor) in [("3x, outboxes honouring Retry-After", 3.0), ("10x, outboxes honouring Retry-After", 10.0)]
+    {
+        let rate = capacity * factor;
+        let count = (rate * sizes.phase.as_secs_f64()) as usize;
+        let (result, waiting) = run_outboxes(&sqlite, fleet, label, count, rate);
+        left_waiting.push((label, waiting));
+        rows.push((label.to_owned(), rate, result));
+    }
     sqlite.stop();
 
     // What one refusal costs the service: a service whose every request is refused (no worker,
@@ -224,6 +235,11 @@ fn isolated_load_table(fleet: &Fleet, scratch: &Path, sizes: &Sizes, cores: usiz
             result.refused_with_retry_after,
             result.lost,
             result.reconnects,
+        );
+    }
+    for (label, waiting) in left_waiting {
+        println!(
+            "{label}: {waiting} tests still waiting in their outboxes when the phase ended (sent later, not lost)"
         );
     }
 }
@@ -292,7 +308,8 @@ fn postgres_database() -> Result<String, String> {
             String::from_utf8_lossy(&output.stdout).trim().to_owned()
         }
     };
-    let database = format!("hp_bench_{}", std::process::id());
+    // Dropped and made afresh at each run, so runs do not pile databases up in the cluster.
+    let database = "hp_bench";
     let mut admin = postgres::Client::connect(&base, postgres::NoTls).map_err(|error| error.to_string())?;
     admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
@@ -477,6 +494,15 @@ fn run_phase(service: &RunningService, fleet: &Fleet, phase: &str, count: usize,
     result
 }
 
+/// [`drive_outboxes`] for `count` requests signed beforehand; also the tests left waiting.
+fn run_outboxes(service: &RunningService, fleet: &Fleet, phase: &str, count: usize, rate: f64) -> (PhaseResult, u64) {
+    let requests = fleet.requests(phase, count.max(1));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("client runtime");
+    let (mut result, waiting) = runtime.block_on(drive_outboxes(service.address, requests, rate, OUTBOXES));
+    result.latencies_micros.sort_unstable();
+    (result, waiting)
+}
+
 #[derive(Default)]
 struct Tally {
     accepted: AtomicU64,
@@ -547,7 +573,7 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
                         } else if matches!(status, 429 | 503) {
                             tally.refused.fetch_add(1, Ordering::Relaxed);
                             *tally.last_refusal.lock().expect("last") = Some(now.into_std());
-                            if retry_after {
+                            if retry_after.is_some() {
                                 tally.refused_with_retry_after.fetch_add(1, Ordering::Relaxed);
                             }
                         } else {
@@ -595,6 +621,109 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
     }
 }
 
+/// Outboxes that honour `Retry-After` as the project's does: test i arrives at i/rate at
+/// outbox i mod `outboxes`, which sends its tests one at a time, oldest first; after a 429 or
+/// 503 with `Retry-After` r it sends nothing, new tests included, for r plus up to a tenth of r
+/// (the outbox's device-wide hold, `core/src/outbox/`), then retries the refused test first.
+/// Latency runs from a test's arrival to its pass; tests still waiting when the window ends stay
+/// in their outboxes (counted apart, as nothing is lost).
+async fn drive_outboxes(
+    address: std::net::SocketAddr,
+    requests: Arc<Vec<Vec<u8>>>,
+    rate: f64,
+    outboxes: usize,
+) -> (PhaseResult, u64) {
+    let tally = Arc::new(Tally::default());
+    let waiting = Arc::new(AtomicU64::new(0));
+    let window = Duration::from_secs_f64(requests.len() as f64 / rate);
+    let mut streams = Vec::with_capacity(outboxes);
+    for _ in 0..outboxes {
+        streams.push(connect(address).await);
+    }
+    let spinner = SPIN_WHILE_WAITING.then(|| {
+        tokio::spawn(async {
+            loop {
+                tokio::task::yield_now().await;
+            }
+        })
+    });
+    let started = tokio::time::Instant::now();
+    let mut tasks = Vec::with_capacity(outboxes);
+    for (outbox, stream) in streams.into_iter().enumerate() {
+        let (requests, tally, waiting) = (requests.clone(), tally.clone(), waiting.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut stream = stream;
+            let mut buffer = vec![0u8; 16 * 1024];
+            let mut random = (outbox as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut held_until = started;
+            let mut index = outbox;
+            while let Some(request) = requests.get(index) {
+                let arrived = started + Duration::from_secs_f64(index as f64 / rate);
+                // Sent at the latest of its arrival, the hold's end and now (after the last answer).
+                let due = arrived.max(held_until).max(tokio::time::Instant::now());
+                if due >= started + window {
+                    waiting.fetch_add(((requests.len() - index).div_ceil(outboxes)) as u64, Ordering::Relaxed);
+                    break;
+                }
+                tokio::time::sleep_until(due).await;
+                let answer =
+                    tokio::time::timeout(CLIENT_TIMEOUT, exchange(&mut stream, address, request, &mut buffer, &tally))
+                        .await;
+                let now = tokio::time::Instant::now();
+                match answer {
+                    Ok(Some((201, _))) => {
+                        tally.accepted.fetch_add(1, Ordering::Relaxed);
+                        let micros = u32::try_from((now - arrived).as_micros()).unwrap_or(u32::MAX);
+                        tally.latencies.lock().expect("latencies").push(micros);
+                        *tally.last_answer.lock().expect("last") = Some(now.into_std());
+                        index += outboxes;
+                    }
+                    Ok(Some((429 | 503, retry_after))) => {
+                        tally.refused.fetch_add(1, Ordering::Relaxed);
+                        let seconds = retry_after.unwrap_or(1) as f64;
+                        if retry_after.is_some() {
+                            tally.refused_with_retry_after.fetch_add(1, Ordering::Relaxed);
+                        }
+                        random ^= random << 13;
+                        random ^= random >> 7;
+                        random ^= random << 17;
+                        let jitter = (random >> 11) as f64 / (1_u64 << 53) as f64;
+                        held_until = now + Duration::from_secs_f64(seconds * (1.0 + jitter / 10.0));
+                    }
+                    Ok(_) => {
+                        tally.other.fetch_add(1, Ordering::Relaxed);
+                        index += outboxes;
+                    }
+                    Err(_) => {
+                        tally.lost.fetch_add(1, Ordering::Relaxed);
+                        stream = None;
+                        index += outboxes;
+                    }
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    if let Some(spinner) = spinner {
+        spinner.abort();
+    }
+    let latencies = std::mem::take(&mut *tally.latencies.lock().expect("latencies"));
+    let result = PhaseResult {
+        accepted: tally.accepted.load(Ordering::Relaxed),
+        refused: tally.refused.load(Ordering::Relaxed),
+        refused_with_retry_after: tally.refused_with_retry_after.load(Ordering::Relaxed),
+        lost: tally.lost.load(Ordering::Relaxed),
+        other: tally.other.load(Ordering::Relaxed),
+        reconnects: tally.reconnects.load(Ordering::Relaxed),
+        latencies_micros: latencies,
+        elapsed: window,
+        refusing: Duration::ZERO,
+    };
+    (result, waiting.load(Ordering::Relaxed))
+}
+
 async fn connect(address: std::net::SocketAddr) -> Option<tokio::net::TcpStream> {
     for _ in 0..50 {
         if let Ok(stream) = tokio::net::TcpStream::connect(address).await {
@@ -607,14 +736,14 @@ async fn connect(address: std::net::SocketAddr) -> Option<tokio::net::TcpStream>
 }
 
 /// One request on a keep-alive connection (reconnecting if the service closed it): the status
-/// and whether `Retry-After` came with it; `None` when no answer could be read.
+/// and the `Retry-After` seconds if any; `None` when no answer could be read.
 async fn exchange(
     stream: &mut Option<tokio::net::TcpStream>,
     address: std::net::SocketAddr,
     request: &[u8],
     buffer: &mut [u8],
     tally: &Tally,
-) -> Option<(u16, bool)> {
+) -> Option<(u16, Option<u64>)> {
     for attempt in 0..2 {
         if stream.is_none() || attempt > 0 {
             tally.reconnects.fetch_add(1, Ordering::Relaxed);
@@ -633,7 +762,7 @@ async fn exchange(
     None
 }
 
-async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut [u8]) -> Option<(u16, bool)> {
+async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut [u8]) -> Option<(u16, Option<u64>)> {
     let mut filled = 0;
     loop {
         let read = stream.read(&mut buffer[filled..]).await.ok()?;
@@ -650,13 +779,13 @@ async fn read_answer(stream: &mut tokio::net::TcpStream, buffer: &mut [u8]) -> O
         let head = std::str::from_utf8(&buffer[..head_end]).ok()?;
         let status: u16 = head.get(9..12)?.parse().ok()?;
         let mut length = 0usize;
-        let mut retry_after = false;
+        let mut retry_after = None;
         for line in head.lines().skip(1) {
             let (name, value) = line.split_once(':')?;
             if name.eq_ignore_ascii_case("content-length") {
                 length = value.trim().parse().ok()?;
             } else if name.eq_ignore_ascii_case("retry-after") {
-                retry_after = true;
+                retry_after = Some(value.trim().parse().unwrap_or(0));
             }
         }
         let total = head_end + 4 + length;

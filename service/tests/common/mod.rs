@@ -211,7 +211,9 @@ pub fn postgres_database(name: &str) -> String {
             String::from_utf8(output.stdout).unwrap().trim().to_owned()
         }
     };
-    let database = format!("hp_{name}_{}", std::process::id());
+    // One database per test name, dropped and made afresh at each run: named per process, they
+    // piled up in the cluster that every run on a machine shares (66 after a week).
+    let database = format!("hp_{name}");
     let mut admin = postgres::Client::connect(&base, postgres::NoTls).expect("connect to the test PostgreSQL");
     // One statement each: PostgreSQL creates and drops databases outside transactions only.
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")).unwrap();
