@@ -516,6 +516,46 @@ struct Tally {
     last_refusal: Mutex<Option<Instant>>,
 }
 
+impl Tally {
+    /// The phase's figures, over `elapsed`.
+    fn result(&self, elapsed: Duration, refusing: Duration) -> PhaseResult {
+        PhaseResult {
+            accepted: self.accepted.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
+            refused_with_retry_after: self.refused_with_retry_after.load(Ordering::Relaxed),
+            lost: self.lost.load(Ordering::Relaxed),
+            other: self.other.load(Ordering::Relaxed),
+            reconnects: self.reconnects.load(Ordering::Relaxed),
+            latencies_micros: std::mem::take(&mut *self.latencies.lock().expect("latencies")),
+            elapsed,
+            refusing,
+        }
+    }
+}
+
+/// `count` connections (`None` where one could not be opened).
+async fn connect_all(address: std::net::SocketAddr, count: usize) -> Vec<Option<tokio::net::TcpStream>> {
+    let mut streams = Vec::with_capacity(count);
+    for _ in 0..count {
+        streams.push(connect(address).await);
+    }
+    streams
+}
+
+/// The generator never sleeps in the kernel while it waits for answers: on loopback, an answer
+/// to a sleeping client wakes it from the service's core (an inter-processor wakeup, a VM exit
+/// on these machines), a cost a remote client would pay on its own machine. A task that only
+/// yields keeps the runtime polling its sockets without blocking; abort it when done.
+fn spin_while_waiting() -> Option<tokio::task::JoinHandle<()>> {
+    SPIN_WHILE_WAITING.then(|| {
+        tokio::spawn(async {
+            loop {
+                tokio::task::yield_now().await;
+            }
+        })
+    })
+}
+
 async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load: Load) -> PhaseResult {
     let (connections, rate) = match load {
         Load::Closed { connections } => (connections, None),
@@ -524,21 +564,8 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
     let tally = Arc::new(Tally::default());
     let next = Arc::new(AtomicUsize::new(0));
     // Connect everyone first, then start together.
-    let mut streams = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        streams.push(connect(address).await);
-    }
-    // The generator never sleeps in the kernel while it waits for answers: on loopback, an
-    // answer to a sleeping client wakes it from the service's core (an inter-processor wakeup,
-    // a VM exit on these machines), a cost a remote client would pay on its own machine. A task
-    // that only yields keeps the runtime polling its sockets without blocking.
-    let spinner = SPIN_WHILE_WAITING.then(|| {
-        tokio::spawn(async {
-            loop {
-                tokio::task::yield_now().await;
-            }
-        })
-    });
+    let streams = connect_all(address, connections).await;
+    let spinner = spin_while_waiting();
     let started = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(connections);
     for stream in streams {
@@ -607,18 +634,7 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
         None => last.saturating_duration_since(started),
     };
     let refusing = tally.last_refusal.lock().expect("last").map_or(Duration::ZERO, |last| last - started);
-    let latencies = std::mem::take(&mut *tally.latencies.lock().expect("latencies"));
-    PhaseResult {
-        accepted: tally.accepted.load(Ordering::Relaxed),
-        refused: tally.refused.load(Ordering::Relaxed),
-        refused_with_retry_after: tally.refused_with_retry_after.load(Ordering::Relaxed),
-        lost: tally.lost.load(Ordering::Relaxed),
-        other: tally.other.load(Ordering::Relaxed),
-        reconnects: tally.reconnects.load(Ordering::Relaxed),
-        latencies_micros: latencies,
-        elapsed,
-        refusing,
-    }
+    tally.result(elapsed, refusing)
 }
 
 /// Outboxes that honour `Retry-After` as the project's does: test i arrives at i/rate at
@@ -636,17 +652,8 @@ async fn drive_outboxes(
     let tally = Arc::new(Tally::default());
     let waiting = Arc::new(AtomicU64::new(0));
     let window = Duration::from_secs_f64(requests.len() as f64 / rate);
-    let mut streams = Vec::with_capacity(outboxes);
-    for _ in 0..outboxes {
-        streams.push(connect(address).await);
-    }
-    let spinner = SPIN_WHILE_WAITING.then(|| {
-        tokio::spawn(async {
-            loop {
-                tokio::task::yield_now().await;
-            }
-        })
-    });
+    let streams = connect_all(address, outboxes).await;
+    let spinner = spin_while_waiting();
     let started = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(outboxes);
     for (outbox, stream) in streams.into_iter().enumerate() {
@@ -709,19 +716,7 @@ async fn drive_outboxes(
     if let Some(spinner) = spinner {
         spinner.abort();
     }
-    let latencies = std::mem::take(&mut *tally.latencies.lock().expect("latencies"));
-    let result = PhaseResult {
-        accepted: tally.accepted.load(Ordering::Relaxed),
-        refused: tally.refused.load(Ordering::Relaxed),
-        refused_with_retry_after: tally.refused_with_retry_after.load(Ordering::Relaxed),
-        lost: tally.lost.load(Ordering::Relaxed),
-        other: tally.other.load(Ordering::Relaxed),
-        reconnects: tally.reconnects.load(Ordering::Relaxed),
-        latencies_micros: latencies,
-        elapsed: window,
-        refusing: Duration::ZERO,
-    };
-    (result, waiting.load(Ordering::Relaxed))
+    (tally.result(window, Duration::ZERO), waiting.load(Ordering::Relaxed))
 }
 
 async fn connect(address: std::net::SocketAddr) -> Option<tokio::net::TcpStream> {
