@@ -248,10 +248,7 @@ impl Outbox {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .is_some_and(|until| now < until);
         if let Some(until) = self.held_until(now).filter(|_| !manual && entry.attempts == 0) {
-            // The service asked this device to hold off: a new request waits with the others,
-            // spread over a tenth of the hold so the device's requests do not return together.
-            let hold = until.millis_since(now).max(1);
-            let until = until.saturating_add_millis((self.random() * hold as f64 / 10.0) as i64);
+            // The service asked this device to hold off: a new request waits with the others.
             self.file.reschedule(ticket, until)?;
             return Ok(Attempt::Wait(until));
         }
@@ -358,7 +355,10 @@ impl Outbox {
                     let state = self.file.budget()?.unwrap_or_else(|| budget.full(now));
                     self.file.set_budget(budget.spent(state, now))?;
                     if let Some(retry_after) = retry_after {
-                        let until = now.saturating_add_millis(retry_after.clamp(0, self.policy.max_retry_after_ms));
+                        // Plus up to a tenth of it, so the devices told the same do not return
+                        // together.
+                        let hold = retry_after.clamp(0, self.policy.max_retry_after_ms);
+                        let until = now.saturating_add_millis(hold + (self.random() * hold as f64 / 10.0) as i64);
                         let mut held = self.held_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                         *held = Some(held.map_or(until, |earlier| earlier.max(until)));
                     }
@@ -479,6 +479,11 @@ impl Outbox {
     ) -> Result<DrainReport, OutboxError> {
         let mut report = DrainReport::default();
         for ticket in self.file.due(clock(), 10_000)? {
+            if self.holding(clock()).is_some() {
+                // Told to hold off (now or by the answer before): nothing more is sent, and
+                // the waiting requests are not rewritten one by one.
+                break;
+            }
             let Attempt::Send(request) = self.prepare(&ticket, device, clock())? else { continue };
             report.attempted += 1;
             match self.record(&ticket, transport.send(&request), clock())? {
@@ -487,7 +492,11 @@ impl Outbox {
                 Delivery::Queued { .. } => report.retrying += 1,
             }
         }
-        report.next_attempt_at = self.file.next_due()?;
+        let next = self.file.next_due()?;
+        report.next_attempt_at = match self.holding(clock()) {
+            Some(until) => next.map(|next| next.max(until)),
+            None => next,
+        };
         Ok(report)
     }
 
@@ -595,6 +604,16 @@ impl Outbox {
     fn held_until(&self, now: UnixMillis) -> Option<UnixMillis> {
         let held = *self.held_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         held.filter(|until| now < *until)
+    }
+
+    /// The hold-off in force for a drain: none while the pharmacist's "retry now" runs.
+    fn holding(&self, now: UnixMillis) -> Option<UnixMillis> {
+        let manual = self
+            .retry_now_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|until| now < until);
+        if manual { None } else { self.held_until(now) }
     }
 
     fn random(&self) -> f64 {
