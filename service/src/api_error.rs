@@ -38,3 +38,20 @@ impl ApiError {
         Self::retry(503, "storage_unavailable", format!("the issuance store failed; retry later ({error})"), 2)
     }
 }
+
+/// 401 `request_stale` when a request signed at `created` (seconds) lies more than `window`
+/// away from the service's clock `now`, either way: the device and wallet routes share it.
+pub fn check_freshness(now: i64, created: impl TryInto<i64>, window: std::time::Duration) -> Result<(), ApiError> {
+    let skew = created.try_into().map_or(u64::MAX, |created| now.abs_diff(created));
+    if skew > window.as_secs() {
+        return Err(ApiError::new(
+            401,
+            "request_stale",
+            format!(
+                "the request was signed {skew} s away from the service's clock; at most {} s are accepted",
+                window.as_secs()
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -149,17 +149,7 @@ impl IssuanceDesk {
         if !self.cpu.run(|| verify_p256(&device.public_key, base.as_bytes(), parsed.signature_bytes())) {
             return Err(ApiError::new(401, "signature_invalid", HttpSignatureError::Invalid.to_string()));
         }
-        let skew = now.seconds().abs_diff(parsed.created.seconds());
-        if skew > self.freshness.as_secs() {
-            return Err(ApiError::new(
-                401,
-                "request_stale",
-                format!(
-                    "the request was signed {skew} s away from the service's clock; at most {} s are accepted",
-                    self.freshness.as_secs()
-                ),
-            ));
-        }
+        crate::api_error::check_freshness(now.seconds(), parsed.created.seconds(), self.freshness)?;
         if let Err(seconds) = self.rate.take(parsed.device_id, self.started.elapsed().as_secs_f64()) {
             return Err(ApiError::retry(
                 429,

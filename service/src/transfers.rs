@@ -214,17 +214,7 @@ impl TransferDesk {
         if !verify_p256(&record.public_key, base.as_bytes(), &signature) {
             return Err(refused());
         }
-        let skew = now.seconds().abs_diff(created);
-        if skew > self.freshness.as_secs() {
-            return Err(ApiError::new(
-                401,
-                "request_stale",
-                format!(
-                    "the request was signed {skew} s away from the service's clock; at most {} s are accepted",
-                    self.freshness.as_secs()
-                ),
-            ));
-        }
+        crate::api_error::check_freshness(now.seconds(), created, self.freshness)?;
         if record.collected_at.is_some() {
             return Err(ApiError::new(410, "transfer_collected", "the passes of this code were collected"));
         }
