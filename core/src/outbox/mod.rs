@@ -355,10 +355,8 @@ impl Outbox {
                     let state = self.file.budget()?.unwrap_or_else(|| budget.full(now));
                     self.file.set_budget(budget.spent(state, now))?;
                     if let Some(retry_after) = retry_after {
-                        // Plus up to a tenth of it, so the devices told the same do not return
-                        // together.
-                        let hold = retry_after.clamp(0, self.policy.max_retry_after_ms);
-                        let until = now.saturating_add_millis(hold + (self.random() * hold as f64 / 10.0) as i64);
+                        // Spread, so the devices told the same do not return together.
+                        let until = now.saturating_add_millis(self.policy.hold_ms(retry_after, self.random()));
                         let mut held = self.held_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                         *held = Some(held.map_or(until, |earlier| earlier.max(until)));
                     }

@@ -196,6 +196,18 @@ impl RetryPolicy {
         NextTry { at, profile: RetryProfile::Backlog }
     }
 
+    /// How long a device sends nothing, new requests included, after a 429 or 503 that gave
+    /// `retry_after_ms`: that wait, plus up to a tenth of it and at least up to a second, for
+    /// `random` in `[0, 1)`. The service books refused clients by the second (`Retry-After`
+    /// counts whole seconds, RFC 9110 §10.2.3), so the devices it told the same second spread
+    /// their return over that second, not over its first tenth: with a tenth only, the 3,600 a
+    /// second's booking holds at capacity would arrive within 0.1 s, overflow the queue and be
+    /// refused again (`bench/` issuer, outbox rows).
+    pub fn hold_ms(&self, retry_after_ms: i64, random: f64) -> i64 {
+        let hold = retry_after_ms.clamp(0, self.max_retry_after_ms);
+        hold + scaled((hold / 10).max(1_000), random)
+    }
+
     fn delay_ms(&self, backoff: &Backoff, retry: u32, retry_after_ms: Option<i64>, random: f64) -> i64 {
         let delay = backoff.delay_ms(retry, random);
         match retry_after_ms {
@@ -282,6 +294,21 @@ mod tests {
         // A year-long Retry-After is cut to the policy's longest.
         let capped = policy.next_try(RetryProfile::Backlog, T0, 1, Some(365 * 86_400_000), T0, 0.0);
         assert_eq!(capped.at.millis_since(T0), 3_600_000);
+    }
+
+    #[test]
+    fn a_hold_spreads_over_a_tenth_of_it_and_at_least_a_second() {
+        let policy = RetryPolicy::default();
+        // One second given: the return spreads over the whole next second.
+        assert_eq!(policy.hold_ms(1_000, 0.0), 1_000);
+        assert_eq!(policy.hold_ms(1_000, 0.5), 1_500);
+        assert_eq!(policy.hold_ms(1_000, 0.999), 1_999);
+        // A minute given: over six seconds.
+        assert_eq!(policy.hold_ms(60_000, 0.999), 65_994);
+        // Hostile values stay within bounds.
+        assert_eq!(policy.hold_ms(-5, 0.5), 500);
+        assert_eq!(policy.hold_ms(i64::MAX, 0.0), 3_600_000);
+        assert_eq!(policy.hold_ms(1_000, f64::NAN), 1_000);
     }
 
     #[test]
