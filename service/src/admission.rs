@@ -9,11 +9,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use healthpass_core::protocol::DeviceId;
+
 use crate::api_error::ApiError;
+use crate::return_schedule::ReturnSchedule;
 
 /// The limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,18 +48,44 @@ pub struct Admission {
     limits: Option<AdmissionConfig>,
     workers: Arc<Semaphore>,
     waiting: AtomicUsize,
+    /// When each refused client should come back.
+    returns: Arc<ReturnSchedule>,
+    started: Instant,
 }
 
 /// A worker slot, held while an issuance runs.
 pub struct Admitted {
-    _permit: Option<OwnedSemaphorePermit>,
+    permit: Option<OwnedSemaphorePermit>,
+    returns: Arc<ReturnSchedule>,
+    started: Instant,
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        if self.permit.is_some() {
+            self.returns.completed(self.started.elapsed().as_secs());
+        }
+    }
 }
 
 impl Admission {
     /// A gate with `limits` (`None`: no admission control).
     pub fn new(limits: Option<AdmissionConfig>) -> Self {
         let permits = limits.map_or(Semaphore::MAX_PERMITS, |limits| limits.workers);
-        Self { limits, workers: Arc::new(Semaphore::new(permits)), waiting: AtomicUsize::new(0) }
+        // Until a saturated second shows the service's pace: a full queue and every worker's
+        // slot each second, the least a service with these limits does.
+        let initial_pace = limits.map_or(1, |limits| (limits.workers + limits.max_queue) as u64);
+        Self {
+            limits,
+            workers: Arc::new(Semaphore::new(permits)),
+            waiting: AtomicUsize::new(0),
+            returns: Arc::new(ReturnSchedule::new(initial_pace)),
+            started: Instant::now(),
+        }
+    }
+
+    fn admitted(&self, permit: Option<OwnedSemaphorePermit>) -> Admitted {
+        Admitted { permit, returns: self.returns.clone(), started: self.started }
     }
 
     /// Requests waiting now.
@@ -66,37 +95,43 @@ impl Admission {
 
     /// Refuses at once, before the body is read, when no worker is free and the queue is full:
     /// under overload a refusal then costs the service only the request's headers.
-    pub fn refuse_if_full(&self) -> Result<(), ApiError> {
+    pub fn refuse_if_full(&self, device: Option<DeviceId>) -> Result<(), ApiError> {
         match self.limits {
             Some(limits) if self.workers.available_permits() == 0 && self.waiting() >= limits.max_queue => {
-                Err(overloaded(self.waiting(), limits))
+                Err(self.overloaded(device))
             }
             _ => Ok(()),
         }
     }
 
     /// Waits for a worker, or refuses at once when the queue is full, or after the wait limit.
-    pub async fn admit(&self) -> Result<Admitted, ApiError> {
-        let Some(limits) = self.limits else { return Ok(Admitted { _permit: None }) };
+    pub async fn admit(&self, device: Option<DeviceId>) -> Result<Admitted, ApiError> {
+        let Some(limits) = self.limits else { return Ok(self.admitted(None)) };
         if let Ok(permit) = self.workers.clone().try_acquire_owned() {
-            return Ok(Admitted { _permit: Some(permit) });
+            return Ok(self.admitted(Some(permit)));
         }
+        self.returns.saturated(self.started.elapsed().as_secs());
         let position = self.waiting.fetch_add(1, Ordering::AcqRel);
         if position >= limits.max_queue {
             self.waiting.fetch_sub(1, Ordering::AcqRel);
-            return Err(overloaded(position, limits));
+            return Err(self.overloaded(device));
         }
         let permit = tokio::time::timeout(limits.queue_timeout, self.workers.clone().acquire_owned()).await;
         self.waiting.fetch_sub(1, Ordering::AcqRel);
         match permit {
-            Ok(Ok(permit)) => Ok(Admitted { _permit: Some(permit) }),
-            _ => Err(overloaded(self.waiting(), limits)),
+            Ok(Ok(permit)) => Ok(self.admitted(Some(permit))),
+            _ => Err(self.overloaded(device)),
         }
     }
-}
 
-/// 503 with a `Retry-After` that grows with the queue (clients add their own jitter on top).
-fn overloaded(queue: usize, limits: AdmissionConfig) -> ApiError {
-    let seconds = 1 + (queue / limits.max_queue.max(1)) as u64 * 2;
-    ApiError::retry(503, "overloaded", "the issuer is at capacity; retry after the delay given", seconds.min(30))
+    /// Issuances per second the service completes when saturated, as measured so far.
+    pub fn pace(&self) -> u64 {
+        self.returns.pace()
+    }
+
+    /// 503 with a `Retry-After` booked in the return schedule for `device`.
+    fn overloaded(&self, device: Option<DeviceId>) -> ApiError {
+        let seconds = self.returns.book(self.started.elapsed().as_secs(), device);
+        ApiError::retry(503, "overloaded", "the issuer is at capacity; retry after the delay given", seconds)
+    }
 }

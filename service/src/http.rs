@@ -174,6 +174,7 @@ async fn handle(service: Arc<Service>, request: Request<Incoming>, client: IpAdd
         (&Method::GET, ["healthz"]) => respond(200, "application/json", br#"{"status":"ok"}"#.to_vec(), &[]),
         (&Method::GET, ["metrics"]) => {
             service.metrics.queued.store(service.admission.waiting() as u64, std::sync::atomic::Ordering::Relaxed);
+            service.metrics.pace.store(service.admission.pace(), std::sync::atomic::Ordering::Relaxed);
             respond(200, "text/plain; version=0.0.4", service.metrics.render().into_bytes(), &[])
         }
         (_, ["v1", "issuances" | "reconciliations" | "credentials" | "transfers"])
@@ -250,7 +251,14 @@ async fn issuance(service: &Arc<Service>, request: Request<Incoming>, route: Dev
 }
 
 async fn issue(service: &Arc<Service>, request: Request<Incoming>, route: DeviceRoute) -> Result<Answer, ApiError> {
-    service.admission.refuse_if_full()?;
+    // The device the request names, not yet authenticated: refused, it is booked one return
+    // (`crate::return_schedule`), however often it asks.
+    let device = request
+        .headers()
+        .get("signature-input")
+        .and_then(|value| value.to_str().ok())
+        .and_then(healthpass_core::protocol::claimed_device);
+    service.admission.refuse_if_full(device)?;
     let (headers, body) = read_body(service, request).await?;
     let owned = [
         header(&headers, "idempotency-key"),
@@ -259,7 +267,7 @@ async fn issue(service: &Arc<Service>, request: Request<Incoming>, route: Device
         header(&headers, "signature"),
     ];
     let [idempotency_key, content_digest, signature_input, signature] = owned;
-    let admitted = service.admission.admit().await?;
+    let admitted = service.admission.admit(device).await?;
     service.metrics.in_flight.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let worker = service.clone();
     let now = (service.clock)();

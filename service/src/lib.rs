@@ -23,6 +23,7 @@ pub mod http;
 pub mod issuance;
 pub mod metrics;
 pub mod rate_limit;
+pub mod return_schedule;
 pub mod serve_options;
 pub mod signing;
 pub mod storage;

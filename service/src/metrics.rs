@@ -22,6 +22,8 @@ pub struct Metrics {
     pub queued: AtomicU64,
     /// Issuance requests being worked on.
     pub in_flight: AtomicU64,
+    /// Issuances per second refused clients are booked against (`crate::return_schedule`).
+    pub pace: AtomicU64,
 }
 
 impl Metrics {
@@ -93,6 +95,12 @@ impl Metrics {
         for (name, help, value) in [
             ("healthpass_queued", "Issuance requests waiting for a worker.", &self.queued),
             ("healthpass_in_flight", "Issuance requests being worked on.", &self.in_flight),
+            (
+                "healthpass_pace_per_second",
+                "Issuances per second in the busiest of the last saturated seconds; refused clients are booked \
+                 against it.",
+                &self.pace,
+            ),
         ] {
             let _ =
                 writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}", value.load(Ordering::Relaxed));

@@ -335,7 +335,7 @@ fn the_running_service_does_what_the_openapi_document_says() {
     }
     // 503: every worker busy and no queue.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-    let held: Vec<_> = (0..2).map(|_| runtime.block_on(service.service.admission.admit()).unwrap()).collect();
+    let held: Vec<_> = (0..2).map(|_| runtime.block_on(service.service.admission.admit(None)).unwrap()).collect();
     contract.check(
         "POST",
         issuances,

@@ -27,7 +27,7 @@ fn a_full_queue_refuses_at_once_with_retry_after_and_serves_what_it_queued() {
 
     // Every worker busy.
     let runtime = runtime();
-    let held: Vec<_> = (0..2).map(|_| runtime.block_on(service.service.admission.admit()).unwrap()).collect();
+    let held: Vec<_> = (0..2).map(|_| runtime.block_on(service.service.admission.admit(None)).unwrap()).collect();
     // Four requests fill the queue.
     let queued: Vec<_> = (0..4u64)
         .map(|n| {
@@ -81,7 +81,7 @@ fn a_request_that_waited_too_long_is_refused_and_leaves_nothing() {
     assert_eq!(enrol(&agent(), &service.url(), &device).status, 201);
     let now = now();
     let runtime = runtime();
-    let held = runtime.block_on(service.service.admission.admit()).unwrap();
+    let held = runtime.block_on(service.service.admission.admit(None)).unwrap();
     let request = device.sign(&entry("Martin", now).to_json(), &fresh_key(3200), now);
     let refused = post_issuance(&agent(), &service.url(), &request).unwrap();
     assert_eq!((refused.status, refused.json()["error"].clone()), (503, "overloaded".into()));
@@ -89,6 +89,42 @@ fn a_request_that_waited_too_long_is_refused_and_leaves_nothing() {
     drop(held);
     assert!(service.store.issuances().unwrap().is_empty());
     assert_eq!(post_issuance(&agent(), &service.url(), &request).unwrap().status, 201);
+}
+
+/// Refused clients are not all told the same wait: each books a second with room in the coming
+/// seconds, at the service's pace (here one worker and no queue: one client per second), so they
+/// return spread out instead of together. Six devices refused back to back get 1, 2, 3 … s (one
+/// value may repeat if a second ends between two of them); a device that asks again before its
+/// second is given the same second, not another place.
+#[test]
+fn refused_clients_are_told_to_return_spread_over_the_coming_seconds() {
+    let dir = scratch("return-schedule");
+    let mut config = config(Database::Sqlite(dir.join("issuer.sqlite")));
+    config.admission = Some(AdmissionConfig { workers: 1, max_queue: 0, queue_timeout: Duration::from_secs(1) });
+    let service = healthpass_service::start(&config).unwrap();
+    let devices: Vec<Device> = (0..6).map(|n| Device::new(0x78 + n)).collect();
+    for device in &devices {
+        assert_eq!(enrol(&agent(), &service.url(), device).status, 201);
+    }
+    let now = now();
+    let runtime = runtime();
+    let held = runtime.block_on(service.service.admission.admit(None)).unwrap();
+    let refuse = |device: &Device, n: u64| -> u64 {
+        let request = device.sign(&entry(&family_name(n), now).to_json(), &fresh_key(3400 + n), now);
+        let refused = post_issuance(&agent(), &service.url(), &request).unwrap();
+        assert_eq!((refused.status, refused.json()["error"].clone()), (503, "overloaded".into()));
+        refused.header("retry-after").and_then(|value| value.parse().ok()).expect("Retry-After in seconds")
+    };
+    let waits: Vec<u64> = devices.iter().zip(0..).map(|(device, n)| refuse(device, n)).collect();
+    let mut distinct = waits.clone();
+    distinct.dedup();
+    assert!(distinct.len() >= 5 && waits.windows(2).all(|pair| pair[0] <= pair[1]), "{waits:?}");
+    assert!(waits[0] <= 2 && waits[5] >= 5, "{waits:?}");
+    // The last device asks again at once (another request): its second stands.
+    let again = refuse(&devices[5], 10);
+    assert!(again == waits[5] || again + 1 == waits[5], "{again} after {waits:?}");
+    drop(held);
+    assert!(service.store.issuances().unwrap().is_empty(), "a refusal stores nothing");
 }
 
 /// A device in a retry loop without backoff spends its own allowance, not the others'.

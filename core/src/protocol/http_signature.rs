@@ -174,6 +174,15 @@ impl ParsedSignature {
 }
 
 /// The content of an sf-string (no escapes: device ids and the algorithm name have none).
+/// The device a `Signature-Input` names, read without checking anything else: a claim, for
+/// decisions that cost nothing if it is false (the issuer's return schedule books a refused
+/// device once). Authentication is [`ParsedSignature::parse`] and the signature's check.
+pub fn claimed_device(signature_input: &str) -> Option<DeviceId> {
+    let (_, after) = signature_input.split_once(";keyid=")?;
+    let value = after.split(';').next()?;
+    unquote(value).and_then(DeviceId::parse)
+}
+
 fn unquote(value: &str) -> Option<&str> {
     value.strip_prefix('"').and_then(|inner| inner.strip_suffix('"')).filter(|inner| !inner.contains(['"', '\\']))
 }
@@ -196,6 +205,23 @@ mod tests {
 
     fn parts<'a>(digest: &'a str, key: &'a str) -> SignedRequestParts<'a> {
         SignedRequestParts { method: "POST", path: "/v1/issuances", content_digest: digest, idempotency_key: key }
+    }
+
+    #[test]
+    fn the_claimed_device_is_read_from_the_keyid_alone() {
+        let input = "sig1=(\"@method\" \"@path\" \"content-digest\" \"idempotency-key\");created=1;keyid=\"t0Vt9V0nxQY\";alg=\"ecdsa-p256-sha256\"";
+        assert_eq!(claimed_device(input), DeviceId::parse("t0Vt9V0nxQY"));
+        for hostile in [
+            "",
+            "sig1=",
+            ";keyid=",
+            ";keyid=\"\"",
+            ";keyid=t0Vt9V0nxQY",
+            ";keyid=\"not base64!\"",
+            ";keyid=\"t0Vt9V0nxQY",
+        ] {
+            assert_eq!(claimed_device(hostile), None, "{hostile}");
+        }
     }
 
     #[test]

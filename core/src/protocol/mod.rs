@@ -27,8 +27,8 @@ pub use fallback::{
 };
 pub use http::{HttpRequest, HttpResponse, Transport, TransportError};
 pub use http_signature::{
-    HttpSignatureError, ParsedSignature, RequestSignature, SIGNATURE_ALGORITHM, SignedRequestParts, sign_request,
-    verify_request,
+    HttpSignatureError, ParsedSignature, RequestSignature, SIGNATURE_ALGORITHM, SignedRequestParts, claimed_device,
+    sign_request, verify_request,
 };
 pub use idempotency::{IdempotencyKey, IdempotencyKeyError};
 pub use issuance::{ErrorBody, IssuanceRequest, IssuanceRequestError, IssuanceResponse, TestKind, TestOutcome};
