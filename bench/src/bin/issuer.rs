@@ -162,12 +162,13 @@ fn isolated_load_table(fleet: &Fleet, scratch: &Path, sizes: &Sizes, cores: usiz
     // This machine's pace drifts by 10–20% from minute to minute (a shared VM): each row is
     // compared with the capacity measured on the same service just before it, not with one
     // measured minutes earlier.
+    // Also the service's CPU time per issuance then, to tell what a row's refusals cost.
     let capacity_now = |phase: &str| {
         let closed = run_phase(&sqlite, fleet, phase, sizes.isolated, Load::Closed { connections: 256 });
         closed.assert_clean("the isolated capacity");
-        closed.goodput()
+        (closed.goodput(), closed.service_cpu / u32::try_from(closed.accepted.max(1)).unwrap_or(u32::MAX))
     };
-    let capacity = capacity_now("isolated-capacity");
+    let (capacity, issuance_cpu) = capacity_now("isolated-capacity");
     let mut rows = Vec::new();
     // `--only TEXT` runs only the rows whose label contains TEXT (for profiling one of them).
     let only = std::env::args().skip_while(|arg| arg != "--only").nth(1);
@@ -178,11 +179,12 @@ fn isolated_load_table(fleet: &Fleet, scratch: &Path, sizes: &Sizes, cores: usiz
         if !wanted(label) {
             continue;
         }
-        let capacity = if rows.is_empty() { capacity } else { capacity_now(&format!("capacity before {label}")) };
+        let (capacity, issuance_cpu) =
+            if rows.is_empty() { (capacity, issuance_cpu) } else { capacity_now(&format!("capacity before {label}")) };
         let rate = capacity * factor;
         let count = (rate * sizes.phase.as_secs_f64()) as usize;
         let result = run_phase(&sqlite, fleet, label, count, Load::Open { rate, connections: 4_000 });
-        rows.push(Row { label: label.to_owned(), capacity, rate, result });
+        rows.push(Row { label: label.to_owned(), capacity, issuance_cpu, rate, result });
     }
     let mut left_waiting = Vec::new();
     for (label, factor) in [("3x, outboxes honouring Retry-After", 3.0), ("10x, outboxes honouring Retry-After", 10.0)]
@@ -190,12 +192,13 @@ fn isolated_load_table(fleet: &Fleet, scratch: &Path, sizes: &Sizes, cores: usiz
         if !wanted(label) {
             continue;
         }
-        let capacity = if rows.is_empty() { capacity } else { capacity_now(&format!("capacity before {label}")) };
+        let (capacity, issuance_cpu) =
+            if rows.is_empty() { (capacity, issuance_cpu) } else { capacity_now(&format!("capacity before {label}")) };
         let rate = capacity * factor;
         let count = (rate * sizes.phase.as_secs_f64()) as usize;
         let (result, waiting) = run_outboxes(&sqlite, fleet, label, count, rate);
         left_waiting.push((label, waiting));
-        rows.push(Row { label: label.to_owned(), capacity, rate, result });
+        rows.push(Row { label: label.to_owned(), capacity, issuance_cpu, rate, result });
     }
     sqlite.stop();
 
@@ -223,7 +226,7 @@ fn isolated_load_table(fleet: &Fleet, scratch: &Path, sizes: &Sizes, cores: usiz
         let rate = capacity * 10.0;
         let count = (rate * sizes.phase.as_secs_f64()) as usize;
         let result = run_phase(&naive, fleet, "naive", count, Load::Open { rate, connections: 4_000 });
-        rows.push(Row { label: naive_label.to_owned(), capacity, rate, result });
+        rows.push(Row { label: naive_label.to_owned(), capacity, issuance_cpu, rate, result });
     }
 
     if pinned {
@@ -234,22 +237,31 @@ fn isolated_load_table(fleet: &Fleet, scratch: &Path, sizes: &Sizes, cores: usiz
     } else {
         println!("\nSQLite, service and generator sharing the cores (pinning unavailable): capacity {capacity:.0}/s");
     }
+    println!("the service's CPU per issuance in that run: {:.0} µs", issuance_cpu.as_secs_f64() * 1e6);
     println!(
-        "refusals: {refusal_rate:.0}/s with every request refused ({} µs each{}); so at 10x, for clients that \
-         ignore Retry-After, at most {:.0}% of capacity is left for issuances",
+        "refusals: {refusal_rate:.0}/s with every request refused ({} µs each{}; {:.0} µs of the service's CPU \
+         each, over 256 connections sending back to back); so at 10x, for clients that ignore Retry-After, at \
+         most {:.0}% of capacity is left for issuances",
         (1e6 / refusal_rate).round(),
         if pinned_refuser { ", on the service's core" } else { "" },
+        refusals.service_cpu.as_secs_f64() * 1e6 / refusals.refused.max(1) as f64,
         100.0 * bound
     );
     println!("open loop, {} s per phase, up to 4,000 connections", sizes.phase.as_secs());
     println!(
-        "| load | capacity just before /s | offered/s | goodput/s | % of capacity | p50 ms | p99 ms | refused (with Retry-After) | lost (no answer in {} s) | connections opened |",
+        "| load | capacity just before /s | offered/s | goodput/s | % of capacity | p50 ms | p99 ms | refused (with Retry-After) | lost (no answer in {} s) | connections opened | service core busy | service CPU per pass µs | µs per refusal |",
         CLIENT_TIMEOUT.as_secs()
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for Row { label, capacity, rate, result } in &rows {
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for Row { label, capacity, issuance_cpu, rate, result } in &rows {
+        // Where refusals outnumber passes, what the service spent beyond its issuances (at the
+        // capacity run's cost each) per refusal: the price of a refusal as these clients send
+        // them. Elsewhere the issuances' own variation would swamp it.
+        let issuances = *issuance_cpu * u32::try_from(result.accepted).unwrap_or(u32::MAX);
+        let per_refusal = (result.refused > result.accepted)
+            .then(|| result.service_cpu.saturating_sub(issuances).as_secs_f64() * 1e6 / result.refused as f64);
         println!(
-            "| {label} | {capacity:.0} | {rate:.0} | {:.0} | {:.0}% | {:.1} | {:.1} | {} ({}) | {} | {} |",
+            "| {label} | {capacity:.0} | {rate:.0} | {:.0} | {:.0}% | {:.1} | {:.1} | {} ({}) | {} | {} | {:.0}% | {:.0} | {} |",
             result.goodput(),
             100.0 * result.goodput() / capacity,
             result.percentile(0.50),
@@ -258,6 +270,9 @@ fn isolated_load_table(fleet: &Fleet, scratch: &Path, sizes: &Sizes, cores: usiz
             result.refused_with_retry_after,
             result.lost,
             result.reconnects,
+            100.0 * result.service_cpu.as_secs_f64() / result.wall.as_secs_f64().max(1e-9),
+            result.service_cpu.as_secs_f64() * 1e6 / result.accepted.max(1) as f64,
+            per_refusal.map_or_else(|| "-".to_owned(), |micros| format!("{micros:.0}")),
         );
     }
     for (label, waiting) in left_waiting {
@@ -270,8 +285,10 @@ fn isolated_load_table(fleet: &Fleet, scratch: &Path, sizes: &Sizes, cores: usiz
 /// One row of the load table.
 struct Row {
     label: String,
-    /// The closed-loop capacity measured just before.
+    /// The closed-loop capacity measured just before, and the service's CPU time per issuance
+    /// in that run.
     capacity: f64,
+    issuance_cpu: Duration,
     /// Offered per second.
     rate: f64,
     result: PhaseResult,
@@ -493,6 +510,9 @@ struct PhaseResult {
     elapsed: Duration,
     /// From the start to the last refusal.
     refusing: Duration,
+    /// CPU time the service's threads used during the phase, and the phase's wall-clock time.
+    service_cpu: Duration,
+    wall: Duration,
 }
 
 impl PhaseResult {
@@ -528,6 +548,41 @@ fn run_phase(service: &RunningService, fleet: &Fleet, phase: &str, count: usize,
     report_window(phase, from);
     result.latencies_micros.sort_unstable();
     result
+}
+
+/// CPU time used so far by each thread of this process but the calling one: the service's
+/// threads, when the generator's thread asks (the threads that sign requests between phases
+/// have exited by then). From `/proc/self/task/*/schedstat`, in nanoseconds on a CPU, by thread
+/// id: a thread that exits takes its time with it (tokio ends idle blocking threads after 10 s),
+/// so phases compare thread by thread ([`ServiceCpu::since`]).
+struct ServiceCpu(std::collections::HashMap<String, u64>);
+
+impl ServiceCpu {
+    fn now() -> Self {
+        let me = std::fs::read_to_string("/proc/thread-self/stat")
+            .ok()
+            .and_then(|stat| stat.split_whitespace().next().map(str::to_owned))
+            .unwrap_or_default();
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return Self(Default::default()) };
+        let threads = tasks
+            .flatten()
+            .map(|task| task.file_name().to_string_lossy().into_owned())
+            .filter(|tid| *tid != me)
+            .filter_map(|tid| {
+                let schedstat = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+                let nanos = schedstat.split_whitespace().next()?.parse::<u64>().ok()?;
+                Some((tid, nanos))
+            })
+            .collect();
+        Self(threads)
+    }
+
+    /// CPU time used since `earlier` by the threads alive now.
+    fn since(&self, earlier: &Self) -> Duration {
+        let nanos =
+            self.0.iter().map(|(tid, nanos)| nanos.saturating_sub(earlier.0.get(tid).copied().unwrap_or(0))).sum();
+        Duration::from_nanos(nanos)
+    }
 }
 
 fn unix_seconds() -> f64 {
@@ -580,6 +635,7 @@ impl Tally {
             latencies_micros: std::mem::take(&mut *self.latencies.lock().expect("latencies")),
             elapsed,
             refusing,
+            ..PhaseResult::default()
         }
     }
 }
@@ -617,6 +673,7 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
     // Connect everyone first, then start together.
     let streams = connect_all(address, connections).await;
     let spinner = spin_while_waiting();
+    let cpu_before = ServiceCpu::now();
     let started = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(connections);
     for stream in streams {
@@ -685,7 +742,11 @@ async fn drive(address: std::net::SocketAddr, requests: Arc<Vec<Vec<u8>>>, load:
         None => last.saturating_duration_since(started),
     };
     let refusing = tally.last_refusal.lock().expect("last").map_or(Duration::ZERO, |last| last - started);
-    tally.result(elapsed, refusing)
+    PhaseResult {
+        service_cpu: ServiceCpu::now().since(&cpu_before),
+        wall: started.elapsed(),
+        ..tally.result(elapsed, refusing)
+    }
 }
 
 /// Outboxes that honour `Retry-After` as the project's does (`core/src/outbox/`), timed by its
@@ -707,6 +768,7 @@ async fn drive_outboxes(
     let window = Duration::from_secs_f64(requests.len() as f64 / rate);
     let streams = connect_all(address, outboxes).await;
     let spinner = spin_while_waiting();
+    let cpu_before = ServiceCpu::now();
     let started = tokio::time::Instant::now();
     let policy = RetryPolicy::default();
     // The outbox's clock: milliseconds since the phase started.
@@ -801,7 +863,12 @@ async fn drive_outboxes(
     if let Some(spinner) = spinner {
         spinner.abort();
     }
-    (tally.result(window, Duration::ZERO), waiting.load(Ordering::Relaxed))
+    let result = PhaseResult {
+        service_cpu: ServiceCpu::now().since(&cpu_before),
+        wall: started.elapsed(),
+        ..tally.result(window, Duration::ZERO)
+    };
+    (result, waiting.load(Ordering::Relaxed))
 }
 
 async fn connect(address: std::net::SocketAddr) -> Option<tokio::net::TcpStream> {
