@@ -222,6 +222,23 @@ mod tests {
     }
 
     #[test]
+    fn invented_device_ids_cannot_grow_memory_past_the_cap() {
+        use base64::Engine as _;
+        let schedule = ReturnSchedule::new(1_000_000);
+        let invented = |n: u64| {
+            DeviceId::parse(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(n.to_be_bytes())).unwrap()
+        };
+        for n in 0..REMEMBERED_DEVICES as u64 + 500 {
+            assert_eq!(schedule.book(0, Some(invented(n))), 1);
+        }
+        assert_eq!(schedule.lock().devices.len(), REMEMBERED_DEVICES);
+        // Past the cap a device is still booked, only not remembered; once the second comes,
+        // the remembered ones are let go.
+        assert_eq!(schedule.book(1, Some(invented(0))), 1);
+        assert_eq!(schedule.lock().devices.len(), 1);
+    }
+
+    #[test]
     fn never_asks_for_more_than_the_longest_wait() {
         let schedule = ReturnSchedule::new(1);
         let waits: Vec<u64> = (0..40).map(|_| schedule.book(0, None)).collect();

@@ -173,7 +173,6 @@ impl ParsedSignature {
     }
 }
 
-/// The content of an sf-string (no escapes: device ids and the algorithm name have none).
 /// The device a `Signature-Input` names, read without checking anything else: a claim, for
 /// decisions that cost nothing if it is false (the issuer's return schedule books a refused
 /// device once). Authentication is [`ParsedSignature::parse`] and the signature's check.
@@ -183,6 +182,7 @@ pub fn claimed_device(signature_input: &str) -> Option<DeviceId> {
     unquote(value).and_then(DeviceId::parse)
 }
 
+/// The content of an sf-string (no escapes: device ids and the algorithm name have none).
 fn unquote(value: &str) -> Option<&str> {
     value.strip_prefix('"').and_then(|inner| inner.strip_suffix('"')).filter(|inner| !inner.contains(['"', '\\']))
 }
